@@ -1,0 +1,189 @@
+import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { bindJsKernels, type Kernels } from './kernels/index.js';
+
+/** Which kernels run a store's steps. */
+export type BackendName = 'wasm' | 'js';
+
+/** The `backend` option: `'auto'` picks `'wasm'` when the engine validates the SIMD kernel module. */
+export type BackendOption = 'auto' | BackendName;
+
+/** Compiled kernel module, or its bytes, for environments that must not or cannot decode the embedded copy. */
+export type WasmSource = WebAssembly.Module | BufferSource;
+
+/** Size of a WebAssembly page; both backends grow their memory in whole pages. */
+export const PAGE_BYTES = 65536;
+
+/** Largest arena either backend will build (the wasm32 address space). */
+export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
+
+/**
+ * A backend owns the arena's memory and the kernels that run over it. The wasm backend's
+ * memory is a `WebAssembly.Memory` imported by the kernel module; the js backend's is an
+ * `ArrayBuffer` with the same layout. Growing detaches the old buffer in both.
+ * @internal
+ */
+export interface Backend {
+  readonly name: BackendName;
+  readonly kernels: Kernels;
+  /** The WebAssembly memory (wasm backend only). */
+  readonly memory: WebAssembly.Memory | undefined;
+  /** The current buffer; replaced (and the old one detached) when the memory grows. */
+  buffer(): ArrayBuffer;
+  /** A Float32Array over the whole current buffer. */
+  heap(): Float32Array;
+  /** Makes the memory at least `bytes` long; returns true when the buffer was replaced. */
+  ensure(bytes: number): boolean;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+let embeddedBytes: Uint8Array | undefined;
+
+/** The embedded kernel module's bytes (decoded once). */
+export function kernelWasmBytes(): Uint8Array {
+  embeddedBytes ??= decodeBase64(KERNELS_WASM_BASE64);
+  return embeddedBytes;
+}
+
+/**
+ * True when this engine has WebAssembly and validates the kernel module, which uses
+ * 128-bit SIMD: the test `backend: 'auto'` applies.
+ */
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function' &&
+      WebAssembly.validate(kernelWasmBytes() as Uint8Array<ArrayBuffer>);
+  } catch {
+    return false;
+  }
+}
+
+let defaultModule: Promise<WebAssembly.Module> | undefined;
+
+function compileModule(source: WasmSource | undefined): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return Promise.resolve(source);
+  if (source !== undefined) return WebAssembly.compile(source);
+  defaultModule ??= WebAssembly.compile(kernelWasmBytes() as Uint8Array<ArrayBuffer>);
+  return defaultModule;
+}
+
+function pagesFor(bytes: number): number {
+  return Math.ceil(bytes / PAGE_BYTES);
+}
+
+/** Next size to grow to: at least `bytes`, and at least 1/4 more than now, so growth is amortised. */
+function growTarget(current: number, bytes: number): number {
+  return Math.min(MAX_ARENA_BYTES, pagesFor(Math.max(bytes, current + Math.floor(current / 4))) * PAGE_BYTES);
+}
+
+function checkLimit(bytes: number): void {
+  if (bytes > MAX_ARENA_BYTES) {
+    throw new RangeError(`The arena would need ${bytes} bytes, more than the ${MAX_ARENA_BYTES} bytes (4 GiB) a 32-bit WebAssembly memory can address`);
+  }
+}
+
+/** Instantiates the kernel module over a fresh memory. @internal */
+export async function createWasmBackend(source?: WasmSource): Promise<Backend> {
+  if (typeof WebAssembly !== 'object') {
+    throw new Error("backend 'wasm' was asked for, but this engine has no WebAssembly");
+  }
+  if (source === undefined && !wasmSimdSupported()) {
+    throw new Error("backend 'wasm' was asked for, but this engine does not support WebAssembly SIMD (128-bit); use backend 'auto' or 'js'");
+  }
+  const module = await compileModule(source);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const exports = instance.exports as unknown as Kernels & { abiVersion(): number };
+  if (typeof exports.abiVersion !== 'function' || exports.abiVersion() !== KERNEL_ABI_VERSION) {
+    throw new Error(`The kernel module has ABI version ${typeof exports.abiVersion === 'function' ? exports.abiVersion() : 'unknown'}; this library needs ${KERNEL_ABI_VERSION}`);
+  }
+  let heap = new Float32Array(memory.buffer);
+  return {
+    name: 'wasm',
+    memory,
+    kernels: { sgd: exports.sgd, adam: exports.adam, copy: exports.copy },
+    buffer: () => memory.buffer,
+    heap() {
+      if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
+      return heap;
+    },
+    ensure(bytes) {
+      const current = memory.buffer.byteLength;
+      if (bytes <= current) return false;
+      checkLimit(bytes);
+      const target = growTarget(current, bytes);
+      try {
+        memory.grow((target - current) / PAGE_BYTES);
+      } catch {
+        // The engine refused the amortised size: try the exact size before giving up.
+        try {
+          memory.grow(pagesFor(bytes) - current / PAGE_BYTES);
+        } catch (e) {
+          throw new RangeError(`Could not grow the WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
+        }
+      }
+      return true;
+    },
+  };
+}
+
+/** Detaches `buffer` where the engine can (so stale views read as empty on both backends). */
+function detach(buffer: ArrayBuffer): void {
+  try {
+    if (typeof structuredClone === 'function') structuredClone(buffer, { transfer: [buffer] });
+  } catch {
+    // No transfer support: the old buffer stays readable but is no longer the arena.
+  }
+}
+
+/** The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. @internal */
+export function createJsBackend(): Backend {
+  let buffer = new ArrayBuffer(PAGE_BYTES);
+  let heap = new Float32Array(buffer);
+  return {
+    name: 'js',
+    memory: undefined,
+    kernels: bindJsKernels(() => heap),
+    buffer: () => buffer,
+    heap: () => heap,
+    ensure(bytes) {
+      const current = buffer.byteLength;
+      if (bytes <= current) return false;
+      checkLimit(bytes);
+      let next: ArrayBuffer;
+      try {
+        next = new ArrayBuffer(growTarget(current, bytes));
+      } catch {
+        try {
+          next = new ArrayBuffer(pagesFor(bytes) * PAGE_BYTES);
+        } catch (e) {
+          throw new RangeError(`Could not allocate an arena of ${bytes} bytes: ${(e as Error).message}`);
+        }
+      }
+      new Uint8Array(next).set(new Uint8Array(buffer));
+      detach(buffer);
+      buffer = next;
+      heap = new Float32Array(buffer);
+      return true;
+    },
+  };
+}
+
+/** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */
+export const KERNEL_ABI_VERSION = 1;
+
+/** Creates the backend a store asked for. @internal */
+export async function createBackend(option: BackendOption, source?: WasmSource): Promise<Backend> {
+  if (option === 'js') return createJsBackend();
+  if (option === 'wasm') return createWasmBackend(source);
+  if (option === 'auto') {
+    if (source !== undefined ? typeof WebAssembly === 'object' : wasmSimdSupported()) return createWasmBackend(source);
+    return createJsBackend();
+  }
+  throw new Error(`Invalid backend: ${JSON.stringify(option)} (expected 'auto', 'wasm' or 'js')`);
+}

@@ -1,0 +1,24 @@
+/**
+ * simdopt: deep-learning optimizer steps for JavaScript, with WebAssembly SIMD kernels and
+ * pure-JS twins that give the same float32 bits.
+ *
+ * @example
+ * import { ParameterStore, Adam } from 'simdopt';
+ * const store = await ParameterStore.create();
+ * const w = store.parameter('w', 1000);
+ * const opt = new Adam([w], { lr: 1e-3 });
+ * w.grad.set(gradient); opt.step(); opt.zeroGrad();
+ * @packageDocumentation
+ */
+export { ParameterStore, Parameter, paddedSize, SEGMENT_ALIGN_BYTES, VECTOR_ELEMENTS } from './store.js';
+export type { ParameterStoreOptions } from './store.js';
+export { wasmSimdSupported, kernelWasmBytes, KERNEL_ABI_VERSION } from './backend.js';
+export type { BackendName, BackendOption, WasmSource } from './backend.js';
+export { Optimizer } from './optim/optimizer.js';
+export type { ParamGroup, ParamGroupInput, ParamsInput, ParameterState } from './optim/optimizer.js';
+export { SGD } from './optim/sgd.js';
+export type { SGDOptions } from './optim/sgd.js';
+export { Adam, AdamW, AdamBase } from './optim/adam.js';
+export type { AdamOptions } from './optim/adam.js';
+export { powInt } from './scalars.js';
+export { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';

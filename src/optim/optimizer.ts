@@ -1,0 +1,281 @@
+import type { Kernels } from '../kernels/index.js';
+import { Parameter, type ParameterStore } from '../store.js';
+import { describe, type Check } from './options.js';
+
+/** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
+export type ParamGroupInput<O> = Partial<O> & { params: Parameter[] };
+
+/** What optimizers accept: a list of parameters, or a list of param groups. */
+export type ParamsInput<O> = readonly Parameter[] | readonly ParamGroupInput<O>[];
+
+/**
+ * A live param group: its (frozen) parameter list and its hyperparameters. Writing a
+ * hyperparameter (`group.lr = 0.01`, `group.betas = [0.9, 0.99]`) takes effect at the
+ * next `step()`, which validates it first.
+ */
+export type ParamGroup<O> = O & { readonly params: readonly Parameter[] };
+
+/** A stretch of a group's parameters that lie back to back in the arena: one kernel call. @internal */
+export interface Run {
+  /** byte offset of the first element from the data (and grad) region's start */
+  readonly data: number;
+  /** byte offset from the start of each of the group's state buffers */
+  readonly state: number;
+  /** elements, padding included (a multiple of 4) */
+  readonly n: number;
+}
+
+/** Book-keeping of one param group. @internal */
+export interface GroupState {
+  /** steps taken (PyTorch keeps one per parameter; all of a group's step together here) */
+  step: number;
+  readonly runs: readonly Run[];
+  /** state-buffer element offset of each parameter, in group order */
+  readonly paramOffsets: readonly number[];
+  /** elements of each state buffer: the sum of the parameters' padded sizes */
+  readonly elements: number;
+  /** byte offset (from the state region's start) of each allocated state buffer */
+  readonly buffers: Map<string, number>;
+  /** buffers allocated since the last step: no update has written them yet */
+  readonly fresh: Set<string>;
+}
+
+/** The table an optimizer hands its base class. @internal */
+export interface OptimizerSpec<O> {
+  /** Class name used in messages. */
+  readonly name: string;
+  /** A checker per option; any other key is an error. */
+  readonly checks: { readonly [K in keyof O]-?: Check };
+  /** Checks across options (e.g. Nesterov needs momentum). */
+  readonly crossCheck?: (group: O, context: string) => void;
+}
+
+/** A view of one parameter's optimizer state: its step count and its state buffers. */
+export interface ParameterState {
+  step: number;
+  [buffer: string]: number | Float32Array;
+}
+
+/**
+ * Base of every optimizer: param groups, validation, state allocation in the arena and the
+ * per-step loop. A subclass supplies its defaults, its option table, the state buffers a
+ * group needs, and `updateGroup`, which computes the step's scalars once (in float64, handed
+ * to the kernel as float32) and makes one kernel call per run.
+ */
+export abstract class Optimizer<O extends object> {
+  /** The defaults every param group starts from. */
+  readonly defaults: Readonly<O>;
+  /** The live param groups. */
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** The store holding every parameter and all state. */
+  readonly store: ParameterStore;
+  /** @internal */
+  protected readonly groupStates: GroupState[] = [];
+  /** @internal */
+  protected readonly spec: OptimizerSpec<O>;
+  readonly #seen = new Set<Parameter>();
+
+  /** @internal */
+  protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
+    this.spec = spec;
+    const name = spec.name;
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
+    }
+    this.#checkKeys(options ?? {}, `${name}`, false);
+    const merged = {} as Record<string, unknown>;
+    for (const [k, v] of Object.entries(defaults)) merged[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+    for (const [k, v] of Object.entries(options ?? {})) if (v !== undefined) merged[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+    this.defaults = Object.freeze(merged) as Readonly<O>;
+    if (!Array.isArray(params) || params.length === 0) {
+      throw new Error(`${name}: expected a non-empty array of parameters or of param groups, got ${Array.isArray(params) ? 'an empty array' : describe(params)}`);
+    }
+    const inputs: ParamGroupInput<O>[] = params.every((p) => p instanceof Parameter)
+      ? [{ params: params as Parameter[] } as ParamGroupInput<O>]
+      : (params as ParamGroupInput<O>[]);
+    // Validate everything before allocating anything.
+    const groups = inputs.map((input, i) => this.#prepare(input, inputs.length > 1 ? `${name}: param group ${i}` : name));
+    const store = groups[0].params[0].store;
+    this.store = store;
+    const seen = new Set<Parameter>();
+    groups.forEach((group, i) => {
+      for (const p of group.params) {
+        if (p.store !== store) throw new Error(`${name}: param group ${i}: parameter ${JSON.stringify(p.name)} belongs to another ParameterStore`);
+        if (seen.has(p)) throw new Error(`${name}: parameter ${JSON.stringify(p.name)} appears in more than one param group (or twice in one)`);
+        seen.add(p);
+      }
+    });
+    for (const group of groups) this.#install(group);
+  }
+
+  /**
+   * Adds a param group (PyTorch's `add_param_group`): options default to the optimizer's
+   * defaults; its parameters must be new to this optimizer and of the same store.
+   */
+  addParamGroup(input: ParamGroupInput<O>): void {
+    const context = `${this.spec.name}: param group ${this.paramGroups.length}`;
+    const group = this.#prepare(input, context);
+    for (const p of group.params) {
+      if (p.store !== this.store) throw new Error(`${context}: parameter ${JSON.stringify(p.name)} belongs to another ParameterStore`);
+      if (this.#seen.has(p)) throw new Error(`${context}: parameter ${JSON.stringify(p.name)} is already in a param group`);
+    }
+    if (new Set(group.params).size !== group.params.length) {
+      throw new Error(`${context}: a parameter appears twice in the group`);
+    }
+    this.#install(group);
+  }
+
+  #checkKeys(options: object, context: string, allowParams: boolean): void {
+    for (const key of Object.keys(options)) {
+      if (allowParams && key === 'params') continue;
+      if (!Object.prototype.hasOwnProperty.call(this.spec.checks, key)) {
+        throw new Error(`${context}: unknown option ${JSON.stringify(key)} (valid: ${Object.keys(this.spec.checks).join(', ')})`);
+      }
+    }
+  }
+
+  /** Merges defaults into a group input and validates it. */
+  #prepare(input: ParamGroupInput<O>, context: string): ParamGroup<O> {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new TypeError(`${context}: a param group must be an object with params, got ${describe(input)}`);
+    }
+    this.#checkKeys(input, context, true);
+    const params = input.params as unknown;
+    if (!Array.isArray(params) || params.length === 0) {
+      throw new Error(`${context}: params must be a non-empty array of Parameters, got ${Array.isArray(params) ? 'an empty array' : describe(params)}`);
+    }
+    params.forEach((p, i) => {
+      if (!(p instanceof Parameter)) throw new TypeError(`${context}: params[${i}] is not a Parameter: ${describe(p)}`);
+    });
+    const group = {} as Record<string, unknown>;
+    for (const [k, v] of Object.entries(this.defaults)) group[k] = Array.isArray(v) ? [...v] : v;
+    for (const [k, v] of Object.entries(input)) if (k !== 'params' && v !== undefined) group[k] = Array.isArray(v) ? [...v] : v;
+    group.params = Object.freeze([...(params as Parameter[])]);
+    const result = group as ParamGroup<O>;
+    this.validateGroup(result, context);
+    return result;
+  }
+
+  /** Validates a group's hyperparameters (at construction and before every step). @internal */
+  protected validateGroup(group: ParamGroup<O>, context: string): void {
+    const checks = this.spec.checks as Record<string, Check>;
+    for (const key of Object.keys(checks)) checks[key]((group as Record<string, unknown>)[key], context);
+    this.spec.crossCheck?.(group, context);
+  }
+
+  #install(group: ParamGroup<O>): void {
+    const runs: Run[] = [];
+    const paramOffsets: number[] = [];
+    let elements = 0;
+    for (const p of group.params) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last.data + last.n * 4 === p.offset) {
+        runs[runs.length - 1] = { ...last, n: last.n + p.paddedSize };
+      } else {
+        runs.push({ data: p.offset, state: elements * 4, n: p.paddedSize });
+      }
+      paramOffsets.push(elements);
+      elements += p.paddedSize;
+      this.#seen.add(p);
+    }
+    const state: GroupState = { step: 0, runs, paramOffsets, elements, buffers: new Map(), fresh: new Set() };
+    this.paramGroups.push(group);
+    this.groupStates.push(state);
+    for (const buffer of this.stateBuffers(group)) this.#buffer(state, buffer);
+  }
+
+  #buffer(state: GroupState, name: string): number {
+    let offset = state.buffers.get(name);
+    if (offset === undefined) {
+      offset = this.store.allocState(state.elements);
+      state.buffers.set(name, offset);
+      state.fresh.add(name);
+      this.initBuffer(name, state);
+    }
+    return offset;
+  }
+
+  /**
+   * The names of the state buffers a group needs with its current options. Allocated at
+   * construction; a buffer an option switches on later (momentum set on a group that had
+   * none) is allocated, zeroed, at the first step that needs it. @internal
+   */
+  protected abstract stateBuffers(group: ParamGroup<O>): readonly string[];
+
+  /** Fills a freshly allocated state buffer; zero by default. @internal */
+  protected initBuffer(_name: string, _state: GroupState): void {}
+
+  /** Performs a group's update: compute the step's scalars, then one kernel call per run. @internal */
+  protected abstract updateGroup(group: ParamGroup<O>, state: GroupState, kernels: Kernels): void;
+
+  /** Absolute byte address of state buffer `name` at `run`; 0 when the buffer is not allocated. @internal */
+  protected stateAt(state: GroupState, name: string, run: Run): number {
+    const offset = state.buffers.get(name);
+    return offset === undefined ? 0 : this.store.stateBase + offset + run.state;
+  }
+
+  /** Absolute byte address of the parameters at `run`. @internal */
+  protected paramAt(run: Run): number {
+    return this.store.dataBase + run.data;
+  }
+
+  /** Absolute byte address of the gradients at `run`. @internal */
+  protected gradAt(run: Run): number {
+    return this.store.gradBase + run.data;
+  }
+
+  /**
+   * Performs one optimization step on every param group: one kernel call per group (per
+   * run of adjacent parameters, when a group's parameters are not registered back to back).
+   * Every group's hyperparameters are validated first, so an invalid value written into
+   * `paramGroups` throws before anything changes.
+   * @param closure optional: re-evaluates the model and returns the loss, which `step` returns.
+   */
+  step(closure?: () => number): number | undefined {
+    const loss = closure?.();
+    this.paramGroups.forEach((group, i) => {
+      this.validateGroup(group, this.paramGroups.length > 1 ? `${this.spec.name}: param group ${i}` : this.spec.name);
+    });
+    this.paramGroups.forEach((group, i) => {
+      const state = this.groupStates[i];
+      for (const buffer of this.stateBuffers(group)) this.#buffer(state, buffer);
+    });
+    const kernels = this.store.kernels;
+    this.paramGroups.forEach((group, i) => {
+      const state = this.groupStates[i];
+      state.step++;
+      this.updateGroup(group, state, kernels);
+      state.fresh.clear();
+    });
+    return loss;
+  }
+
+  /** Sets the gradients of every parameter of this optimizer to zero. */
+  zeroGrad(): void {
+    const heap = this.store.heap();
+    const base = this.store.gradBase >>> 2;
+    for (const state of this.groupStates) {
+      for (const run of state.runs) heap.fill(0, base + (run.data >>> 2), base + (run.data >>> 2) + run.n);
+    }
+  }
+
+  /**
+   * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and a
+   * live Float32Array view (length `param.size`) of each allocated state buffer. Views
+   * follow the rules of {@link Parameter.data}.
+   */
+  state(param: Parameter): ParameterState {
+    for (let gi = 0; gi < this.paramGroups.length; gi++) {
+      const index = this.paramGroups[gi].params.indexOf(param);
+      if (index < 0) continue;
+      const gs = this.groupStates[gi];
+      const result: ParameterState = { step: gs.step };
+      const buffer = this.store.backendBuffer();
+      for (const [name, offset] of gs.buffers) {
+        result[name] = new Float32Array(buffer, this.store.stateBase + offset + gs.paramOffsets[index] * 4, param.size);
+      }
+      return result;
+    }
+    throw new Error(`${this.spec.name}: parameter ${param instanceof Parameter ? JSON.stringify(param.name) : describe(param)} is not in any param group`);
+  }
+}

@@ -1,0 +1,85 @@
+import { FIRST_STEP, MAXIMIZE, MOMENTUM, NESTEROV, WEIGHT_DECAY } from '../kernels/flags.js';
+import type { Kernels } from '../kernels/index.js';
+import { boolean, number } from './options.js';
+import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+/** Options of {@link SGD} (PyTorch's `torch.optim.SGD`, camelCase). */
+export interface SGDOptions {
+  /** Learning rate; required, >= 0. */
+  lr: number;
+  /** Momentum factor, >= 0 (default 0: plain SGD). */
+  momentum: number;
+  /** Dampening for momentum, >= 0 (default 0). */
+  dampening: number;
+  /** L2 penalty added to the gradient, >= 0 (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum (NAG); needs momentum > 0 and dampening 0 (default false). */
+  nesterov: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+const spec: OptimizerSpec<SGDOptions> = {
+  name: 'SGD',
+  checks: {
+    lr: (v, c) => {
+      if (v === undefined) throw new Error(`${c}: option lr is required`);
+      number('learning rate (lr)')(v, c);
+    },
+    momentum: number('momentum value (momentum)'),
+    dampening: number('dampening value (dampening)'),
+    weightDecay: number('weight decay value (weightDecay)'),
+    nesterov: boolean('nesterov'),
+    maximize: boolean('maximize'),
+  },
+  crossCheck: (g, c) => {
+    if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
+      throw new Error(`${c}: Nesterov momentum requires a momentum and zero dampening (momentum: ${g.momentum}, dampening: ${g.dampening})`);
+    }
+  },
+};
+
+/**
+ * Stochastic gradient descent, with optional momentum, dampening, Nesterov momentum (NAG)
+ * and L2 weight decay: PyTorch's `torch.optim.SGD`, same semantics.
+ *
+ *     g = maximize ? -grad : grad;   g += weightDecay * p
+ *     buf = first step ? g : momentum * buf + (1 - dampening) * g      (momentum > 0)
+ *     g = nesterov ? g + momentum * buf : buf                          (momentum > 0)
+ *     p -= lr * g
+ *
+ * Defaults: `momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false`;
+ * `lr` is required. The momentum buffer (state `momentumBuffer`) exists only when momentum > 0.
+ * Unlike PyTorch, where a parameter whose grad is None is skipped, every parameter steps
+ * (its grad is zero until written).
+ *
+ * @example
+ * const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9, nesterov: true });
+ * // each iteration: write w.grad and b.grad, then
+ * opt.step();
+ * opt.zeroGrad();
+ */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
+    super(params, options, {
+      lr: undefined as unknown as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
+    }, spec);
+  }
+
+  protected stateBuffers(group: ParamGroup<SGDOptions>): readonly string[] {
+    return group.momentum !== 0 ? ['momentumBuffer'] : [];
+  }
+
+  protected updateGroup(group: ParamGroup<SGDOptions>, state: GroupState, kernels: Kernels): void {
+    // A buffer no step has written yet (the first step, or momentum switched on later)
+    // starts as a copy of g, as PyTorch's `buf is None` branch does.
+    const first = group.momentum !== 0 && state.fresh.has('momentumBuffer');
+    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0) |
+      (group.momentum !== 0 ? MOMENTUM : 0) | (group.nesterov ? NESTEROV : 0) | (first ? FIRST_STEP : 0);
+    const lr = Math.fround(group.lr), wd = Math.fround(group.weightDecay);
+    const mu = Math.fround(group.momentum), dc = Math.fround(1 - group.dampening);
+    for (const run of state.runs) {
+      kernels.sgd(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'momentumBuffer', run), run.n, lr, wd, mu, dc, flags);
+    }
+  }
+}
