@@ -57,6 +57,7 @@ import { load, store, signMask, WEIGHT_DECAY, DECOUPLED, AMSGRAD } from "../comm
  *     p -= (stepSize*m) / (sqrt(vhat)/biasCorrection2Sqrt + eps)
  *
  * with stepSize = lr / (1 - beta1^t) and biasCorrection2Sqrt = sqrt(1 - beta2^t) from the host.
+ * The flags are independent: WEIGHT_DECAY and DECOUPLED together apply both.
  */
 export function adam(
   param: usize, grad: usize, expAvg: usize, expAvgSq: usize, maxExpAvgSq: usize, n: i32,
@@ -75,12 +76,15 @@ export function adam(
   const dc = f32x4.splat(decay);
   const l2 = (flags & WEIGHT_DECAY) != 0;
   const decoupled = (flags & DECOUPLED) != 0;
-  if ((flags & AMSGRAD) != 0) {
-    if (l2) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, true, false, true);
+  const amsgrad = (flags & AMSGRAD) != 0;
+  if (amsgrad) {
+    if (l2 && decoupled) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, true, true, true);
+    else if (l2) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, true, false, true);
     else if (decoupled) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, false, true, true);
     else run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, false, false, true);
   } else {
-    if (l2) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, true, false, false);
+    if (l2 && decoupled) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, true, true, false);
+    else if (l2) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, true, false, false);
     else if (decoupled) run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, false, true, false);
     else run(param, grad, expAvg, expAvgSq, maxExpAvgSq, n, sign, b1, c1, b2, c2, ss, bc, ep, wd, dc, false, false, false);
   }

@@ -1,0 +1,64 @@
+// The one table of optimizer configurations that drives the parity, reference, first-step
+// and (later) save/load and convergence tests. Each optimizer class is listed once with the
+// PyTorch class it mirrors; each case is a named option set.
+import { Adam, AdamW, SGD, type Optimizer, type Parameter } from '../src/index.js';
+
+export type AnyOptimizer = Optimizer<object>;
+type Factory = (params: Parameter[], options: Record<string, unknown>) => AnyOptimizer;
+
+export interface OptimizerClass {
+  /** PyTorch's class name (the reference file's `optimizer` field). */
+  readonly torch: string;
+  readonly create: Factory;
+  /** Every state buffer the class can hold, for checks that they exist or not. */
+  readonly stateKeys: readonly string[];
+  /** Where a scheduler writes momentum: SGD's `momentum` or the Adam family's `betas[0]`. */
+  readonly momentumKey: 'momentum' | 'betas';
+}
+
+export const OPTIMIZER_CLASSES: readonly OptimizerClass[] = [
+  { torch: 'SGD', create: (p, o) => new SGD(p, o as never) as AnyOptimizer, stateKeys: ['momentumBuffer'], momentumKey: 'momentum' },
+  { torch: 'Adam', create: (p, o) => new Adam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' },
+  { torch: 'AdamW', create: (p, o) => new AdamW(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' },
+];
+
+export function optimizerClass(torch: string): OptimizerClass | undefined {
+  return OPTIMIZER_CLASSES.find((c) => c.torch === torch);
+}
+
+export interface OptimizerCase {
+  /** `family/variant`, as in the reference file. */
+  readonly name: string;
+  readonly torch: string;
+  /** Options in this library's spelling. */
+  readonly options: Record<string, unknown>;
+}
+
+/** Option sets covering every flag and branch of every kernel. */
+export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
+  { name: 'sgd/plain', torch: 'SGD', options: { lr: 0.1 } },
+  { name: 'sgd/weight-decay', torch: 'SGD', options: { lr: 0.05, weightDecay: 0.01 } },
+  { name: 'sgd/momentum', torch: 'SGD', options: { lr: 0.05, momentum: 0.9 } },
+  { name: 'sgd/momentum-dampening-wd', torch: 'SGD', options: { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 } },
+  { name: 'sgd/nesterov', torch: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true } },
+  { name: 'sgd/nesterov-wd-maximize', torch: 'SGD', options: { lr: 0.05, momentum: 0.5, nesterov: true, weightDecay: 0.1, maximize: true } },
+  { name: 'sgd/maximize', torch: 'SGD', options: { lr: 0.05, maximize: true } },
+  { name: 'adam/default', torch: 'Adam', options: {} },
+  { name: 'adam/amsgrad', torch: 'Adam', options: { lr: 0.01, amsgrad: true } },
+  { name: 'adam/l2', torch: 'Adam', options: { lr: 0.01, weightDecay: 0.05 } },
+  { name: 'adam/l2-amsgrad-maximize', torch: 'Adam', options: { lr: 0.01, weightDecay: 0.05, amsgrad: true, maximize: true } },
+  { name: 'adam/betas-eps', torch: 'Adam', options: { lr: 0.003, betas: [0.5, 0.9], eps: 1e-3 } },
+  { name: 'adamw/default', torch: 'AdamW', options: {} },
+  { name: 'adamw/amsgrad-maximize', torch: 'AdamW', options: { lr: 0.01, weightDecay: 0.1, amsgrad: true, maximize: true } },
+  { name: 'adamw/no-decay', torch: 'AdamW', options: { lr: 0.01, weightDecay: 0 } },
+];
+
+/** Converts a PyTorch option name (`weight_decay`) to this library's (`weightDecay`). */
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Converts a PyTorch keyword-argument object to this library's options. */
+export function fromTorchOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [camelCase(k), v]));
+}
