@@ -1,0 +1,200 @@
+// The arena: layout, padding, growth and relocation, live views, one kernel call per group.
+import { describe, expect, it, vi } from 'vitest';
+import { Adam, ParameterStore, SGD, paddedSize, wasmSimdSupported } from '../src/index.js';
+import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
+
+describe('backend selection', () => {
+  it("'auto' picks wasm on an engine with WebAssembly SIMD (Node)", async () => {
+    expect(wasmSimdSupported()).toBe(true);
+    expect((await ParameterStore.create()).backend).toBe('wasm');
+    expect((await ParameterStore.create({ backend: 'auto' })).backend).toBe('wasm');
+  });
+  it('honours an explicit backend', async () => {
+    expect((await ParameterStore.create({ backend: 'js' })).backend).toBe('js');
+    expect((await ParameterStore.create({ backend: 'wasm' })).backend).toBe('wasm');
+    expect((await ParameterStore.create({ backend: 'js' })).memory).toBeUndefined();
+    expect((await ParameterStore.create({ backend: 'wasm' })).memory).toBeInstanceOf(WebAssembly.Memory);
+  });
+  it('rejects an unknown backend or option', async () => {
+    await expect(ParameterStore.create({ backend: 'gpu' as never })).rejects.toThrow(/Invalid backend: "gpu"/);
+    await expect(ParameterStore.create({ backnd: 'js' } as never)).rejects.toThrow(/unknown option "backnd"/);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`arena (${backend})`, () => {
+    it('lays segments out in registration order, 16-byte aligned, padded to whole vectors', async () => {
+      const store = await ParameterStore.create({ backend });
+      const sizes = [0, 1, 2, 3, 4, 5, 13, 30, 64, 1];
+      const params = sizes.map((n, i) => store.parameter(`p${i}`, n));
+      let expected = 0;
+      params.forEach((p, i) => {
+        expect(p.size).toBe(sizes[i]);
+        expect(p.index).toBe(i);
+        expect(p.paddedSize).toBe(paddedSize(sizes[i]));
+        expect(p.paddedSize % 4).toBe(0);
+        expect(p.offset).toBe(expected);
+        expected += p.paddedSize * 4;
+        expect((store.dataBase + p.offset) % 16).toBe(0);
+        expect((store.gradBase + p.offset) % 16).toBe(0);
+        expect(p.data.length).toBe(sizes[i]);
+        expect(p.grad.length).toBe(sizes[i]);
+        expect(p.data.byteOffset).toBe(store.dataBase + p.offset);
+        expect(p.grad.byteOffset).toBe(store.gradBase + p.offset);
+      });
+      expect(store.parameters).toEqual(params);
+      expect(store.get('p6')).toBe(params[6]);
+      expect(store.get('nope')).toBeUndefined();
+    });
+
+    it('initialises from values, zero grads, and keeps padding zero through steps', async () => {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', [1, 2, 3, 4, 5]);
+      const b = store.parameter('b', [7]);
+      expect(Array.from(w.data)).toEqual([1, 2, 3, 4, 5]);
+      expect(Array.from(w.grad)).toEqual([0, 0, 0, 0, 0]);
+      const opt = new Adam([w, b], { lr: 0.1, weightDecay: 0.1 });
+      for (let s = 0; s < 5; s++) {
+        w.grad.fill(0.3);
+        b.grad.fill(-0.2);
+        opt.step();
+      }
+      const heap = store.heap();
+      for (const p of [w, b]) {
+        for (let i = p.size; i < p.paddedSize; i++) {
+          expect(heap[(store.dataBase + p.offset) / 4 + i]).toBe(0);
+          expect(heap[(store.gradBase + p.offset) / 4 + i]).toBe(0);
+        }
+      }
+      expect(w.data[0]).not.toBe(1);
+    });
+
+    it('growth: getters always give live views; views taken before are detached, never written silently', async () => {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', 10);
+      const oldData = w.data, oldGrad = w.grad;
+      w.data.fill(3);
+      const before = store.byteLength;
+      // Enough to relocate the regions several times and grow the memory.
+      for (let i = 0; i < 40; i++) store.parameter(`big${i}`, 50_000);
+      expect(store.byteLength).toBeGreaterThan(before);
+      expect(oldData.length).toBe(0); // detached: a stale view holds nothing
+      expect(oldGrad.length).toBe(0);
+      expect(Array.from(w.data)).toEqual(new Array(10).fill(3)); // values survived the moves
+      w.data[2] = 42; // writing through the getter reaches the arena
+      w.grad[2] = 1;
+      expect(w.data[2]).toBe(42);
+      const opt = new SGD([w], { lr: 1 });
+      opt.step();
+      expect(w.data[2]).toBe(41);
+      expect(w.data[3]).toBe(3);
+    });
+
+    it('relocation after an optimizer exists preserves parameters, gradients and state', async () => {
+      const rand = prng(11);
+      const init = fillMixed(new Float32Array(300), rand, 1, 0);
+      const grads = Array.from({ length: 6 }, () => fillMixed(new Float32Array(300), rand, 1, 0));
+      // Uninterrupted run.
+      const a = await ParameterStore.create({ backend });
+      const pa = a.parameter('w', init);
+      const oa = new Adam([pa], { lr: 0.01, amsgrad: true });
+      // Same run, with big parameters added between steps (forcing moves of every region).
+      const b = await ParameterStore.create({ backend });
+      const pb = b.parameter('w', init);
+      const ob = new Adam([pb], { lr: 0.01, amsgrad: true });
+      grads.forEach((g, s) => {
+        pa.grad.set(g);
+        oa.step();
+        pb.grad.set(g);
+        if (s === 3) b.parameter(`extra${s}`, 200_000);
+        ob.step();
+        b.parameter(`more${s}`, 1000 * (s + 1));
+      });
+      expectSameBits(pb.data, pa.data, 'data');
+      expectSameBits(pb.grad, pa.grad, 'grad');
+      for (const key of ['expAvg', 'expAvgSq', 'maxExpAvgSq']) {
+        expectSameBits(ob.state(pb)[key] as Float32Array, oa.state(pa)[key] as Float32Array, key);
+      }
+    });
+
+    it('one kernel call per param group when its parameters are registered back to back', async () => {
+      const store = await ParameterStore.create({ backend });
+      const ps = Array.from({ length: 100 }, (_, i) => store.parameter(`t${i}`, 10 + (i % 7)));
+      const opt = new Adam([{ params: ps.slice(0, 60) }, { params: ps.slice(60), lr: 0.1 }]);
+      const spy = vi.spyOn(store.kernels, 'adam');
+      opt.step();
+      expect(spy).toHaveBeenCalledTimes(2);
+      expect(spy.mock.calls[0][5]).toBe(ps.slice(0, 60).reduce((n, p) => n + p.paddedSize, 0));
+    });
+
+    it('a group of non-adjacent parameters steps correctly (one call per adjacent run)', async () => {
+      const rand = prng(5);
+      const vals = [13, 8, 30].map((n) => fillMixed(new Float32Array(n), rand, 1, 0));
+      const grad = [13, 8, 30].map((n) => fillMixed(new Float32Array(n), rand, 1, 0));
+      const s1 = await ParameterStore.create({ backend });
+      const [a1, b1, c1] = vals.map((v, i) => s1.parameter(`p${i}`, v));
+      const o1 = new SGD([{ params: [c1, a1], lr: 0.1, momentum: 0.9 }, { params: [b1], lr: 0.5 }], { lr: 0.01 });
+      const spy = vi.spyOn(s1.kernels, 'sgd');
+      const s2 = await ParameterStore.create({ backend });
+      const [a2, b2, c2] = vals.map((v, i) => s2.parameter(`p${i}`, v));
+      const oa = new SGD([a2], { lr: 0.1, momentum: 0.9 });
+      const ob = new SGD([b2], { lr: 0.5 });
+      const oc = new SGD([c2], { lr: 0.1, momentum: 0.9 });
+      for (let s = 0; s < 3; s++) {
+        [a1, b1, c1].forEach((p, i) => p.grad.set(grad[i]));
+        [a2, b2, c2].forEach((p, i) => p.grad.set(grad[i]));
+        o1.step();
+        oa.step(); ob.step(); oc.step();
+      }
+      expect(spy).toHaveBeenCalledTimes(3 * 3);
+      expectSameBits(a1.data, a2.data, 'a');
+      expectSameBits(b1.data, b2.data, 'b');
+      expectSameBits(c1.data, c2.data, 'c');
+      expectSameBits(o1.state(c1).momentumBuffer as Float32Array, oc.state(c2).momentumBuffer as Float32Array, 'c buffer');
+    });
+
+    it('zeroGrad clears the gradients (store-wide and per optimizer)', async () => {
+      const store = await ParameterStore.create({ backend });
+      const a = store.parameter('a', 5), b = store.parameter('b', 7);
+      a.grad.fill(1); b.grad.fill(2);
+      const opt = new SGD([a], { lr: 0.1 });
+      opt.zeroGrad();
+      expect(Array.from(a.grad)).toEqual([0, 0, 0, 0, 0]);
+      expect(b.grad[0]).toBe(2);
+      store.zeroGrad();
+      expect(b.grad.every((x) => x === 0)).toBe(true);
+      b.grad.fill(3);
+      b.zeroGrad();
+      expect(b.grad.every((x) => x === 0)).toBe(true);
+    });
+
+    it('paramGroups are live: a written lr takes effect at the next step', async () => {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', [1]);
+      const opt = new SGD([w], { lr: 0.25 });
+      w.grad[0] = 1;
+      opt.step();
+      expect(w.data[0]).toBe(0.75);
+      opt.paramGroups[0].lr = 0.5;
+      opt.step();
+      expect(w.data[0]).toBe(0.25);
+      // momentum switched on later: the buffer appears, starting as a copy of g
+      opt.paramGroups[0].momentum = 0.5;
+      opt.step();
+      expect(opt.state(w).momentumBuffer).toEqual(new Float32Array([1]));
+      expect(w.data[0]).toBe(-0.25);
+    });
+
+    it('step(closure) evaluates the closure first and returns its loss', async () => {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', [2]);
+      const opt = new SGD([w], { lr: 0.25 });
+      const loss = opt.step(() => {
+        w.grad[0] = 2 * w.data[0];
+        return w.data[0] ** 2;
+      });
+      expect(loss).toBe(4);
+      expect(w.data[0]).toBe(1);
+    });
+  });
+}
