@@ -3,6 +3,7 @@
 export { sgd } from "./kernels/sgd";
 export { adam } from "./kernels/adam";
 export { copy } from "./kernels/copy";
+export { scale } from "./kernels/scale";
 
 /** ABI version of the exported kernels; bumped whenever a signature or flag changes. */
 export function abiVersion(): i32 {

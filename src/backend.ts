@@ -106,7 +106,7 @@ export async function createWasmBackend(source?: WasmSource): Promise<Backend> {
   return {
     name: 'wasm',
     memory,
-    kernels: { sgd: exports.sgd, adam: exports.adam, copy: exports.copy },
+    kernels: { sgd: exports.sgd, adam: exports.adam, copy: exports.copy, scale: exports.scale },
     buffer: () => memory.buffer,
     heap() {
       if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);

@@ -31,6 +31,7 @@ const calls: Record<string, Call[]> = {
   adam: [0, 1, 2, 4, 8, 9, 10, 12, 15].map((f): Call => (b, n) =>
     b.kernels.adam(at(0), at(1), at(2), at(3), at(4), n, 0.9, 0.1, 0.999, 0.001, 0.01, 0.03, 1e-8, 0.05, 0.9995, f)),
   copy: [(b, n) => b.kernels.copy(at(0), at(1), n)],
+  scale: [0.5, -3, 1e-30, 7.1].map((a): Call => (b, n) => b.kernels.scale(at(0), n, a)),
 };
 
 describe('kernels: wasm and js twins agree bit for bit', async () => {

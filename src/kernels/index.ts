@@ -1,5 +1,6 @@
 import { adam } from './adam.js';
 import { copy } from './copy.js';
+import { scale } from './scale.js';
 import { sgd } from './sgd.js';
 
 /** Drops the leading `heap` argument of a JS twin: the signature of the matching WASM export. */
@@ -13,10 +14,11 @@ export interface Kernels {
   sgd: Bound<typeof sgd>;
   adam: Bound<typeof adam>;
   copy: Bound<typeof copy>;
+  scale: Bound<typeof scale>;
 }
 
 /** The JS twins, by export name. */
-export const jsTwins = { sgd, adam, copy } as const;
+export const jsTwins = { sgd, adam, copy, scale } as const;
 
 /** Binds the JS twins to a heap getter (re-read at every call, so it survives growth). */
 export function bindJsKernels(heap: () => Float32Array): Kernels {
@@ -24,5 +26,6 @@ export function bindJsKernels(heap: () => Float32Array): Kernels {
     sgd: (...a) => sgd(heap(), ...a),
     adam: (...a) => adam(heap(), ...a),
     copy: (...a) => copy(heap(), ...a),
+    scale: (...a) => scale(heap(), ...a),
   };
 }

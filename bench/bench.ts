@@ -1,0 +1,147 @@
+// Optimizer-step benchmark: median step time and Mparam/s of SGD with momentum and of Adam
+// on both backends at 64K, 1M and 16M parameters, beside the machine's copy bandwidth
+// measured in the same run and the roofline it implies (bytes a step must move ÷ copy
+// bandwidth). Three streams measure the bandwidth (a SIMD copy loop, TypedArray.set, and an
+// in-place SIMD scale, which like an optimizer step writes only lines it has just read); the
+// roofline uses the fastest, so it is the strictest of the three. Each configuration verifies a step's output (wasm ≡ js bit for bit, and the
+// parameters moved) before it is timed.
+//
+//   npm run bench                       # everything
+//   npm run bench -- --sizes 65536,1048576 --optimizers adam --time 500
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { Bench } from 'tinybench';
+import { Adam, ParameterStore, SGD, type Optimizer, type Parameter } from '../dist/index.js';
+
+interface OptimizerBench {
+  name: string;
+  /** bytes a step must read and write per parameter */
+  bytesPerParam: number;
+  create(params: Parameter[]): Optimizer<object>;
+}
+
+const OPTIMIZERS: OptimizerBench[] = [
+  // read p, g, buf; write p, buf
+  { name: 'sgd-momentum', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9 }) as Optimizer<object> },
+  // read p, g, m, v; write p, m, v
+  { name: 'adam', bytesPerParam: 7 * 4, create: (p) => new Adam(p, { lr: 1e-3 }) as Optimizer<object> },
+];
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const sizes = arg('sizes', '65536,1048576,16777216').split(',').map(Number);
+const wanted = arg('optimizers', OPTIMIZERS.map((o) => o.name).join(',')).split(',');
+const timeMs = Number(arg('time', '1000'));
+const out = arg('out', 'bench/results/latest.json');
+const optimizers = OPTIMIZERS.filter((o) => wanted.includes(o.name));
+for (const w of wanted) if (!OPTIMIZERS.some((o) => o.name === w)) throw new Error(`unknown optimizer ${w}; known: ${OPTIMIZERS.map((o) => o.name).join(', ')}`);
+
+function fill(a: Float32Array, seed: number): void {
+  let x = seed >>> 0;
+  for (let i = 0; i < a.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    a[i] = (x / 4294967296 - 0.5) * 2;
+  }
+}
+
+async function setup(backend: 'wasm' | 'js', o: OptimizerBench, n: number) {
+  const store = await ParameterStore.create({ backend });
+  const p = store.parameter('w', n);
+  fill(p.data, 1);
+  fill(p.grad, 2);
+  const opt = o.create([p]);
+  return { store, p, opt };
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+interface Row {
+  optimizer: string; backend: string; size: number; medianMs: number; mparamPerS: number;
+  bytesPerParam: number; rooflineMs: number; rooflineFraction: number;
+}
+
+const rows: Row[] = [];
+const copyRows: { size: number; wasmSimdGBs: number; typedArrayGBs: number; inPlaceGBs: number; usedGBs: number }[] = [];
+const progress = (s: string) => process.stderr.write(`\r\x1b[K${s}`);
+
+for (const n of sizes) {
+  const iterations = n >= 1 << 24 ? 8 : n >= 1 << 20 ? 30 : 200;
+  const bench = new Bench({ time: timeMs, iterations, warmupIterations: Math.min(iterations, 10), warmupTime: 100 });
+  // Copy bandwidth: the SIMD copy kernel over the arena, and the engine's typed-array copy.
+  const copyStore = await ParameterStore.create({ backend: 'wasm' });
+  const src = copyStore.parameter('src', n), dst = copyStore.parameter('dst', n);
+  fill(src.data, 3);
+  copyStore.kernels.copy(copyStore.dataBase + dst.offset, copyStore.dataBase + src.offset, n);
+  if (!sameBits(dst.data, src.data)) throw new Error('copy kernel verification failed');
+  const copySrc = new Float32Array(n), copyDst = new Float32Array(n);
+  fill(copySrc, 4);
+  bench.add('copy/wasm-simd', () => copyStore.kernels.copy(copyStore.dataBase + dst.offset, copyStore.dataBase + src.offset, n));
+  bench.add('copy/typed-array', () => copyDst.set(copySrc));
+  // In-place read-modify-write stream (x *= 1 - 2^-24 keeps values finite): no write-allocate
+  // traffic, the access pattern of an optimizer step.
+  bench.add('stream/wasm-scale', () => copyStore.kernels.scale(copyStore.dataBase + dst.offset, n, 1 - 2 ** -24));
+  const setups: { o: OptimizerBench; backend: string; opt: Optimizer<object> }[] = [];
+  for (const o of optimizers) {
+    const w = await setup('wasm', o, n), j = await setup('js', o, n);
+    w.opt.step();
+    j.opt.step();
+    const before = new Float32Array(n);
+    fill(before, 1);
+    if (!sameBits(w.p.data, j.p.data)) throw new Error(`${o.name} n=${n}: wasm and js differ after one step`);
+    if (sameBits(w.p.data, before)) throw new Error(`${o.name} n=${n}: the step changed nothing`);
+    for (const [backend, s] of [['wasm', w], ['js', j]] as const) {
+      setups.push({ o, backend, opt: s.opt });
+      bench.add(`${o.name}/${backend}`, () => { s.opt.step(); });
+    }
+  }
+  bench.addEventListener('cycle', (e) => progress(`n=${n}: ${(e as unknown as { task: { name: string } }).task?.name ?? ''} done`));
+  progress(`n=${n}: running ${bench.tasks.length} tasks…`);
+  await bench.run();
+  const median = (name: string) => {
+    const r = bench.tasks.find((t) => t.name === name)!.result as { latency?: { p50: number } };
+    if (!r.latency) throw new Error(`${name} failed`);
+    return r.latency.p50;
+  };
+  const wasmCopy = (8 * n) / (median('copy/wasm-simd') / 1e3) / 1e9;
+  const typedCopy = (8 * n) / (median('copy/typed-array') / 1e3) / 1e9;
+  const inPlace = (8 * n) / (median('stream/wasm-scale') / 1e3) / 1e9;
+  const bw = Math.max(wasmCopy, typedCopy, inPlace);
+  copyRows.push({ size: n, wasmSimdGBs: wasmCopy, typedArrayGBs: typedCopy, inPlaceGBs: inPlace, usedGBs: bw });
+  for (const s of setups) {
+    const ms = median(`${s.o.name}/${s.backend}`);
+    const rooflineMs = (s.o.bytesPerParam * n) / (bw * 1e9) * 1e3;
+    rows.push({
+      optimizer: s.o.name, backend: s.backend, size: n, medianMs: ms, mparamPerS: n / ms / 1e3,
+      bytesPerParam: s.o.bytesPerParam, rooflineMs, rooflineFraction: rooflineMs / ms,
+    });
+  }
+  (globalThis as { gc?: () => void }).gc?.();
+}
+progress('');
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  platform: `${os.platform()} ${os.arch()}`, engine: `Node ${process.version} (V8 ${process.versions.v8})`, date: new Date().toISOString(),
+};
+const fmt = (x: number, d = 2) => x.toFixed(d);
+console.log(`simdopt step benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.engine}, ${machine.date.slice(0, 10)}`);
+console.log('\ncopy bandwidth (read + write bytes / s), same run:');
+console.log('| size | wasm SIMD copy GB/s | TypedArray.set GB/s | wasm in-place scale GB/s | roofline uses (the best) |');
+console.log('|---:|---:|---:|---:|---:|');
+for (const c of copyRows) console.log(`| ${c.size} | ${fmt(c.wasmSimdGBs)} | ${fmt(c.typedArrayGBs)} | ${fmt(c.inPlaceGBs)} | ${fmt(c.usedGBs)} |`);
+console.log('\n| optimizer | size | backend | median ms | Mparam/s | roofline ms | of roofline | wasm / js |');
+console.log('|---|---:|---|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  const js = rows.find((x) => x.optimizer === r.optimizer && x.size === r.size && x.backend === 'js')!;
+  const ratio = r.backend === 'wasm' ? `${fmt(js.medianMs / r.medianMs, 1)}×` : '';
+  console.log(`| ${r.optimizer} | ${r.size} | ${r.backend} | ${fmt(r.medianMs, 3)} | ${fmt(r.mparamPerS, 0)} | ${fmt(r.rooflineMs, 3)} | ${fmt(100 * r.rooflineFraction, 0)}% | ${ratio} |`);
+}
+writeFileSync(out, JSON.stringify({ machine, copy: copyRows, rows }, null, 2) + '\n');
+console.log(`\nwrote ${out}`);
