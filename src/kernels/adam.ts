@@ -12,13 +12,13 @@ export function adam(
   heap: Float32Array,
   param: number, grad: number, expAvg: number, expAvgSq: number, maxExpAvgSq: number, n: number,
   beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
-  stepSize: number, biasCorrection2Sqrt: number, eps: number, weightDecay: number, decay: number,
+  stepSize: number, invBiasCorrection2Sqrt: number, eps: number, weightDecay: number, decay: number,
   flags: number,
 ): void {
   const ip = param >>> 2, ig = grad >>> 2, im = expAvg >>> 2, iv = expAvgSq >>> 2, ix = maxExpAvgSq >>> 2;
   beta1 = fround(beta1); oneMinusBeta1 = fround(oneMinusBeta1);
   beta2 = fround(beta2); oneMinusBeta2 = fround(oneMinusBeta2);
-  stepSize = fround(stepSize); biasCorrection2Sqrt = fround(biasCorrection2Sqrt);
+  stepSize = fround(stepSize); invBiasCorrection2Sqrt = fround(invBiasCorrection2Sqrt);
   eps = fround(eps); weightDecay = fround(weightDecay); decay = fround(decay);
   const maximize = (flags & MAXIMIZE) !== 0;
   const l2 = (flags & WEIGHT_DECAY) !== 0;
@@ -38,7 +38,7 @@ export function adam(
       vhat = Math.max(heap[ix + i], v);
       heap[ix + i] = vhat;
     }
-    const denom = fround(fround(fround(Math.sqrt(vhat)) / biasCorrection2Sqrt) + eps);
+    const denom = fround(fround(fround(Math.sqrt(vhat)) * invBiasCorrection2Sqrt) + eps);
     heap[ip + i] = fround(p - fround(fround(stepSize * m) / denom));
   }
 }

@@ -59,11 +59,11 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
     const { lr, eps, weightDecay } = group;
     const fr = Math.fround;
     const stepSize = lr / (1 - powInt(beta1, t));
-    const biasCorrection2Sqrt = Math.sqrt(1 - powInt(beta2, t));
+    const invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
     const decay = weightDecay === 0 ? 0 : this.decoupled ? DECOUPLED : WEIGHT_DECAY;
     const flags = (group.maximize ? MAXIMIZE : 0) | (group.amsgrad ? AMSGRAD : 0) | decay;
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
-    const ss = fr(stepSize), bc = fr(biasCorrection2Sqrt), ep = fr(eps), wd = fr(weightDecay);
+    const ss = fr(stepSize), bc = fr(invBiasCorrection2Sqrt), ep = fr(eps), wd = fr(weightDecay);
     const factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
       kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
@@ -83,7 +83,9 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
  * Defaults: `lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false,
  * maximize = false`. State: `expAvg`, `expAvgSq`, and `maxExpAvgSq` with amsgrad. `b1^t`
  * and `b2^t` use the group's current betas (so cycling `betas[0]` behaves as in PyTorch) and
- * are computed by exact-in-every-engine binary powering.
+ * are computed by exact-in-every-engine binary powering. One deliberate difference: the kernel
+ * multiplies `sqrt(v)` by `1 / sqrt(1 - b2^t)` instead of dividing by `sqrt(1 - b2^t)`
+ * (one division per element fewer; results move by about one ulp).
  *
  * @example
  * const opt = new Adam([w, b], { lr: 3e-4 });
