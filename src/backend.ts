@@ -1,5 +1,5 @@
 import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
-import { bindJsKernels, type Kernels } from './kernels/index.js';
+import { KERNEL_NAMES, bindJsKernels, type Kernels } from './kernels/index.js';
 
 /** Which kernels run a store's steps. */
 export type BackendName = 'wasm' | 'js';
@@ -102,11 +102,16 @@ export async function createWasmBackend(source?: WasmSource): Promise<Backend> {
   if (typeof exports.abiVersion !== 'function' || exports.abiVersion() !== KERNEL_ABI_VERSION) {
     throw new Error(`The kernel module has ABI version ${typeof exports.abiVersion === 'function' ? exports.abiVersion() : 'unknown'}; this library needs ${KERNEL_ABI_VERSION}`);
   }
+  const kernels: Record<string, unknown> = {};
+  for (const name of KERNEL_NAMES) {
+    if (typeof exports[name] !== 'function') throw new Error(`The kernel module does not export ${name}`);
+    kernels[name] = exports[name];
+  }
   let heap = new Float32Array(memory.buffer);
   return {
     name: 'wasm',
     memory,
-    kernels: { sgd: exports.sgd, adam: exports.adam, copy: exports.copy, scale: exports.scale },
+    kernels: kernels as unknown as Kernels,
     buffer: () => memory.buffer,
     heap() {
       if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
@@ -175,7 +180,7 @@ export function createJsBackend(): Backend {
 }
 
 /** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */
-export const KERNEL_ABI_VERSION = 1;
+export const KERNEL_ABI_VERSION = 2;
 
 /** Creates the backend a store asked for. @internal */
 export async function createBackend(option: BackendOption, source?: WasmSource): Promise<Backend> {

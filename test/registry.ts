@@ -1,7 +1,7 @@
 // The one table of optimizer configurations that drives the parity, reference, first-step
 // and (later) save/load and convergence tests. Each optimizer class is listed once with the
 // PyTorch class it mirrors; each case is a named option set.
-import { Adam, AdamW, SGD, type Optimizer, type Parameter } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam, RMSprop, SGD, type Optimizer, type Parameter } from '../src/index.js';
 
 export type AnyOptimizer = Optimizer<object>;
 type Factory = (params: Parameter[], options: Record<string, unknown>) => AnyOptimizer;
@@ -20,6 +20,14 @@ export const OPTIMIZER_CLASSES: readonly OptimizerClass[] = [
   { torch: 'SGD', create: (p, o) => new SGD(p, o as never) as AnyOptimizer, stateKeys: ['momentumBuffer'], momentumKey: 'momentum' },
   { torch: 'Adam', create: (p, o) => new Adam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' },
   { torch: 'AdamW', create: (p, o) => new AdamW(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' },
+  { torch: 'Adagrad', create: (p, o) => new Adagrad(p, o) as AnyOptimizer, stateKeys: ['sum'], momentumKey: 'momentum' },
+  { torch: 'RMSprop', create: (p, o) => new RMSprop(p, o) as AnyOptimizer, stateKeys: ['squareAvg', 'momentumBuffer', 'gradAvg'], momentumKey: 'momentum' },
+  { torch: 'NAdam', create: (p, o) => new NAdam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq'], momentumKey: 'betas' },
+  { torch: 'Adamax', create: (p, o) => new Adamax(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expInf'], momentumKey: 'betas' },
+  { torch: 'RAdam', create: (p, o) => new RAdam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq'], momentumKey: 'betas' },
+  { torch: 'Adadelta', create: (p, o) => new Adadelta(p, o) as AnyOptimizer, stateKeys: ['squareAvg', 'accDelta'], momentumKey: 'momentum' },
+  // Not in PyTorch: the name is the class's own.
+  { torch: 'Lion', create: (p, o) => new Lion(p, o) as AnyOptimizer, stateKeys: ['expAvg'], momentumKey: 'betas' },
 ];
 
 export function optimizerClass(torch: string): OptimizerClass | undefined {
@@ -51,6 +59,24 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'adamw/default', torch: 'AdamW', options: {} },
   { name: 'adamw/amsgrad-maximize', torch: 'AdamW', options: { lr: 0.01, weightDecay: 0.1, amsgrad: true, maximize: true } },
   { name: 'adamw/no-decay', torch: 'AdamW', options: { lr: 0.01, weightDecay: 0 } },
+  { name: 'adagrad/default', torch: 'Adagrad', options: {} },
+  { name: 'adagrad/lr-decay-init-wd-maximize', torch: 'Adagrad', options: { lr: 0.05, lrDecay: 0.01, initialAccumulatorValue: 0.1, weightDecay: 0.01, maximize: true } },
+  { name: 'rmsprop/default', torch: 'RMSprop', options: {} },
+  { name: 'rmsprop/centered', torch: 'RMSprop', options: { centered: true } },
+  { name: 'rmsprop/momentum-wd', torch: 'RMSprop', options: { momentum: 0.9, weightDecay: 0.01 } },
+  { name: 'rmsprop/centered-momentum-maximize', torch: 'RMSprop', options: { alpha: 0.9, centered: true, momentum: 0.8, maximize: true } },
+  { name: 'nadam/default', torch: 'NAdam', options: {} },
+  { name: 'nadam/l2-maximize', torch: 'NAdam', options: { weightDecay: 0.05, maximize: true } },
+  { name: 'nadam/decoupled-no-momentum-decay', torch: 'NAdam', options: { weightDecay: 0.05, decoupledWeightDecay: true, momentumDecay: 0 } },
+  { name: 'adamax/default', torch: 'Adamax', options: {} },
+  { name: 'adamax/wd-maximize', torch: 'Adamax', options: { betas: [0.8, 0.99], weightDecay: 0.05, maximize: true } },
+  { name: 'radam/default', torch: 'RAdam', options: {} },
+  { name: 'radam/l2-maximize', torch: 'RAdam', options: { weightDecay: 0.05, maximize: true } },
+  { name: 'radam/decoupled-fast-rectify', torch: 'RAdam', options: { betas: [0.9, 0.9], weightDecay: 0.05, decoupledWeightDecay: true } },
+  { name: 'adadelta/default', torch: 'Adadelta', options: {} },
+  { name: 'adadelta/wd-maximize', torch: 'Adadelta', options: { rho: 0.5, weightDecay: 0.01, maximize: true } },
+  { name: 'lion/default', torch: 'Lion', options: {} },
+  { name: 'lion/wd-maximize', torch: 'Lion', options: { lr: 1e-3, betas: [0.95, 0.98], weightDecay: 0.1, maximize: true } },
 ];
 
 /** Converts a PyTorch option name (`weight_decay`) to this library's (`weightDecay`). */

@@ -1,6 +1,6 @@
 // The arena: layout, padding, growth and relocation, live views, one kernel call per group.
 import { describe, expect, it, vi } from 'vitest';
-import { Adam, ParameterStore, SGD, paddedSize, wasmSimdSupported } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, NAdam, ParameterStore, RAdam, RMSprop, SGD, paddedSize, wasmSimdSupported } from '../src/index.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
 
 describe('backend selection', () => {
@@ -67,6 +67,36 @@ for (const backend of BACKENDS) {
         }
       }
       expect(w.data[0]).not.toBe(1);
+    });
+
+    it('eps = 0: padding stays zero although 0/0 is NaN there (every optimizer with an eps)', async () => {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', [1, 2, 3, 4, 5]); // 3 padding elements
+      const opts = [
+        new Adam([w], { lr: 0.1, eps: 0 }),
+      ];
+      const others = [
+        (p: typeof w) => new Adagrad([p], { eps: 0 }), (p: typeof w) => new RMSprop([p], { eps: 0, centered: true, momentum: 0.5 }),
+        (p: typeof w) => new Adamax([p], { eps: 0 }), (p: typeof w) => new NAdam([p], { eps: 0 }),
+        (p: typeof w) => new RAdam([p], { eps: 0, betas: [0.9, 0.9] }), (p: typeof w) => new Adadelta([p], { eps: 0 }),
+      ];
+      others.forEach((make, i) => opts.push(make(store.parameter(`q${i}`, [1, 2, 3, 4, 5])) as never));
+      for (let s = 0; s < 8; s++) {
+        for (const p of store.parameters) p.grad.set([0.5, -0.5, 0.25, 1, 2]);
+        for (const o of opts) o.step();
+      }
+      const heap = store.heap();
+      for (const [i, p] of store.parameters.entries()) {
+        const data = (store.dataBase + p.offset) / 4;
+        expect(Array.from(heap.subarray(data + p.size, data + p.paddedSize)), `param ${i}`).toEqual([0, 0, 0]);
+        expect(Number.isFinite(p.data[0]), `param ${i} moved to a finite value`).toBe(true);
+        const state = opts[i].state(p);
+        for (const [key, view] of Object.entries(state)) {
+          if (!(view instanceof Float32Array)) continue;
+          const at = view.byteOffset / 4;
+          expect(Array.from(heap.subarray(at + p.size, at + p.paddedSize)), `param ${i} ${key}`).toEqual([0, 0, 0]);
+        }
+      }
     });
 
     it('growth: getters always give live views; views taken before are detached, never written silently', async () => {

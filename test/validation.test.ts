@@ -1,6 +1,6 @@
 // Every validation error names the option and the value, and changes nothing.
 import { describe, expect, it } from 'vitest';
-import { Adam, AdamW, ParameterStore, SGD, type Parameter } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
 
 async function fixture() {
   const store = await ParameterStore.create({ backend: 'wasm' });
@@ -56,6 +56,22 @@ describe('optimizer options are validated at construction, naming option and val
     ['invalid group option', (w, b) => new Adam([{ params: [w] }, { params: [b], lr: -0.5 }]), /Adam: param group 1: invalid learning rate \(lr\): -0.5/],
     ['unknown group option', (w, b) => new SGD([{ params: [w] }, { params: [b], momentun: 0.9 } as never], { lr: 0.1 }), /SGD: param group 1: unknown option "momentun"/],
     ['parameter in two groups', (w, b) => new Adam([{ params: [w, b] }, { params: [b] }]), /parameter "b" appears in more than one param group/],
+    ['Adagrad negative lrDecay', (w) => new Adagrad([w], { lrDecay: -0.1 }), /Adagrad: invalid lr_decay value \(lrDecay\): -0.1/],
+    ['Adagrad negative initial accumulator', (w) => new Adagrad([w], { initialAccumulatorValue: -1 }), /invalid initial accumulator value \(initialAccumulatorValue\): -1/],
+    ['Adagrad negative eps', (w) => new Adagrad([w], { eps: -1 }), /Adagrad: invalid epsilon value \(eps\): -1/],
+    ['RMSprop negative alpha', (w) => new RMSprop([w], { alpha: -0.5 }), /RMSprop: invalid alpha value \(alpha\): -0.5/],
+    ['RMSprop negative momentum', (w) => new RMSprop([w], { momentum: -0.9 }), /RMSprop: invalid momentum value \(momentum\): -0.9/],
+    ['RMSprop centered not boolean', (w) => new RMSprop([w], { centered: 'yes' as never }), /RMSprop: centered must be a boolean, got "yes"/],
+    ['NAdam negative momentumDecay', (w) => new NAdam([w], { momentumDecay: -4e-3 }), /NAdam: invalid momentum_decay value \(momentumDecay\): -0.004/],
+    ['NAdam beta out of range', (w) => new NAdam([w], { betas: [0.9, 1.5] }), /NAdam: invalid beta parameter at index 1: 1.5/],
+    ['NAdam decoupledWeightDecay not boolean', (w) => new NAdam([w], { decoupledWeightDecay: 0 as never }), /decoupledWeightDecay must be a boolean, got 0/],
+    ['Adamax negative eps', (w) => new Adamax([w], { eps: -1 }), /Adamax: invalid epsilon value \(eps\): -1/],
+    ['Adamax beta out of range', (w) => new Adamax([w], { betas: [1, 0.999] }), /Adamax: invalid beta parameter at index 0: 1/],
+    ['RAdam negative weight decay', (w) => new RAdam([w], { weightDecay: -1 }), /RAdam: invalid weight decay value \(weightDecay\): -1/],
+    ['Adadelta rho above 1', (w) => new Adadelta([w], { rho: 1.1 }), /Adadelta: invalid rho value \(rho\): 1.1 \(must be in \[0, 1\]\)/],
+    ['Adadelta negative lr', (w) => new Adadelta([w], { lr: -1 }), /Adadelta: invalid learning rate \(lr\): -1/],
+    ['Lion beta out of range', (w) => new Lion([w], { betas: [0.9, -0.1] }), /Lion: invalid beta parameter at index 1: -0.1/],
+    ['Lion unknown option eps', (w) => new Lion([w], { eps: 1e-8 } as never), /Lion: unknown option "eps"/],
     ['parameter twice in a list', (w) => new Adam([w, w]), /parameter "w" appears in more than one param group \(or twice in one\)/],
   ];
   for (const [label, make, message] of cases) {

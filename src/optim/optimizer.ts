@@ -38,6 +38,8 @@ export interface GroupState {
   readonly buffers: Map<string, number>;
   /** buffers allocated since the last step: no update has written them yet */
   readonly fresh: Set<string>;
+  /** host-side per-group state kept in float64 (NAdam's muProduct) */
+  readonly scalars: Record<string, number>;
 }
 
 /** The table an optimizer hands its base class. @internal */
@@ -50,7 +52,10 @@ export interface OptimizerSpec<O> {
   readonly crossCheck?: (group: O, context: string) => void;
 }
 
-/** A view of one parameter's optimizer state: its step count and its state buffers. */
+/**
+ * A view of one parameter's optimizer state: its step count, its state buffers, and any
+ * host-side scalars (NAdam's `muProduct`).
+ */
 export interface ParameterState {
   step: number;
   [buffer: string]: number | Float32Array;
@@ -178,21 +183,44 @@ export abstract class Optimizer<O extends object> {
       elements += p.paddedSize;
       this.#seen.add(p);
     }
-    const state: GroupState = { step: 0, runs, paramOffsets, elements, buffers: new Map(), fresh: new Set() };
+    const state: GroupState = { step: 0, runs, paramOffsets, elements, buffers: new Map(), fresh: new Set(), scalars: {} };
     this.paramGroups.push(group);
     this.groupStates.push(state);
-    for (const buffer of this.stateBuffers(group)) this.#buffer(state, buffer);
+    for (const buffer of this.stateBuffers(group)) this.#buffer(group, state, buffer);
   }
 
-  #buffer(state: GroupState, name: string): number {
+  #buffer(group: ParamGroup<O>, state: GroupState, name: string): number {
     let offset = state.buffers.get(name);
     if (offset === undefined) {
       offset = this.store.allocState(state.elements);
       state.buffers.set(name, offset);
       state.fresh.add(name);
-      this.initBuffer(name, state);
+      const value = this.initialValue(name, group);
+      if (value !== 0) {
+        // Only the parameters' own elements: padding stays zero.
+        const heap = this.store.heap();
+        const base = (this.store.stateBase + offset) >>> 2;
+        group.params.forEach((p, i) => heap.fill(value, base + state.paramOffsets[i], base + state.paramOffsets[i] + p.size));
+      }
     }
     return offset;
+  }
+
+  /**
+   * Zeroes the padding of a group's parameters and state buffers. A step leaves padding at
+   * zero (zero gradient, zero state) except where eps = 0 turns 0/0 into NaN; this restores it.
+   */
+  #zeroPadding(group: ParamGroup<O>, state: GroupState): void {
+    const heap = this.store.heap();
+    group.params.forEach((p, i) => {
+      if (p.size === p.paddedSize) return;
+      const data = (this.store.dataBase + p.offset) >>> 2;
+      heap.fill(0, data + p.size, data + p.paddedSize);
+      for (const offset of state.buffers.values()) {
+        const base = ((this.store.stateBase + offset) >>> 2) + state.paramOffsets[i];
+        heap.fill(0, base + p.size, base + p.paddedSize);
+      }
+    });
   }
 
   /**
@@ -202,8 +230,10 @@ export abstract class Optimizer<O extends object> {
    */
   protected abstract stateBuffers(group: ParamGroup<O>): readonly string[];
 
-  /** Fills a freshly allocated state buffer; zero by default. @internal */
-  protected initBuffer(_name: string, _state: GroupState): void {}
+  /** The value a freshly allocated state buffer starts from (Adagrad's initial accumulator); 0 by default. @internal */
+  protected initialValue(_name: string, _group: ParamGroup<O>): number {
+    return 0;
+  }
 
   /** Performs a group's update: compute the step's scalars, then one kernel call per run. @internal */
   protected abstract updateGroup(group: ParamGroup<O>, state: GroupState, kernels: Kernels): void;
@@ -238,7 +268,7 @@ export abstract class Optimizer<O extends object> {
     });
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
-      for (const buffer of this.stateBuffers(group)) this.#buffer(state, buffer);
+      for (const buffer of this.stateBuffers(group)) this.#buffer(group, state, buffer);
     });
     const kernels = this.store.kernels;
     this.paramGroups.forEach((group, i) => {
@@ -246,6 +276,7 @@ export abstract class Optimizer<O extends object> {
       state.step++;
       this.updateGroup(group, state, kernels);
       state.fresh.clear();
+      if ((group as { eps?: unknown }).eps === 0) this.#zeroPadding(group, state);
     });
     return loss;
   }
@@ -269,7 +300,7 @@ export abstract class Optimizer<O extends object> {
       const index = this.paramGroups[gi].params.indexOf(param);
       if (index < 0) continue;
       const gs = this.groupStates[gi];
-      const result: ParameterState = { step: gs.step };
+      const result: ParameterState = { step: gs.step, ...gs.scalars };
       const buffer = this.store.backendBuffer();
       for (const [name, offset] of gs.buffers) {
         result[name] = new Float32Array(buffer, this.store.stateBase + offset + gs.paramOffsets[index] * 4, param.size);

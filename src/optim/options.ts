@@ -36,6 +36,14 @@ export function number(label: string, min = 0, below = Infinity): Check {
   };
 }
 
+/** A finite number in [min, max], both ends included (PyTorch's "0.0 <= rho <= 1.0"). */
+export function between(label: string, min: number, max: number): Check {
+  return (value, context) => {
+    const v = requireNumber(value, label, context);
+    if (v < min || v > max) throw new RangeError(`${context}: invalid ${label}: ${describe(v)} (must be in [${min}, ${max}])`);
+  };
+}
+
 /** A boolean. */
 export function boolean(label: string): Check {
   return (value, context) => {

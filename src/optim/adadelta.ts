@@ -1,0 +1,62 @@
+import { MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
+import type { Kernels } from '../kernels/index.js';
+import { between, boolean, number } from './options.js';
+import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+/** Options of {@link Adadelta} (PyTorch's `torch.optim.Adadelta`, camelCase). */
+export interface AdadeltaOptions {
+  /** Scale of the update, >= 0 (default 1.0). */
+  lr: number;
+  /** Decay of the running averages, in [0, 1] (default 0.9). */
+  rho: number;
+  /** Added inside both square roots, >= 0 (default 1e-6). */
+  eps: number;
+  /** L2 penalty added to the gradient, >= 0 (default 0). */
+  weightDecay: number;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+const spec: OptimizerSpec<AdadeltaOptions> = {
+  name: 'Adadelta',
+  checks: {
+    lr: number('learning rate (lr)'),
+    rho: between('rho value (rho)', 0, 1),
+    eps: number('epsilon value (eps)'),
+    weightDecay: number('weight decay value (weightDecay)'),
+    maximize: boolean('maximize'),
+  },
+};
+
+/**
+ * Adadelta (Zeiler, 2012): PyTorch's `torch.optim.Adadelta`, same semantics.
+ *
+ *     g = maximize ? -grad : grad;   g += weightDecay * p
+ *     sq = rho*sq + (1-rho)*g*g;   delta = sqrt(acc + eps) / sqrt(sq + eps) * g
+ *     acc = rho*acc + (1-rho)*delta*delta;   p -= lr * delta
+ *
+ * Defaults: `lr = 1.0, rho = 0.9, eps = 1e-6, weightDecay = 0, maximize = false`.
+ * State: `squareAvg`, `accDelta`.
+ *
+ * @example
+ * const opt = new Adadelta([w]);
+ */
+export class Adadelta extends Optimizer<AdadeltaOptions> {
+  constructor(params: ParamsInput<AdadeltaOptions>, options?: Partial<AdadeltaOptions>) {
+    super(params, options, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, spec);
+  }
+
+  protected stateBuffers(): readonly string[] {
+    return ['squareAvg', 'accDelta'];
+  }
+
+  protected updateGroup(group: ParamGroup<AdadeltaOptions>, state: GroupState, kernels: Kernels): void {
+    const fr = Math.fround;
+    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0);
+    const lr = fr(group.lr), rho = fr(group.rho), c = fr(1 - group.rho), eps = fr(group.eps), wd = fr(group.weightDecay);
+    for (const run of state.runs) {
+      kernels.adadelta(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'squareAvg', run), this.stateAt(state, 'accDelta', run),
+        run.n, lr, rho, c, eps, wd, flags);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
+import type { Kernels } from '../kernels/index.js';
+import { boolean, number } from './options.js';
+import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+/** Options of {@link Adagrad} (PyTorch's `torch.optim.Adagrad`, camelCase). */
+export interface AdagradOptions {
+  /** Learning rate, >= 0 (default 1e-2). */
+  lr: number;
+  /** Learning-rate decay, >= 0: the step t uses lr / (1 + (t-1)*lrDecay) (default 0). */
+  lrDecay: number;
+  /** L2 penalty added to the gradient, >= 0 (default 0). */
+  weightDecay: number;
+  /** Starting value of the `sum` accumulator, >= 0 (default 0). */
+  initialAccumulatorValue: number;
+  /** Added to the denominator, >= 0 (default 1e-10). */
+  eps: number;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+const spec: OptimizerSpec<AdagradOptions> = {
+  name: 'Adagrad',
+  checks: {
+    lr: number('learning rate (lr)'),
+    lrDecay: number('lr_decay value (lrDecay)'),
+    weightDecay: number('weight decay value (weightDecay)'),
+    initialAccumulatorValue: number('initial accumulator value (initialAccumulatorValue)'),
+    eps: number('epsilon value (eps)'),
+    maximize: boolean('maximize'),
+  },
+};
+
+/**
+ * Adagrad (Duchi et al., 2011): PyTorch's `torch.optim.Adagrad`, same semantics.
+ *
+ *     g = maximize ? -grad : grad;   g += weightDecay * p
+ *     clr = lr / (1 + (t-1)*lrDecay);   sum += g*g;   p -= clr * g / (sqrt(sum) + eps)
+ *
+ * Defaults: `lr = 1e-2, lrDecay = 0, weightDecay = 0, initialAccumulatorValue = 0,
+ * eps = 1e-10, maximize = false`. State: `sum`, starting at `initialAccumulatorValue`.
+ *
+ * @example
+ * const opt = new Adagrad([w], { lr: 0.05, lrDecay: 1e-3 });
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsInput<AdagradOptions>, options?: Partial<AdagradOptions>) {
+    super(params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, spec);
+  }
+
+  protected stateBuffers(): readonly string[] {
+    return ['sum'];
+  }
+
+  protected override initialValue(_name: string, group: ParamGroup<AdagradOptions>): number {
+    return group.initialAccumulatorValue;
+  }
+
+  protected updateGroup(group: ParamGroup<AdagradOptions>, state: GroupState, kernels: Kernels): void {
+    const fr = Math.fround;
+    const clr = fr(group.lr / (1 + (state.step - 1) * group.lrDecay));
+    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0);
+    const wd = fr(group.weightDecay), eps = fr(group.eps);
+    for (const run of state.runs) {
+      kernels.adagrad(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'sum', run), run.n, clr, wd, eps, flags);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { DECOUPLED, MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
+import type { Kernels } from '../kernels/index.js';
+import { LN_0_96, exp } from '../detmath.js';
+import { powInt } from '../scalars.js';
+import { betas, boolean, number } from './options.js';
+import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+/** Options of {@link NAdam} (PyTorch's `torch.optim.NAdam`, camelCase). */
+export interface NAdamOptions {
+  /** Learning rate, >= 0 (default 2e-3). */
+  lr: number;
+  /** Decay rates of the moment estimates, each in [0, 1) (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to the denominator, >= 0 (default 1e-8). */
+  eps: number;
+  /** Weight decay, >= 0: L2, or decoupled (AdamW-style) with `decoupledWeightDecay` (default 0). */
+  weightDecay: number;
+  /** psi of the momentum schedule mu_t = b1 (1 - 0.5 * 0.96^(t psi)), >= 0 (default 4e-3). */
+  momentumDecay: number;
+  /** Apply weight decay as `p *= 1 - lr*weightDecay` instead of an L2 term (default false). */
+  decoupledWeightDecay: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+const spec: OptimizerSpec<NAdamOptions> = {
+  name: 'NAdam',
+  checks: {
+    lr: number('learning rate (lr)'),
+    betas: betas(),
+    eps: number('epsilon value (eps)'),
+    weightDecay: number('weight decay value (weightDecay)'),
+    momentumDecay: number('momentum_decay value (momentumDecay)'),
+    decoupledWeightDecay: boolean('decoupledWeightDecay'),
+    maximize: boolean('maximize'),
+  },
+};
+
+/**
+ * NAdam, Adam with Nesterov momentum (Dozat, 2016): PyTorch's `torch.optim.NAdam` (2.x
+ * semantics, including the corrected `muProduct` update and decoupled weight decay).
+ *
+ *     g = maximize ? -grad : grad;   g += weightDecay * p   (or p *= 1 - lr*wd, decoupled)
+ *     mu_t = b1 (1 - 0.5 * 0.96^(t psi));   muProduct *= mu_t
+ *     m = b1*m + (1-b1)*g;   v = b2*v + (1-b2)*g*g;   denom = sqrt(v / (1 - b2^t)) + eps
+ *     p -= lr (1 - mu_t) / (1 - muProduct) * g / denom
+ *     p -= lr mu_{t+1} / (1 - muProduct mu_{t+1}) * m / denom
+ *
+ * Defaults: `lr = 2e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0,
+ * momentumDecay = 4e-3, decoupledWeightDecay = false, maximize = false`. State: `expAvg`,
+ * `expAvgSq`, and `muProduct` (per group, kept in float64 on the host; PyTorch keeps a float32
+ * scalar per parameter). `0.96^x` comes from the library's deterministic `exp`, so the
+ * scalars are identical in every engine. The kernel divides the sum of the two terms once,
+ * and by sqrt(v) * (1/sqrt(1 - b2^t)): the same update within a few ulps.
+ *
+ * @example
+ * const opt = new NAdam([w], { lr: 2e-3 });
+ */
+export class NAdam extends Optimizer<NAdamOptions> {
+  constructor(params: ParamsInput<NAdamOptions>, options?: Partial<NAdamOptions>) {
+    super(params, options, {
+      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false,
+    }, spec);
+  }
+
+  protected stateBuffers(): readonly string[] {
+    return ['expAvg', 'expAvgSq'];
+  }
+
+  protected updateGroup(group: ParamGroup<NAdamOptions>, state: GroupState, kernels: Kernels): void {
+    const fr = Math.fround;
+    const t = state.step;
+    const [beta1, beta2] = group.betas;
+    const { lr, weightDecay, momentumDecay } = group;
+    const mu = beta1 * (1 - 0.5 * exp(t * momentumDecay * LN_0_96));
+    const muNext = beta1 * (1 - 0.5 * exp((t + 1) * momentumDecay * LN_0_96));
+    const muProduct = (state.scalars.muProduct ?? 1) * mu;
+    state.scalars.muProduct = muProduct;
+    const gradCoef = (lr * (1 - mu)) / (1 - muProduct);
+    const avgCoef = (lr * muNext) / (1 - muProduct * muNext);
+    const invBc2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
+    const decay = weightDecay === 0 ? 0 : group.decoupledWeightDecay ? DECOUPLED : WEIGHT_DECAY;
+    const flags = (group.maximize ? MAXIMIZE : 0) | decay;
+    const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
+    const gc = fr(gradCoef), ac = fr(avgCoef), bc = fr(invBc2Sqrt), eps = fr(group.eps), wd = fr(weightDecay);
+    const factor = fr(1 - lr * weightDecay);
+    for (const run of state.runs) {
+      kernels.nadam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
+        run.n, b1, c1, b2, c2, gc, ac, bc, eps, wd, factor, flags);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { DECOUPLED, MAXIMIZE, RECTIFY, WEIGHT_DECAY } from '../kernels/flags.js';
+import type { Kernels } from '../kernels/index.js';
+import { powInt } from '../scalars.js';
+import { betas, boolean, number } from './options.js';
+import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+/** Options of {@link RAdam} (PyTorch's `torch.optim.RAdam`, camelCase). */
+export interface RAdamOptions {
+  /** Learning rate, >= 0 (default 1e-3). */
+  lr: number;
+  /** Decay rates of the moment estimates, each in [0, 1) (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to the denominator, >= 0 (default 1e-8). */
+  eps: number;
+  /** Weight decay, >= 0: L2, or decoupled (AdamW-style) with `decoupledWeightDecay` (default 0). */
+  weightDecay: number;
+  /** Apply weight decay as `p *= 1 - lr*weightDecay` instead of an L2 term (default false). */
+  decoupledWeightDecay: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+const spec: OptimizerSpec<RAdamOptions> = {
+  name: 'RAdam',
+  checks: {
+    lr: number('learning rate (lr)'),
+    betas: betas(),
+    eps: number('epsilon value (eps)'),
+    weightDecay: number('weight decay value (weightDecay)'),
+    decoupledWeightDecay: boolean('decoupledWeightDecay'),
+    maximize: boolean('maximize'),
+  },
+};
+
+/**
+ * The rectification of step `t`: `rect`, or undefined while the variance is intractable
+ * (`rho_t <= 5`), as PyTorch computes it.
+ */
+export function radamRectification(beta2: number, t: number): number | undefined {
+  const beta2t = powInt(beta2, t);
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const rhoT = rhoInf - (2 * t * beta2t) / (1 - beta2t);
+  if (!(rhoT > 5)) return undefined;
+  return Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+}
+
+/**
+ * RAdam, rectified Adam (Liu et al., 2020): PyTorch's `torch.optim.RAdam` (2.x semantics,
+ * decoupled weight decay included).
+ *
+ *     g = maximize ? -grad : grad;   g += weightDecay * p   (or p *= 1 - lr*wd, decoupled)
+ *     m = b1*m + (1-b1)*g;   v = b2*v + (1-b2)*g*g
+ *     rho_inf = 2/(1-b2) - 1;   rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
+ *     rho_t > 5 ?  p -= lr * m/(1-b1^t) * rect * sqrt(1-b2^t) / (sqrt(v) + eps)
+ *               :  p -= lr * m/(1-b1^t)
+ *
+ * Defaults: `lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0,
+ * decoupledWeightDecay = false, maximize = false`. State: `expAvg`, `expAvgSq`. The kernel
+ * multiplies m by one host scalar (`lr * rect * sqrt(1-b2^t) / (1-b1^t)`), where PyTorch
+ * multiplies the factors element by element: the same update within a few ulps.
+ *
+ * @example
+ * const opt = new RAdam([w], { lr: 1e-3 });
+ */
+export class RAdam extends Optimizer<RAdamOptions> {
+  constructor(params: ParamsInput<RAdamOptions>, options?: Partial<RAdamOptions>) {
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false }, spec);
+  }
+
+  protected stateBuffers(): readonly string[] {
+    return ['expAvg', 'expAvgSq'];
+  }
+
+  protected updateGroup(group: ParamGroup<RAdamOptions>, state: GroupState, kernels: Kernels): void {
+    const fr = Math.fround;
+    const t = state.step;
+    const [beta1, beta2] = group.betas;
+    const { lr, weightDecay } = group;
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const rect = radamRectification(beta2, t);
+    const stepSize = rect === undefined ? lr / biasCorrection1 : (lr * rect * Math.sqrt(1 - powInt(beta2, t))) / biasCorrection1;
+    const decay = weightDecay === 0 ? 0 : group.decoupledWeightDecay ? DECOUPLED : WEIGHT_DECAY;
+    const flags = (group.maximize ? MAXIMIZE : 0) | decay | (rect === undefined ? 0 : RECTIFY);
+    const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
+    const ss = fr(stepSize), eps = fr(group.eps), wd = fr(weightDecay), factor = fr(1 - lr * weightDecay);
+    for (const run of state.runs) {
+      kernels.radam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
+        run.n, b1, c1, b2, c2, ss, eps, wd, factor, flags);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from '../kernels/flags.js';
+import type { Kernels } from '../kernels/index.js';
+import { boolean, number } from './options.js';
+import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+/** Options of {@link RMSprop} (PyTorch's `torch.optim.RMSprop`, camelCase). */
+export interface RMSpropOptions {
+  /** Learning rate, >= 0 (default 1e-2). */
+  lr: number;
+  /** Smoothing constant of the squared-gradient average, >= 0 (default 0.99). */
+  alpha: number;
+  /** Added to the denominator, >= 0 (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient, >= 0 (default 0). */
+  weightDecay: number;
+  /** Momentum factor, >= 0 (default 0). */
+  momentum: number;
+  /** Normalise by the estimated variance (keeps `gradAvg`) (default false). */
+  centered: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+const spec: OptimizerSpec<RMSpropOptions> = {
+  name: 'RMSprop',
+  checks: {
+    lr: number('learning rate (lr)'),
+    alpha: number('alpha value (alpha)'),
+    eps: number('epsilon value (eps)'),
+    weightDecay: number('weight decay value (weightDecay)'),
+    momentum: number('momentum value (momentum)'),
+    centered: boolean('centered'),
+    maximize: boolean('maximize'),
+  },
+};
+
+/**
+ * RMSprop (Hinton's lecture 6e): PyTorch's `torch.optim.RMSprop`, same semantics.
+ *
+ *     g = maximize ? -grad : grad;   g += weightDecay * p
+ *     sq = alpha*sq + (1-alpha)*g*g
+ *     avg = (centered ? sqrt(sq - ga*ga), ga = alpha*ga + (1-alpha)*g : sqrt(sq)) + eps
+ *     momentum > 0 ? (buf = momentum*buf + g/avg;  p -= lr*buf) : p -= lr*g/avg
+ *
+ * Defaults: `lr = 1e-2, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0,
+ * centered = false, maximize = false`. State: `squareAvg`; `momentumBuffer` only with
+ * momentum > 0; `gradAvg` only when centered.
+ *
+ * @example
+ * const opt = new RMSprop([w], { lr: 1e-3, momentum: 0.9, centered: true });
+ */
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsInput<RMSpropOptions>, options?: Partial<RMSpropOptions>) {
+    super(params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, spec);
+  }
+
+  protected stateBuffers(group: ParamGroup<RMSpropOptions>): readonly string[] {
+    const names = ['squareAvg'];
+    if (group.momentum > 0) names.push('momentumBuffer');
+    if (group.centered) names.push('gradAvg');
+    return names;
+  }
+
+  protected updateGroup(group: ParamGroup<RMSpropOptions>, state: GroupState, kernels: Kernels): void {
+    const fr = Math.fround;
+    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0) |
+      (group.centered ? CENTERED : 0) | (group.momentum > 0 ? MOMENTUM : 0);
+    const lr = fr(group.lr), alpha = fr(group.alpha), c = fr(1 - group.alpha), eps = fr(group.eps);
+    const wd = fr(group.weightDecay), mu = fr(group.momentum);
+    for (const run of state.runs) {
+      kernels.rmsprop(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'squareAvg', run), this.stateAt(state, 'gradAvg', run),
+        this.stateAt(state, 'momentumBuffer', run), run.n, lr, alpha, c, eps, wd, mu, flags);
+    }
+  }
+}
