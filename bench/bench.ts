@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { Adam, ParameterStore, SGD, type Optimizer, type Parameter } from '../dist/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Optimizer, type Parameter } from '../dist/index.js';
 
 interface OptimizerBench {
   name: string;
@@ -22,11 +22,31 @@ interface OptimizerBench {
   create(params: Parameter[]): Optimizer<object>;
 }
 
+type Any = Optimizer<object>;
+/** Every optimizer with the bytes its kernel must read and write per parameter. */
 const OPTIMIZERS: OptimizerBench[] = [
+  // read p, g; write p
+  { name: 'sgd', bytesPerParam: 3 * 4, create: (p) => new SGD(p, { lr: 1e-3 }) as Any },
   // read p, g, buf; write p, buf
-  { name: 'sgd-momentum', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9 }) as Optimizer<object> },
+  { name: 'sgd-momentum', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9 }) as Any },
+  { name: 'sgd-nesterov', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9, nesterov: true }) as Any },
   // read p, g, m, v; write p, m, v
-  { name: 'adam', bytesPerParam: 7 * 4, create: (p) => new Adam(p, { lr: 1e-3 }) as Optimizer<object> },
+  { name: 'adam', bytesPerParam: 7 * 4, create: (p) => new Adam(p, { lr: 1e-3 }) as Any },
+  { name: 'adamw', bytesPerParam: 7 * 4, create: (p) => new AdamW(p, { lr: 1e-3 }) as Any },
+  // read p, g, sum; write p, sum
+  { name: 'adagrad', bytesPerParam: 5 * 4, create: (p) => new Adagrad(p, {}) as Any },
+  // read p, g, squareAvg; write p, squareAvg
+  { name: 'rmsprop', bytesPerParam: 5 * 4, create: (p) => new RMSprop(p, {}) as Any },
+  // read p, g, m, v; write p, m, v
+  { name: 'nadam', bytesPerParam: 7 * 4, create: (p) => new NAdam(p, {}) as Any },
+  // read p, g, m, u; write p, m, u
+  { name: 'adamax', bytesPerParam: 7 * 4, create: (p) => new Adamax(p, {}) as Any },
+  // read p, g, m, v; write p, m, v
+  { name: 'radam', bytesPerParam: 7 * 4, create: (p) => new RAdam(p, {}) as Any },
+  // read p, g, squareAvg, accDelta; write p, squareAvg, accDelta
+  { name: 'adadelta', bytesPerParam: 7 * 4, create: (p) => new Adadelta(p, {}) as Any },
+  // read p, g, m; write p, m
+  { name: 'lion', bytesPerParam: 5 * 4, create: (p) => new Lion(p, {}) as Any },
 ];
 
 function arg(name: string, fallback: string): string {
@@ -77,10 +97,18 @@ const rows: Row[] = [];
 const copyRows: { size: number; wasmSimdGBs: number; typedArrayGBs: number; copyGBs: number; inPlaceGBs: number }[] = [];
 const progress = (s: string) => process.stderr.write(`\r\x1b[K${s}`);
 
+function median(bench: Bench, name: string): number {
+  const r = bench.tasks.find((t) => t.name === name)!.result as { latency?: { p50: number } };
+  if (!r.latency) throw new Error(`${name} failed`);
+  return r.latency.p50;
+}
+
 for (const n of sizes) {
   const iterations = n >= 1 << 24 ? 8 : n >= 1 << 20 ? 30 : 200;
-  const bench = new Bench({ time: timeMs, iterations, warmupIterations: Math.min(iterations, 10), warmupTime: 100 });
-  // Copy bandwidth: the SIMD copy kernel over the arena, and the engine's typed-array copy.
+  const options = { time: timeMs, iterations, warmupIterations: Math.min(iterations, 10), warmupTime: 100 };
+  // Bandwidth: the SIMD copy kernel over the arena, the engine's typed-array copy, and an
+  // in-place SIMD stream.
+  const copyBench = new Bench(options);
   const copyStore = await ParameterStore.create({ backend: 'wasm' });
   const src = copyStore.parameter('src', n), dst = copyStore.parameter('dst', n);
   fill(src.data, 3);
@@ -88,12 +116,18 @@ for (const n of sizes) {
   if (!sameBits(dst.data, src.data)) throw new Error('copy kernel verification failed');
   const copySrc = new Float32Array(n), copyDst = new Float32Array(n);
   fill(copySrc, 4);
-  bench.add('copy/wasm-simd', () => copyStore.kernels.copy(copyStore.dataBase + dst.offset, copyStore.dataBase + src.offset, n));
-  bench.add('copy/typed-array', () => copyDst.set(copySrc));
-  // In-place read-modify-write stream (x *= 1 - 2^-24 keeps values finite): no write-allocate
-  // traffic, the access pattern of an optimizer step.
-  bench.add('stream/wasm-scale', () => copyStore.kernels.scale(copyStore.dataBase + dst.offset, n, 1 - 2 ** -24));
-  const setups: { o: OptimizerBench; backend: string; opt: Optimizer<object> }[] = [];
+  copyBench.add('copy/wasm-simd', () => copyStore.kernels.copy(copyStore.dataBase + dst.offset, copyStore.dataBase + src.offset, n));
+  copyBench.add('copy/typed-array', () => copyDst.set(copySrc));
+  // x *= 1 - 2^-24 keeps values finite: no write-allocate traffic, a step's access pattern.
+  copyBench.add('stream/wasm-scale', () => copyStore.kernels.scale(copyStore.dataBase + dst.offset, n, 1 - 2 ** -24));
+  progress(`n=${n}: bandwidth…`);
+  await copyBench.run();
+  const wasmCopy = (8 * n) / (median(copyBench, 'copy/wasm-simd') / 1e3) / 1e9;
+  const typedCopy = (8 * n) / (median(copyBench, 'copy/typed-array') / 1e3) / 1e9;
+  const inPlace = (8 * n) / (median(copyBench, 'stream/wasm-scale') / 1e3) / 1e9;
+  const copyBw = Math.max(wasmCopy, typedCopy);
+  copyRows.push({ size: n, wasmSimdGBs: wasmCopy, typedArrayGBs: typedCopy, copyGBs: copyBw, inPlaceGBs: inPlace });
+
   for (const o of optimizers) {
     const w = await setup('wasm', o, n), j = await setup('js', o, n);
     w.opt.step();
@@ -102,35 +136,23 @@ for (const n of sizes) {
     fill(before, 1);
     if (!sameBits(w.p.data, j.p.data)) throw new Error(`${o.name} n=${n}: wasm and js differ after one step`);
     if (sameBits(w.p.data, before)) throw new Error(`${o.name} n=${n}: the step changed nothing`);
-    for (const [backend, s] of [['wasm', w], ['js', j]] as const) {
-      setups.push({ o, backend, opt: s.opt });
-      bench.add(`${o.name}/${backend}`, () => { s.opt.step(); });
+    const bench = new Bench(options);
+    bench.add('wasm', () => { w.opt.step(); });
+    bench.add('js', () => { j.opt.step(); });
+    progress(`n=${n}: ${o.name}…`);
+    await bench.run();
+    for (const backend of ['wasm', 'js']) {
+      const ms = median(bench, backend);
+      const rooflineMs = (o.bytesPerParam * n) / (copyBw * 1e9) * 1e3;
+      const inPlaceRooflineMs = (o.bytesPerParam * n) / (inPlace * 1e9) * 1e3;
+      rows.push({
+        optimizer: o.name, backend, size: n, medianMs: ms, mparamPerS: n / ms / 1e3,
+        bytesPerParam: o.bytesPerParam, rooflineMs, rooflineFraction: rooflineMs / ms,
+        inPlaceRooflineMs, inPlaceRooflineFraction: inPlaceRooflineMs / ms,
+      });
     }
+    (globalThis as { gc?: () => void }).gc?.();
   }
-  bench.addEventListener('cycle', (e) => progress(`n=${n}: ${(e as unknown as { task: { name: string } }).task?.name ?? ''} done`));
-  progress(`n=${n}: running ${bench.tasks.length} tasks…`);
-  await bench.run();
-  const median = (name: string) => {
-    const r = bench.tasks.find((t) => t.name === name)!.result as { latency?: { p50: number } };
-    if (!r.latency) throw new Error(`${name} failed`);
-    return r.latency.p50;
-  };
-  const wasmCopy = (8 * n) / (median('copy/wasm-simd') / 1e3) / 1e9;
-  const typedCopy = (8 * n) / (median('copy/typed-array') / 1e3) / 1e9;
-  const inPlace = (8 * n) / (median('stream/wasm-scale') / 1e3) / 1e9;
-  const copyBw = Math.max(wasmCopy, typedCopy);
-  copyRows.push({ size: n, wasmSimdGBs: wasmCopy, typedArrayGBs: typedCopy, copyGBs: copyBw, inPlaceGBs: inPlace });
-  for (const s of setups) {
-    const ms = median(`${s.o.name}/${s.backend}`);
-    const rooflineMs = (s.o.bytesPerParam * n) / (copyBw * 1e9) * 1e3;
-    const inPlaceRooflineMs = (s.o.bytesPerParam * n) / (inPlace * 1e9) * 1e3;
-    rows.push({
-      optimizer: s.o.name, backend: s.backend, size: n, medianMs: ms, mparamPerS: n / ms / 1e3,
-      bytesPerParam: s.o.bytesPerParam, rooflineMs, rooflineFraction: rooflineMs / ms,
-      inPlaceRooflineMs, inPlaceRooflineFraction: inPlaceRooflineMs / ms,
-    });
-  }
-  (globalThis as { gc?: () => void }).gc?.();
 }
 progress('');
 
