@@ -42,6 +42,16 @@ export interface GroupState {
   readonly scalars: Record<string, number>;
 }
 
+/** Everything a step can change, copied. @internal */
+export interface OptimizerSnapshot {
+  readonly data: Float32Array[];
+  readonly grad: Float32Array[];
+  readonly groups: {
+    step: number; fresh: Set<string>; scalars: Record<string, number>;
+    buffers: Map<string, Float32Array>; hyper: Record<string, unknown>;
+  }[];
+}
+
 /** The table an optimizer hands its base class. @internal */
 export interface OptimizerSpec<O> {
   /** Class name used in messages. */
@@ -288,6 +298,60 @@ export abstract class Optimizer<O extends object> {
     for (const state of this.groupStates) {
       for (const run of state.runs) heap.fill(0, base + (run.data >>> 2), base + (run.data >>> 2) + run.n);
     }
+  }
+
+  /**
+   * A copy of everything a step can change: parameter values and gradients, every state
+   * buffer, step counts, host-side scalars and hyperparameters. @internal
+   */
+  snapshot(): OptimizerSnapshot {
+    const heap = this.store.heap();
+    const params = this.paramGroups.flatMap((g) => g.params);
+    return {
+      data: params.map((p) => p.data.slice()),
+      grad: params.map((p) => p.grad.slice()),
+      groups: this.paramGroups.map((group, i) => {
+        const gs = this.groupStates[i];
+        const buffers = new Map<string, Float32Array>();
+        for (const [name, offset] of gs.buffers) {
+          const at = (this.store.stateBase + offset) >>> 2;
+          buffers.set(name, heap.slice(at, at + gs.elements));
+        }
+        const hyper = Object.fromEntries(Object.entries(group).filter(([k]) => k !== 'params').map(([k, v]) => [k, structuredClone(v)]));
+        return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper };
+      }),
+    };
+  }
+
+  /** Puts back a {@link snapshot}, bit for bit; buffers allocated since are zeroed and marked unused. @internal */
+  restore(snap: OptimizerSnapshot): void {
+    const params = this.paramGroups.flatMap((g) => g.params);
+    params.forEach((p, i) => {
+      p.data.set(snap.data[i]);
+      p.grad.set(snap.grad[i]);
+    });
+    const heap = this.store.heap();
+    this.paramGroups.forEach((group, i) => {
+      const gs = this.groupStates[i];
+      const saved = snap.groups[i];
+      gs.step = saved.step;
+      gs.fresh.clear();
+      for (const name of saved.fresh) gs.fresh.add(name);
+      for (const key of Object.keys(gs.scalars)) delete gs.scalars[key];
+      Object.assign(gs.scalars, saved.scalars);
+      for (const [name, offset] of gs.buffers) {
+        const at = (this.store.stateBase + offset) >>> 2;
+        const copy = saved.buffers.get(name);
+        if (copy) heap.set(copy, at);
+        else {
+          heap.fill(0, at, at + gs.elements);
+          gs.fresh.add(name);
+        }
+      }
+      const g = group as Record<string, unknown>;
+      for (const key of Object.keys(g)) if (key !== 'params' && !(key in saved.hyper)) delete g[key];
+      for (const [key, value] of Object.entries(saved.hyper)) g[key] = structuredClone(value);
+    });
   }
 
   /**

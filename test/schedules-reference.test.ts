@@ -1,0 +1,85 @@
+// Every case of ../shared/reference/schedules.json (PyTorch 1.13): the learning rate and the
+// momentum (betas[0] for Adam) in effect for each optimizer step match to 1e-9 relative.
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  Adam, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LinearLR, MultiStepLR,
+  OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR, StepLR, readMomentum,
+  type LRScheduler,
+} from '../src/index.js';
+
+interface ScheduleCase {
+  name: string;
+  optimizer: 'SGD' | 'Adam';
+  baseLr: number;
+  options: Record<string, unknown>;
+  lr: number[];
+  momentum?: number[];
+  metrics?: number[];
+}
+
+const dir = process.env.SIMDOPT_REFERENCE_DIR ?? new URL('../../shared/reference/', import.meta.url).pathname;
+const file = `${dir.replace(/\/$/, '')}/schedules.json`;
+const found = existsSync(file);
+if (!found) console.warn(`PyTorch reference data not found at ${file}: the schedule reference suite cannot run here`);
+const cases = (found ? JSON.parse(readFileSync(file, 'utf8')).cases : []) as ScheduleCase[];
+
+/** PyTorch keyword (`T_max`, `step_size_up`) to this library's option name (`tMax`, `stepSizeUp`). */
+function camel(key: string): string {
+  const c = key.replace(/_(\w)/g, (_, ch: string) => ch.toUpperCase());
+  return c[0].toLowerCase() + c.slice(1);
+}
+const opts = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [camel(k), v]));
+
+type Opt = ConstructorParameters<typeof StepLR>[0];
+const BUILD: Record<string, (opt: Opt, o: Record<string, unknown>) => LRScheduler> = {
+  onecycle: (opt, o) => new OneCycleLR(opt, o as never),
+  cyclic: (opt, o) => new CyclicLR(opt, o as never),
+  exponential: (opt, o) => new ExponentialLR(opt, o as never),
+  step: (opt, o) => new StepLR(opt, o as never),
+  multistep: (opt, o) => new MultiStepLR(opt, o as never),
+  cosine: (opt, o) => new CosineAnnealingLR(opt, o as never),
+  'cosine-warm-restarts': (opt, o) => new CosineAnnealingWarmRestarts(opt, o as never),
+  linear: (opt, o) => new LinearLR(opt, o as never),
+  polynomial: (opt, o) => new PolynomialLR(opt, o as never),
+  constant: (opt, o) => new ConstantLR(opt, o as never),
+  sequential: (opt, o) => new SequentialLR(opt, {
+    schedulers: (o.schedulers as [string, Record<string, unknown>][]).map(([kind, so]) => BUILD[kind](opt, opts(so))),
+    milestones: o.milestones as number[],
+  }),
+};
+
+function close(actual: number, expected: number): boolean {
+  return Math.abs(actual - expected) <= 1e-9 * Math.abs(expected) + 1e-15;
+}
+
+describe.skipIf(!found)('PyTorch reference schedules', () => {
+  it('covers every scheduler family of the file', () => {
+    const families = new Set(cases.map((c) => c.name.split('/')[0]));
+    for (const f of families) expect(f === 'reduce-on-plateau' || f in BUILD, f).toBe(true);
+    expect(families.size).toBeGreaterThanOrEqual(12);
+  });
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const store = await ParameterStore.create({ backend: 'js' });
+      const w = store.parameter('w', 4);
+      const opt = (c.optimizer === 'SGD' ? new SGD([w], { lr: c.baseLr, momentum: 0.9 }) : new Adam([w], { lr: c.baseLr })) as unknown as Opt;
+      const family = c.name.split('/')[0];
+      const plateau = family === 'reduce-on-plateau' ? new ReduceLROnPlateau(opt, opts(c.options) as never) : undefined;
+      const sched = plateau ? undefined : BUILD[family](opt, opts(c.options));
+      const group = opt.paramGroups[0] as unknown as Record<string, unknown>;
+      for (let i = 0; i < c.lr.length; i++) {
+        const lr = group.lr as number;
+        if (!close(lr, c.lr[i])) expect.fail(`step ${i}: lr ${lr}, PyTorch ${c.lr[i]}`);
+        if (c.momentum) {
+          const m = readMomentum(group)!;
+          if (!close(m, c.momentum[i])) expect.fail(`step ${i}: momentum ${m}, PyTorch ${c.momentum[i]}`);
+        }
+        opt.step();
+        if (plateau) plateau.step(c.metrics![i]);
+        else sched!.step();
+      }
+    });
+  }
+});

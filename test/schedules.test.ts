@@ -1,0 +1,285 @@
+// Schedulers beyond the PyTorch reference file: boundary cases of 1Cycle against a direct
+// transcription of PyTorch's OneCycleLR.get_lr, past-the-end behaviour, per-group arrays,
+// composition, invalid options, state save/resume, and the pure schedule functions.
+import { describe, expect, it } from 'vitest';
+import {
+  Adagrad, Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
+  LambdaLR, LinearLR, MultiStepLR, OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR, StepLR,
+  WarmupCosineLR, cosineSchedule, oneCycleSchedule, readMomentum, stepSchedule, warmupCosineSchedule,
+  type LRScheduler,
+} from '../src/index.js';
+
+type Opt = ConstructorParameters<typeof StepLR>[0];
+
+async function sgd(groups = 1, lr = 0.1): Promise<Opt> {
+  const store = await ParameterStore.create({ backend: 'js' });
+  const params = Array.from({ length: groups }, (_, i) => store.parameter(`w${i}`, 3));
+  return new SGD(params.map((p) => ({ params: [p] })), { lr, momentum: 0.9 }) as unknown as Opt;
+}
+
+/** PyTorch's OneCycleLR.get_lr, transcribed (Math.cos; raises past total_steps). */
+function torchOneCycle(t: number, o: { maxLr: number; total: number; pct: number; cos: boolean; three: boolean; div: number; final: number; baseM: number; maxM: number }) {
+  if (t > o.total) throw new Error('past the end');
+  const initial = o.maxLr / o.div, min = initial / o.final;
+  const phases = o.three
+    ? [[o.pct * o.total - 1, initial, o.maxLr, o.maxM, o.baseM], [2 * o.pct * o.total - 2, o.maxLr, initial, o.baseM, o.maxM], [o.total - 1, initial, min, o.maxM, o.maxM]]
+    : [[o.pct * o.total - 1, initial, o.maxLr, o.maxM, o.baseM], [o.total - 1, o.maxLr, min, o.baseM, o.maxM]];
+  const anneal = (a: number, b: number, pct: number) => (o.cos ? b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1) : (b - a) * pct + a);
+  let start = 0;
+  for (let i = 0; i < phases.length; i++) {
+    const [end, l0, l1, m0, m1] = phases[i];
+    if (t <= end || i === phases.length - 1) {
+      const pct = (t - start) / (end - start);
+      return { lr: anneal(l0, l1, pct), m: anneal(m0, m1, pct) };
+    }
+    start = end;
+  }
+  throw new Error('unreachable');
+}
+
+describe('OneCycleLR', () => {
+  it('matches PyTorch at every step for totalSteps 1..12 and 100, pctStart extremes, both strategies, two and three phases', () => {
+    let compared = 0;
+    for (const total of [1, 2, 3, 4, 5, 7, 12, 100]) {
+      for (const pct of [0, 0.01, 0.25, 0.3, 0.5, 0.99, 1]) {
+        for (const cos of [true, false]) {
+          for (const three of [false, true]) {
+            const o = { maxLr: 0.5, total, pct, cos, three, div: 25, final: 1e4, baseM: 0.85, maxM: 0.95 };
+            const s = oneCycleSchedule({ maxLr: 0.5, totalSteps: total, pctStart: pct, annealStrategy: cos ? 'cos' : 'linear', threePhase: three });
+            for (let t = 0; t < total; t++) {
+              const ours = { lr: s.lr(t), m: s.momentum(t) };
+              expect(Number.isFinite(ours.lr) && Number.isFinite(ours.m), `finite at T=${total} pct=${pct} t=${t}`).toBe(true);
+              const ref = torchOneCycle(t, o);
+              if (!Number.isFinite(ref.lr)) continue; // PyTorch divides 0 by 0 in degenerate phases
+              expect(ours.lr).toBeCloseTo(ref.lr, 12);
+              expect(ours.m).toBeCloseTo(ref.m, 12);
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1500);
+  });
+
+  it('starts at maxLr/divFactor with maxMomentum, peaks at maxLr with baseMomentum, ends at the minimum', () => {
+    const s = oneCycleSchedule({ maxLr: 1, totalSteps: 100, pctStart: 0.3 });
+    expect(s.lr(0)).toBeCloseTo(1 / 25, 15);
+    expect(s.momentum(0)).toBeCloseTo(0.95, 15);
+    expect(s.lr(29)).toBeCloseTo(1, 15); // phase end: pctStart*T - 1
+    expect(s.momentum(29)).toBeCloseTo(0.85, 15);
+    expect(s.lr(99)).toBeCloseTo(1 / 25 / 1e4, 15);
+    expect(s.momentum(99)).toBeCloseTo(0.95, 15);
+  });
+
+  it('past the end: holds the final lr and momentum, never throws, and says it is finished', async () => {
+    const opt = await sgd();
+    const sched = new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10 });
+    const g = opt.paramGroups[0] as unknown as Record<string, number>;
+    for (let i = 0; i < 9; i++) {
+      expect(sched.finished).toBe(false);
+      sched.step();
+    }
+    expect(sched.finished).toBe(true);
+    const last = g.lr;
+    expect(last).toBeCloseTo(0.1 / 25 / 1e4, 15);
+    for (let i = 0; i < 25; i++) sched.step(); // PyTorch raises at the 11th step
+    expect(g.lr).toBe(last);
+    expect(g.momentum).toBe(0.95);
+    expect(sched.lastEpoch).toBe(34);
+  });
+
+  it('totalSteps from epochs × stepsPerEpoch; per-group maxLr and momenta; Adam gets betas[0]', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const a = store.parameter('a', 2), b = store.parameter('b', 2);
+    const opt = new Adam([{ params: [a] }, { params: [b] }]) as unknown as Opt;
+    const sched = new OneCycleLR(opt, { maxLr: [0.1, 0.01], epochs: 4, stepsPerEpoch: 5, baseMomentum: [0.8, 0.7], maxMomentum: [0.9, 0.95] });
+    expect(sched.totalSteps).toBe(20);
+    const [g0, g1] = opt.paramGroups as unknown as Record<string, unknown>[];
+    expect(g0.lr).toBeCloseTo(0.004, 15);
+    expect(g1.lr).toBeCloseTo(0.0004, 15);
+    expect(g0.betas).toEqual([0.9, 0.999]);
+    expect(g1.betas).toEqual([0.95, 0.999]);
+    for (let i = 0; i < 5; i++) sched.step(); // step 5 = pctStart*T - 1: the peak
+    expect(g0.lr).toBeCloseTo(0.1, 12);
+    expect(g1.lr).toBeCloseTo(0.01, 12);
+    expect((g0.betas as number[])[0]).toBeCloseTo(0.8, 12);
+    expect((g1.betas as number[])[0]).toBeCloseTo(0.7, 12);
+    expect(sched.getLastLr().length).toBe(2);
+  });
+
+  it('cycleMomentum: false leaves momentum alone', async () => {
+    const opt = await sgd();
+    new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, cycleMomentum: false }).step();
+    expect(readMomentum(opt.paramGroups[0] as never)).toBe(0.9);
+  });
+});
+
+describe('invalid scheduler options throw clear errors and change nothing', () => {
+  const cases: [string, (opt: Opt) => unknown, RegExp][] = [
+    ['OneCycle without total', (o) => new OneCycleLR(o, { maxLr: 0.1 }), /OneCycleLR: give totalSteps, or both epochs and stepsPerEpoch/],
+    ['OneCycle totalSteps 0', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 0 }), /OneCycleLR: invalid totalSteps: 0 \(expected a whole number >= 1\)/],
+    ['OneCycle fractional totalSteps', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10.5 }), /invalid totalSteps: 10.5/],
+    ['OneCycle pctStart above 1', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }), /OneCycleLR: invalid pctStart: 1.5 \(expected a finite number >= 0 <= 1\)/],
+    ['OneCycle bad strategy', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }), /invalid annealStrategy: "exp"/],
+    ['OneCycle negative maxLr', (o) => new OneCycleLR(o, { maxLr: -1, totalSteps: 10 }), /invalid maxLr: -1/],
+    ['OneCycle maxLr array of wrong length', (o) => new OneCycleLR(o, { maxLr: [0.1, 0.2], totalSteps: 10 }), /OneCycleLR: maxLr has 2 values for 1 param group/],
+    ['OneCycle divFactor 0', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, divFactor: 0 }), /invalid divFactor: 0/],
+    ['OneCycle unknown option', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, max_lr: 1 } as never), /OneCycleLR: unknown option "max_lr"/],
+    ['Cyclic bad mode', (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, mode: 'square' as never }), /CyclicLR: invalid mode: "square"/],
+    ['Cyclic zero step size', (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 0 }), /invalid stepSizeUp: 0/],
+    ['StepLR stepSize 0', (o) => new StepLR(o, { stepSize: 0 }), /StepLR: invalid stepSize: 0/],
+    ['StepLR NaN gamma', (o) => new StepLR(o, { stepSize: 2, gamma: NaN }), /StepLR: invalid gamma: NaN/],
+    ['MultiStep not an array', (o) => new MultiStepLR(o, { milestones: 3 as never }), /invalid milestones: 3/],
+    ['ConstantLR factor > 1', (o) => new ConstantLR(o, { factor: 2 }), /ConstantLR: invalid factor: 2/],
+    ['LinearLR startFactor 0', (o) => new LinearLR(o, { startFactor: 0 }), /LinearLR: invalid startFactor: 0 \(expected a finite number > 0 <= 1\)/],
+    ['Cosine tMax 0', (o) => new CosineAnnealingLR(o, { tMax: 0 }), /invalid tMax: 0/],
+    ['WarmRestarts tMult 0.5', (o) => new CosineAnnealingWarmRestarts(o, { t0: 10, tMult: 0.5 }), /invalid tMult: 0.5/],
+    ['Polynomial negative power', (o) => new PolynomialLR(o, { power: -1 }), /invalid power: -1/],
+    ['WarmupCosine total <= warmup', (o) => new WarmupCosineLR(o, { warmupSteps: 10, totalSteps: 10 }), /invalid totalSteps: 10 \(expected a whole number >= 11\)/],
+    ['Lambda not a function', (o) => new LambdaLR(o, { lrLambda: 3 as never }), /LambdaLR: invalid lrLambda\[0\]: 3/],
+    ['Plateau factor 1', (o) => new ReduceLROnPlateau(o, { factor: 1 }), /ReduceLROnPlateau: invalid factor: 1/],
+    ['Plateau bad mode', (o) => new ReduceLROnPlateau(o, { mode: 'up' as never }), /invalid mode: "up"/],
+    ['Sequential milestones count', (o) => new SequentialLR(o, { schedulers: [new ConstantLR(o), new ExponentialLR(o, { gamma: 0.9 })], milestones: [] }), /SequentialLR: invalid milestones/],
+    ['not an optimizer', () => new StepLR({} as never, { stepSize: 1 }), /StepLR: the first argument must be an optimizer/],
+  ];
+  for (const [label, make, message] of cases) {
+    it(label, async () => {
+      const opt = await sgd();
+      const before = JSON.stringify(opt.paramGroups.map(({ params: _, ...rest }) => rest));
+      expect(() => make(opt)).toThrow(message);
+      if (!label.startsWith('Sequential')) expect(JSON.stringify(opt.paramGroups.map(({ params: _, ...rest }) => rest))).toBe(before);
+    });
+  }
+
+  it('cycling momentum on an optimizer without it', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const opt = new Adagrad([store.parameter('w', 2)]) as unknown as Opt;
+    expect(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5 })).toThrow(/OneCycleLR: cycleMomentum needs an optimizer with momentum or betas; Adagrad has neither/);
+    expect(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, cycleMomentum: false })).not.toThrow();
+  });
+
+  it('a scheduler whose optimizer gained a param group', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const opt = new SGD([store.parameter('a', 2)], { lr: 0.1 }) as unknown as Opt;
+    const sched = new StepLR(opt, { stepSize: 2 });
+    opt.addParamGroup({ params: [store.parameter('b', 2)] } as never);
+    expect(() => sched.step()).toThrow(/StepLR: the optimizer has 2 param groups, but the scheduler was built for 1/);
+  });
+});
+
+describe('composition', () => {
+  it('WarmupCosineLR equals SequentialLR([LinearLR, CosineAnnealingLR]) up to totalSteps, then holds etaMin', async () => {
+    const a = await sgd(), b = await sgd();
+    const warm = new WarmupCosineLR(a, { warmupSteps: 10, totalSteps: 50, warmupStartFactor: 0.1, etaMin: 0.001 });
+    const seq = new SequentialLR(b, {
+      schedulers: [new LinearLR(b, { startFactor: 0.1, totalIters: 10 }), new CosineAnnealingLR(b, { tMax: 40, etaMin: 0.001 })],
+      milestones: [10],
+    });
+    for (let t = 0; t <= 50; t++) {
+      expect(a.paramGroups[0].lr).toBeCloseTo(b.paramGroups[0].lr, 14);
+      warm.step();
+      seq.step();
+    }
+    for (let t = 0; t < 20; t++) warm.step();
+    expect(a.paramGroups[0].lr).toBeCloseTo(0.001, 15);
+  });
+
+  it('ChainedScheduler multiplies the factors: ConstantLR(0.1, 2) then ExponentialLR(0.9)', async () => {
+    const opt = await sgd(1, 1);
+    const sched = new ChainedScheduler(opt, { schedulers: [new ConstantLR(opt, { factor: 0.1, totalIters: 2 }), new ExponentialLR(opt, { gamma: 0.9 })] });
+    // PyTorch's documented example: 0.1, 0.09, 0.81, 0.729, ...
+    const expected = [0.1, 0.09, 0.81, 0.729, 0.6561];
+    for (const e of expected) {
+      expect(opt.paramGroups[0].lr).toBeCloseTo(e, 14);
+      sched.step();
+    }
+  });
+
+  it('pure schedules need no optimizer', () => {
+    const s = stepSchedule({ baseLr: 1, stepSize: 3, gamma: 0.5 });
+    expect([0, 1, 2, 3, 5, 6].map(s)).toEqual([1, 1, 1, 0.5, 0.5, 0.25]);
+    const c = cosineSchedule({ baseLr: 1, tMax: 4 });
+    expect([0, 2, 4].map(c)).toEqual([1, 0.5, 0]);
+    const w = warmupCosineSchedule({ baseLr: 2, warmupSteps: 4, totalSteps: 8 });
+    expect([0, 1, 4, 8, 100].map(w)).toEqual([0, 0.5, 2, 0, 0]);
+    expect(() => s(-1)).toThrow(/step must be a whole number >= 0, got -1/);
+    expect(() => s(1.5)).toThrow(/step must be a whole number >= 0/);
+  });
+});
+
+describe('state: stateDict / loadStateDict resumes the same sequence', () => {
+  const builders: [string, (opt: Opt) => LRScheduler][] = [
+    ['StepLR', (o) => new StepLR(o, { stepSize: 3, gamma: 0.5 })],
+    ['MultiStepLR', (o) => new MultiStepLR(o, { milestones: [2, 5, 5, 9] })],
+    ['ConstantLR', (o) => new ConstantLR(o, { factor: 0.5, totalIters: 4 })],
+    ['LinearLR', (o) => new LinearLR(o, { startFactor: 0.2, totalIters: 6 })],
+    ['ExponentialLR', (o) => new ExponentialLR(o, { gamma: 0.9 })],
+    ['PolynomialLR', (o) => new PolynomialLR(o, { totalIters: 8, power: 1.5 })],
+    ['CosineAnnealingLR', (o) => new CosineAnnealingLR(o, { tMax: 7, etaMin: 0.01 })],
+    ['CosineAnnealingWarmRestarts', (o) => new CosineAnnealingWarmRestarts(o, { t0: 3, tMult: 2 })],
+    ['WarmupCosineLR', (o) => new WarmupCosineLR(o, { warmupSteps: 3, totalSteps: 12 })],
+    ['LambdaLR', (o) => new LambdaLR(o, { lrLambda: (t) => 1 / (1 + t) })],
+    ['CyclicLR', (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3, mode: 'triangular2' })],
+    ['OneCycleLR', (o) => new OneCycleLR(o, { maxLr: 0.2, totalSteps: 15, threePhase: true })],
+    ['SequentialLR', (o) => new SequentialLR(o, { schedulers: [new LinearLR(o, { totalIters: 3 }), new ExponentialLR(o, { gamma: 0.8 })], milestones: [3] })],
+    ['ChainedScheduler', (o) => new ChainedScheduler(o, { schedulers: [new StepLR(o, { stepSize: 2 }), new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 2 })] })],
+  ];
+  for (const [name, build] of builders) {
+    it(name, async () => {
+      const reference = await sgd(2);
+      const refSched = build(reference);
+      const seq: number[][] = [];
+      for (let t = 0; t < 20; t++) {
+        seq.push(reference.paramGroups.flatMap((g) => [g.lr, readMomentum(g as never)!]));
+        refSched.step();
+      }
+      // Run 7 steps, save, load into a fresh optimizer and scheduler, continue.
+      const first = await sgd(2);
+      const s1 = build(first);
+      for (let t = 0; t < 7; t++) s1.step();
+      const saved = structuredClone(s1.stateDict());
+      const second = await sgd(2);
+      const s2 = build(second);
+      s2.loadStateDict(JSON.parse(JSON.stringify(saved)));
+      expect(s2.lastEpoch).toBe(7);
+      for (let t = 7; t < 20; t++) {
+        expect(second.paramGroups.flatMap((g) => [g.lr, readMomentum(g as never)!])).toEqual(seq[t]);
+        s2.step();
+      }
+    });
+  }
+
+  it('ReduceLROnPlateau', async () => {
+    const metrics = [5, 4, 4, 4, 4, 4, 3.9, 3.9, 3.9, 3.9, 3.9, 3.9, 3.9, 3, 3, 3, 3, 3, 3, 3];
+    const ref = await sgd();
+    const r = new ReduceLROnPlateau(ref, { patience: 2, cooldown: 1, factor: 0.5 });
+    const lrs: number[] = [];
+    for (const m of metrics) { r.step(m); lrs.push(ref.paramGroups[0].lr); }
+    expect(Math.min(...lrs)).toBeLessThan(0.1); // it did reduce
+    const a = await sgd();
+    const s1 = new ReduceLROnPlateau(a, { patience: 2, cooldown: 1, factor: 0.5 });
+    metrics.slice(0, 9).forEach((m) => s1.step(m));
+    const b = await sgd();
+    const s2 = new ReduceLROnPlateau(b, { patience: 2, cooldown: 1, factor: 0.5 });
+    s2.loadStateDict(structuredClone(s1.stateDict()));
+    metrics.slice(9).forEach((m, i) => { s2.step(m); expect(b.paramGroups[0].lr).toBe(lrs[9 + i]); });
+  });
+
+  it('a state from another class, other options, or a bad version is rejected and changes nothing', async () => {
+    const opt = await sgd();
+    const step = new StepLR(opt, { stepSize: 3 });
+    step.step();
+    const sd = step.stateDict();
+    const other = new ExponentialLR(await sgd(), { gamma: 0.5 });
+    expect(() => other.loadStateDict(sd)).toThrow(/ExponentialLR: cannot load scheduler state: it was saved from a StepLR, not a ExponentialLR/);
+    const differentOptions = new StepLR(await sgd(), { stepSize: 4 });
+    expect(() => differentOptions.loadStateDict(sd)).toThrow(/it was saved with options \{"stepSize":3\}; this scheduler has \{"stepSize":4\}/);
+    const same = new StepLR(await sgd(), { stepSize: 3 });
+    expect(() => same.loadStateDict({ ...sd, version: 2 as 1 })).toThrow(/unsupported version 2/);
+    expect(() => same.loadStateDict({ ...sd, lastLrs: [NaN] })).toThrow(/lastLrs holds a non-finite value/);
+    expect(() => same.loadStateDict({ ...sd, lastLrs: [1, 2] })).toThrow(/lastLrs must have one entry per param group \(1\)/);
+    expect(same.lastEpoch).toBe(0);
+    expect(same.optimizer.paramGroups[0].lr).toBe(0.1);
+  });
+});
