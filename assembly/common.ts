@@ -16,7 +16,7 @@ export const MOMENTUM: u32 = 16;
 export const NESTEROV: u32 = 32;
 export const FIRST_STEP: u32 = 64;
 export const CENTERED: u32 = 128;
-export const RECTIFY: u32 = 256;
+export const PLAIN: u32 = 256;
 
 /** Loads `lanes` (1..4) f32 values from `ptr`; the other lanes are zero. */
 // @ts-ignore: decorator

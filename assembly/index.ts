@@ -5,8 +5,6 @@ export { adam } from "./kernels/adam";
 export { adagrad } from "./kernels/adagrad";
 export { rmsprop } from "./kernels/rmsprop";
 export { adamax } from "./kernels/adamax";
-export { nadam } from "./kernels/nadam";
-export { radam } from "./kernels/radam";
 export { adadelta } from "./kernels/adadelta";
 export { lion } from "./kernels/lion";
 export { copy } from "./kernels/copy";
@@ -14,5 +12,5 @@ export { scale } from "./kernels/scale";
 
 /** ABI version of the exported kernels; bumped whenever an export, a signature or a flag changes. */
 export function abiVersion(): i32 {
-  return 2;
+  return 3;
 }

@@ -28,16 +28,13 @@ type Call = (b: Backend, n: number) => void;
 const calls: Record<string, Call[]> = {
   sgd: [0, 1, 2, 3, 16, 18, 48, 50, 19, 51, 17, 33 + 16].map((f): Call => (b, n) =>
     b.kernels.sgd(at(0), at(1), at(2), n, 0.1, 0.01, 0.9, 0.75, f)),
-  adam: [0, 1, 2, 4, 8, 9, 10, 12, 15].map((f): Call => (b, n) =>
-    b.kernels.adam(at(0), at(1), at(2), at(3), at(4), n, 0.9, 0.1, 0.999, 0.001, 0.01, 0.03, 1e-8, 0.05, 0.9995, f)),
+  // every combination of MAXIMIZE, WEIGHT_DECAY, DECOUPLED, AMSGRAD with plain Adam, NESTEROV (NAdam) and PLAIN (RAdam)
+  adam: Array.from({ length: 16 }, (_, f) => f).flatMap((f) => [f, f | 32, f | 256, f | 32 | 256]).map((f): Call => (b, n) =>
+    b.kernels.adam(at(0), at(1), at(2), at(3), at(4), n, 0.9, 0.1, 0.999, 0.001, 0.01, 31.6, 1e-8, 0.05, 0.9995, 0.0123, f)),
   adagrad: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adagrad(at(0), at(1), at(2), n, 0.05, 0.01, 1e-10, f)),
   rmsprop: [0, 1, 2, 3, 16, 17, 18, 19, 128, 129, 130, 131, 144, 145, 146, 147].map((f): Call => (b, n) =>
     b.kernels.rmsprop(at(0), at(1), at(2), at(3), at(4), n, 0.01, 0.99, 0.01, 1e-8, 0.01, 0.9, f)),
   adamax: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adamax(at(0), at(1), at(2), at(3), n, 0.9, 0.1, 0.999, 0.02, 1e-8, 0.05, f)),
-  nadam: [0, 1, 2, 3, 4, 5, 6, 7].map((f): Call => (b, n) =>
-    b.kernels.nadam(at(0), at(1), at(2), at(3), n, 0.9, 0.1, 0.999, 0.001, 0.0123, 0.0456, 31.6, 1e-8, 0.05, 0.9995, f)),
-  radam: [0, 1, 2, 4, 6, 7, 256, 257, 258, 260, 262, 263].map((f): Call => (b, n) =>
-    b.kernels.radam(at(0), at(1), at(2), at(3), n, 0.9, 0.1, 0.999, 0.001, 0.0321, 1e-8, 0.05, 0.9995, f)),
   adadelta: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adadelta(at(0), at(1), at(2), at(3), n, 1, 0.9, 0.1, 1e-6, 0.01, f)),
   lion: [0, 1, 4, 5].map((f): Call => (b, n) => b.kernels.lion(at(0), at(1), at(2), n, 1e-4, 0.9, 0.1, 0.99, 0.01, 0.999, f)),
   copy: [(b, n) => b.kernels.copy(at(0), at(1), n)],

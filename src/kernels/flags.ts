@@ -10,4 +10,4 @@ export const MOMENTUM = 16;
 export const NESTEROV = 32;
 export const FIRST_STEP = 64;
 export const CENTERED = 128;
-export const RECTIFY = 256;
+export const PLAIN = 256;

@@ -4,14 +4,12 @@ import { adam } from './adam.js';
 import { adamax } from './adamax.js';
 import { copy } from './copy.js';
 import { lion } from './lion.js';
-import { nadam } from './nadam.js';
-import { radam } from './radam.js';
 import { rmsprop } from './rmsprop.js';
 import { scale } from './scale.js';
 import { sgd } from './sgd.js';
 
 /** The JS twins, by the name of the WASM export each mirrors. */
-export const jsTwins = { sgd, adam, adagrad, rmsprop, adamax, nadam, radam, adadelta, lion, copy, scale } as const;
+export const jsTwins = { sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale } as const;
 
 type Twins = typeof jsTwins;
 

@@ -1,4 +1,4 @@
-import { DECOUPLED, MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
+import { DECOUPLED, MAXIMIZE, NESTEROV, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { LN_0_96, exp } from '../detmath.js';
 import { powInt } from '../scalars.js';
@@ -50,8 +50,9 @@ const spec: OptimizerSpec<NAdamOptions> = {
  * momentumDecay = 4e-3, decoupledWeightDecay = false, maximize = false`. State: `expAvg`,
  * `expAvgSq`, and `muProduct` (per group, kept in float64 on the host; PyTorch keeps a float32
  * scalar per parameter). `0.96^x` comes from the library's deterministic `exp`, so the
- * scalars are identical in every engine. The kernel divides the sum of the two terms once,
- * and by sqrt(v) * (1/sqrt(1 - b2^t)): the same update within a few ulps.
+ * scalars are identical in every engine. It runs on the Adam kernel (flag NESTEROV), which
+ * divides the sum of the two terms once, by sqrt(v) * (1/sqrt(1 - b2^t)): the same update
+ * within a few ulps.
  *
  * @example
  * const opt = new NAdam([w], { lr: 2e-3 });
@@ -80,13 +81,13 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const avgCoef = (lr * muNext) / (1 - muProduct * muNext);
     const invBc2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
     const decay = weightDecay === 0 ? 0 : group.decoupledWeightDecay ? DECOUPLED : WEIGHT_DECAY;
-    const flags = (group.maximize ? MAXIMIZE : 0) | decay;
+    const flags = (group.maximize ? MAXIMIZE : 0) | decay | NESTEROV;
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const gc = fr(gradCoef), ac = fr(avgCoef), bc = fr(invBc2Sqrt), eps = fr(group.eps), wd = fr(weightDecay);
     const factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
-      kernels.nadam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
-        run.n, b1, c1, b2, c2, gc, ac, bc, eps, wd, factor, flags);
+      kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run), 0,
+        run.n, b1, c1, b2, c2, ac, bc, eps, wd, factor, gc, flags);
     }
   }
 }

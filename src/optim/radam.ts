@@ -1,4 +1,4 @@
-import { DECOUPLED, MAXIMIZE, RECTIFY, WEIGHT_DECAY } from '../kernels/flags.js';
+import { DECOUPLED, MAXIMIZE, PLAIN, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from './options.js';
@@ -55,8 +55,8 @@ export function radamRectification(beta2: number, t: number): number | undefined
  *               :  p -= lr * m/(1-b1^t)
  *
  * Defaults: `lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0,
- * decoupledWeightDecay = false, maximize = false`. State: `expAvg`, `expAvgSq`. The kernel
- * multiplies m by one host scalar (`lr * rect * sqrt(1-b2^t) / (1-b1^t)`), where PyTorch
+ * decoupledWeightDecay = false, maximize = false`. State: `expAvg`, `expAvgSq`. It runs on the
+ * Adam kernel (flag PLAIN before rectification), which multiplies m by one host scalar (`lr * rect * sqrt(1-b2^t) / (1-b1^t)`), where PyTorch
  * multiplies the factors element by element: the same update within a few ulps.
  *
  * @example
@@ -80,12 +80,13 @@ export class RAdam extends Optimizer<RAdamOptions> {
     const rect = radamRectification(beta2, t);
     const stepSize = rect === undefined ? lr / biasCorrection1 : (lr * rect * Math.sqrt(1 - powInt(beta2, t))) / biasCorrection1;
     const decay = weightDecay === 0 ? 0 : group.decoupledWeightDecay ? DECOUPLED : WEIGHT_DECAY;
-    const flags = (group.maximize ? MAXIMIZE : 0) | decay | (rect === undefined ? 0 : RECTIFY);
+    const flags = (group.maximize ? MAXIMIZE : 0) | decay | (rect === undefined ? PLAIN : 0);
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const ss = fr(stepSize), eps = fr(group.eps), wd = fr(weightDecay), factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
-      kernels.radam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
-        run.n, b1, c1, b2, c2, ss, eps, wd, factor, flags);
+      // rectified: p -= stepSize*m / (sqrt(v)*1 + eps); multiplying by 1 is exact
+      kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run), 0,
+        run.n, b1, c1, b2, c2, ss, 1, eps, wd, factor, 0, flags);
     }
   }
 }
