@@ -9,8 +9,9 @@ export { adadelta } from "./kernels/adadelta";
 export { lion } from "./kernels/lion";
 export { copy } from "./kernels/copy";
 export { scale } from "./kernels/scale";
+export { sumSquares, maxAbs, allFinite, clamp } from "./kernels/reduce";
 
 /** ABI version of the exported kernels; bumped whenever an export, a signature or a flag changes. */
 export function abiVersion(): i32 {
-  return 3;
+  return 4;
 }

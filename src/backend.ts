@@ -180,7 +180,7 @@ export function createJsBackend(): Backend {
 }
 
 /** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */
-export const KERNEL_ABI_VERSION = 3;
+export const KERNEL_ABI_VERSION = 4;
 
 /** Creates the backend a store asked for. @internal */
 export async function createBackend(option: BackendOption, source?: WasmSource): Promise<Backend> {

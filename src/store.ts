@@ -118,7 +118,7 @@ export class Parameter {
  * const opt = new Adam([w, b], { lr: 1e-3 });
  */
 export class ParameterStore {
-  readonly #backend: Backend;
+  #backendRef: Backend | undefined;
   readonly #params: Parameter[] = [];
   readonly #byName = new Map<string, Parameter>();
   #dataCapacity = 0;
@@ -127,7 +127,34 @@ export class ParameterStore {
   #layoutVersion = 0;
 
   private constructor(backend: Backend) {
-    this.#backend = backend;
+    this.#backendRef = backend;
+  }
+
+  get #backend(): Backend {
+    if (this.#backendRef === undefined) throw new Error('This ParameterStore was disposed: its parameters, optimizers and checkpoints can no longer be used');
+    return this.#backendRef;
+  }
+
+  /** True once {@link dispose} has been called. */
+  get disposed(): boolean {
+    return this.#backendRef === undefined;
+  }
+
+  /**
+   * Releases the arena (the WebAssembly memory or the ArrayBuffer, once nothing else holds
+   * it). Any later use of the store, its parameters or an optimizer over them throws.
+   * Views taken earlier are detached where the engine allows (js backend) or left pointing at
+   * memory no longer used.
+   */
+  dispose(): void {
+    if (this.#backendRef === undefined) return;
+    this.#backendRef = undefined;
+    this.#layoutVersion++;
+  }
+
+  /** Throws if the store was disposed. @internal */
+  assertLive(context: string): void {
+    if (this.#backendRef === undefined) throw new Error(`${context}: its ParameterStore was disposed`);
   }
 
   /**
@@ -147,6 +174,11 @@ export class ParameterStore {
   /** The backend in use: `'wasm'` or `'js'`. */
   get backend(): BackendName {
     return this.#backend.name;
+  }
+
+  /** Bytes of parameters (and, as many, of gradients) registered, padding included. */
+  get parameterBytes(): number {
+    return this.#dataUsed;
   }
 
   /** The parameters in registration order. */

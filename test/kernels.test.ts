@@ -38,6 +38,7 @@ const calls: Record<string, Call[]> = {
   adadelta: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adadelta(at(0), at(1), at(2), at(3), n, 1, 0.9, 0.1, 1e-6, 0.01, f)),
   lion: [0, 1, 4, 5].map((f): Call => (b, n) => b.kernels.lion(at(0), at(1), at(2), n, 1e-4, 0.9, 0.1, 0.99, 0.01, 0.999, f)),
   copy: [(b, n) => b.kernels.copy(at(0), at(1), n)],
+  clamp: [[-1, 1], [0, 0.5], [-1e-30, 1e30]].map(([lo, hi]): Call => (b, n) => b.kernels.clamp(at(0), n, lo, hi)),
   scale: [0.5, -3, 1e-30, 7.1].map((a): Call => (b, n) => b.kernels.scale(at(0), n, a)),
 };
 
@@ -64,6 +65,27 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
       });
     });
   }
+
+  it('reductions (sumSquares, maxAbs, allFinite) return the same value on both backends, lengths 0..67', () => {
+    const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+    let nonFinite = 0, finite = 0;
+    for (let seed = 0; seed < 6; seed++) {
+      for (let n = 0; n <= N_MAX; n++) {
+        // seeds 0-2: ordinary values only; 3-5: with specials (Inf, NaN, subnormals, extremes)
+        for (const b of [wasm, js]) {
+          b.ensure(BASE + ARRAYS * SLOT + 64);
+          fillMixed(b.heap().subarray(0, (BASE + SLOT) / 4), prng(77 * seed + n), 3, seed < 3 ? 0 : 0.05);
+        }
+        for (const name of ['sumSquares', 'maxAbs', 'allFinite'] as const) {
+          const a = wasm.kernels[name](at(0), n), b = js.kernels[name](at(0), n);
+          if (!same(a, b)) expect.fail(`${name} seed ${seed} n=${n}: wasm ${a}, js ${b}`);
+        }
+        if (wasm.kernels.allFinite(at(0), n)) finite++; else nonFinite++;
+      }
+    }
+    expect(finite).toBeGreaterThan(0);
+    expect(nonFinite).toBeGreaterThan(0);
+  });
 
   it('the kernels touched something (a parity test that cannot fail is no test)', () => {
     const hw = setup(wasm, 7);

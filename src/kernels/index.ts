@@ -4,17 +4,18 @@ import { adam } from './adam.js';
 import { adamax } from './adamax.js';
 import { copy } from './copy.js';
 import { lion } from './lion.js';
+import { allFinite, clamp, maxAbs, sumSquares } from './reduce.js';
 import { rmsprop } from './rmsprop.js';
 import { scale } from './scale.js';
 import { sgd } from './sgd.js';
 
 /** The JS twins, by the name of the WASM export each mirrors. */
-export const jsTwins = { sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale } as const;
+export const jsTwins = { sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, sumSquares, maxAbs, allFinite, clamp } as const;
 
 type Twins = typeof jsTwins;
 
 /** Drops the leading `heap` argument of a JS twin: the signature of the matching WASM export. */
-type Bound<F> = F extends (heap: Float32Array, ...args: infer A) => void ? (...args: A) => void : never;
+type Bound<F> = F extends (heap: Float32Array, ...args: infer A) => infer R ? (...args: A) => R : never;
 
 /**
  * The kernel functions of a backend, with the WASM exports' signatures (byte offsets into
@@ -29,7 +30,7 @@ export const KERNEL_NAMES = Object.keys(jsTwins) as (keyof Twins)[];
 export function bindJsKernels(heap: () => Float32Array): Kernels {
   const bound: Record<string, unknown> = {};
   for (const name of KERNEL_NAMES) {
-    const twin = jsTwins[name] as (heap: Float32Array, ...args: number[]) => void;
+    const twin = jsTwins[name] as (heap: Float32Array, ...args: number[]) => number | void;
     bound[name] = (...args: number[]) => twin(heap(), ...args);
   }
   return bound as Kernels;

@@ -19,6 +19,7 @@ export interface AdadeltaOptions {
 
 const spec: OptimizerSpec<AdadeltaOptions> = {
   name: 'Adadelta',
+  buffers: ['squareAvg', 'accDelta'],
   checks: {
     lr: number('learning rate (lr)'),
     rho: between('rho value (rho)', 0, 1),

@@ -21,6 +21,7 @@ export interface AdagradOptions {
 
 const spec: OptimizerSpec<AdagradOptions> = {
   name: 'Adagrad',
+  buffers: ['sum'],
   checks: {
     lr: number('learning rate (lr)'),
     lrDecay: number('lr_decay value (lrDecay)'),

@@ -23,6 +23,7 @@ export interface AdamOptions {
 function makeSpec(name: string): OptimizerSpec<AdamOptions> {
   return {
     name,
+    buffers: ['expAvg', 'expAvgSq', 'maxExpAvgSq'],
     checks: {
       lr: number('learning rate (lr)'),
       betas: betas(),

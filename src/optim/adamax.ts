@@ -20,6 +20,7 @@ export interface AdamaxOptions {
 
 const spec: OptimizerSpec<AdamaxOptions> = {
   name: 'Adamax',
+  buffers: ['expAvg', 'expInf'],
   checks: {
     lr: number('learning rate (lr)'),
     betas: betas(),

@@ -17,6 +17,7 @@ export interface LionOptions {
 
 const spec: OptimizerSpec<LionOptions> = {
   name: 'Lion',
+  buffers: ['expAvg'],
   checks: {
     lr: number('learning rate (lr)'),
     betas: betas(),

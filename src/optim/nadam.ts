@@ -25,6 +25,8 @@ export interface NAdamOptions {
 
 const spec: OptimizerSpec<NAdamOptions> = {
   name: 'NAdam',
+  buffers: ['expAvg', 'expAvgSq'],
+  scalars: ['muProduct'],
   checks: {
     lr: number('learning rate (lr)'),
     betas: betas(),

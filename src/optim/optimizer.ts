@@ -1,4 +1,5 @@
 import type { Kernels } from '../kernels/index.js';
+import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
 import { describe, type Check } from './options.js';
 
@@ -42,6 +43,37 @@ export interface GroupState {
   readonly scalars: Record<string, number>;
 }
 
+/** One parameter's saved state: its step count, buffers, and host-side scalars. */
+export interface ParamStateEntry {
+  step: number;
+  [key: string]: number | Float32Array;
+}
+
+/**
+ * An optimizer's saved state (PyTorch's `optimizer.state_dict()`, camelCase): plain data with
+ * typed arrays, which survives `structuredClone`. `state` is keyed by parameter index, in
+ * param-group order, as PyTorch keys it; `paramNames` and `paramSizes` let a mismatch be
+ * reported by name.
+ */
+export interface OptimizerStateDict {
+  format: 'simdopt-optimizer';
+  version: 1;
+  /** SHA-256 of the kernel module that produced the state. */
+  kernelHash: string;
+  /** The optimizer's class name. */
+  optimizer: string;
+  paramGroups: (Record<string, unknown> & { params: number[] })[];
+  state: Record<number, ParamStateEntry>;
+  paramNames: string[];
+  paramSizes: number[];
+}
+
+/** Options of {@link Optimizer.loadStateDict}. */
+export interface LoadStateOptions {
+  /** Accept state saved by a different kernel build (default false: such state is refused). */
+  ignoreKernelHash?: boolean;
+}
+
 /** Everything a step can change, copied. @internal */
 export interface OptimizerSnapshot {
   readonly data: Float32Array[];
@@ -54,8 +86,12 @@ export interface OptimizerSnapshot {
 
 /** The table an optimizer hands its base class. @internal */
 export interface OptimizerSpec<O> {
-  /** Class name used in messages. */
+  /** Class name used in messages and saved state. */
   readonly name: string;
+  /** Every state buffer the optimizer can hold (PyTorch's state keys, camelCase). */
+  readonly buffers: readonly string[];
+  /** Host-side per-group scalars kept as state (NAdam's muProduct). */
+  readonly scalars?: readonly string[];
   /** A checker per option; any other key is an error. */
   readonly checks: { readonly [K in keyof O]-?: Check };
   /** Checks across options (e.g. Nesterov needs momentum). */
@@ -272,6 +308,7 @@ export abstract class Optimizer<O extends object> {
    * @param closure optional: re-evaluates the model and returns the loss, which `step` returns.
    */
   step(closure?: () => number): number | undefined {
+    this.store.assertLive(this.spec.name);
     const loss = closure?.();
     this.paramGroups.forEach((group, i) => {
       this.validateGroup(group, this.paramGroups.length > 1 ? `${this.spec.name}: param group ${i}` : this.spec.name);
@@ -291,13 +328,186 @@ export abstract class Optimizer<O extends object> {
     return loss;
   }
 
+  /** Steps skipped by {@link stepIfFinite} because a gradient was not finite. */
+  skippedSteps = 0;
+
+  /**
+   * Steps only when every gradient of this optimizer's parameters is finite: one pass over
+   * the gradients in the kernels, then the step. When an Inf or NaN is found, nothing changes
+   * (parameters, state, step counts) and it returns false (and counts it in `skippedSteps`);
+   * the usual reaction with loss scaling is to lower the scale and try again.
+   */
+  stepIfFinite(): boolean {
+    this.store.assertLive(this.spec.name);
+    const k = this.store.kernels;
+    for (const gs of this.groupStates) {
+      for (const run of gs.runs) {
+        if (!k.allFinite(this.gradAt(run), run.n)) {
+          this.skippedSteps++;
+          return false;
+        }
+      }
+    }
+    this.step();
+    return true;
+  }
+
   /** Sets the gradients of every parameter of this optimizer to zero. */
   zeroGrad(): void {
+    this.store.assertLive(this.spec.name);
     const heap = this.store.heap();
     const base = this.store.gradBase >>> 2;
     for (const state of this.groupStates) {
       for (const run of state.runs) heap.fill(0, base + (run.data >>> 2), base + (run.data >>> 2) + run.n);
     }
+  }
+
+  /**
+   * The optimizer's state as plain data: format version, kernel build hash, class name, the
+   * param groups' hyperparameters, and each parameter's step count and state buffers (copies).
+   * Buffers no step has written yet (SGD's momentum buffer before the first step) are left
+   * out, as PyTorch leaves them out.
+   */
+  stateDict(): OptimizerStateDict {
+    this.store.assertLive(`${this.spec.name}.stateDict`);
+    const heap = this.store.heap();
+    const state: Record<number, ParamStateEntry> = {};
+    const paramGroups: OptimizerStateDict['paramGroups'] = [];
+    let index = 0;
+    this.paramGroups.forEach((group, gi) => {
+      const gs = this.groupStates[gi];
+      const indices: number[] = [];
+      group.params.forEach((p, pi) => {
+        const entry: ParamStateEntry = { step: gs.step, ...gs.scalars };
+        for (const [name, offset] of gs.buffers) {
+          if (gs.fresh.has(name) && this.initialValue(name, group) === 0) continue;
+          const at = ((this.store.stateBase + offset) >>> 2) + gs.paramOffsets[pi];
+          entry[name] = heap.slice(at, at + p.size);
+        }
+        state[index] = entry;
+        indices.push(index++);
+      });
+      const hyper = Object.fromEntries(Object.entries(group).filter(([k]) => k !== 'params').map(([k, v]) => [k, structuredClone(v)]));
+      paramGroups.push({ ...hyper, params: indices });
+    });
+    const params = this.paramGroups.flatMap((g) => g.params);
+    return {
+      format: 'simdopt-optimizer', version: 1, kernelHash: KERNELS_WASM_SHA256, optimizer: this.spec.name,
+      paramGroups, state, paramNames: params.map((p) => p.name), paramSizes: params.map((p) => p.size),
+    };
+  }
+
+  /**
+   * Throws an Error saying what is wrong if `sd` cannot be loaded into this optimizer
+   * (format, version, kernel build, class, groups, parameters, hyperparameters, state keys,
+   * buffer lengths); changes nothing.
+   */
+  validateStateDict(sd: unknown, options: LoadStateOptions = {}): void {
+    const name = this.spec.name;
+    const fail = (why: string): never => { throw new Error(`${name}.loadStateDict: ${why}; nothing was changed`); };
+    if (sd === null || typeof sd !== 'object') fail(`expected a state dict object, got ${describe(sd)}`);
+    const s = sd as Partial<OptimizerStateDict>;
+    if (s.format !== 'simdopt-optimizer') fail(`not an optimizer state dict (format ${describe(s.format)})`);
+    if (s.version !== 1) fail(`unsupported state dict version ${describe(s.version)} (this library reads version 1)`);
+    if (s.kernelHash !== KERNELS_WASM_SHA256 && !options.ignoreKernelHash) {
+      fail(`the state was saved by kernel build ${String(s.kernelHash).slice(0, 12)}…, this is ${KERNELS_WASM_SHA256.slice(0, 12)}… (pass { ignoreKernelHash: true } to load it anyway)`);
+    }
+    if (s.optimizer !== name) fail(`the state was saved from ${describe(s.optimizer)}, not ${name}`);
+    const params = this.paramGroups.flatMap((g) => g.params);
+    if (!Array.isArray(s.paramNames) || !Array.isArray(s.paramSizes)) fail('paramNames and paramSizes are missing');
+    if (s.paramNames!.length !== params.length) {
+      fail(`the state holds ${s.paramNames!.length} parameters (${s.paramNames!.join(', ')}), this optimizer has ${params.length} (${params.map((p) => p.name).join(', ')})`);
+    }
+    params.forEach((p, i) => {
+      if (s.paramNames![i] !== p.name || s.paramSizes![i] !== p.size) {
+        fail(`parameter ${i} is ${describe(s.paramNames![i])} of size ${describe(s.paramSizes![i])} in the state, but ${JSON.stringify(p.name)} of size ${p.size} here`);
+      }
+    });
+    if (!Array.isArray(s.paramGroups) || s.paramGroups.length !== this.paramGroups.length) {
+      fail(`the state has ${Array.isArray(s.paramGroups) ? s.paramGroups.length : 'no'} param groups, this optimizer has ${this.paramGroups.length}`);
+    }
+    let index = 0;
+    s.paramGroups!.forEach((g, gi) => {
+      const context = `${name}.loadStateDict: param group ${gi}`;
+      if (g === null || typeof g !== 'object') fail(`param group ${gi} is not an object`);
+      const expected = this.paramGroups[gi].params.map(() => index++);
+      if (!Array.isArray(g.params) || g.params.length !== expected.length || g.params.some((x, k) => x !== expected[k])) {
+        fail(`param group ${gi} lists parameters ${describe(g.params)}, expected ${describe(expected)}`);
+      }
+      for (const key of Object.keys(this.spec.checks)) if (!(key in g)) fail(`param group ${gi} lacks ${key}`);
+      const candidate = { ...g, params: this.paramGroups[gi].params } as unknown as ParamGroup<O>;
+      try {
+        this.validateGroup(candidate, context);
+      } catch (e) {
+        fail((e as Error).message.replace(`${context}: `, `param group ${gi}: `));
+      }
+      let step: number | undefined;
+      let keys: string | undefined;
+      for (const pi of expected) {
+        const entry = s.state?.[pi] as Record<string, unknown> | undefined;
+        const pname = JSON.stringify(params[pi].name);
+        if (entry === undefined || entry === null || typeof entry !== 'object') fail(`no state for parameter ${pi} (${pname})`);
+        if (!Number.isInteger(entry!.step) || (entry!.step as number) < 0) fail(`invalid step ${describe(entry!.step)} for parameter ${pi} (${pname})`);
+        if (step !== undefined && entry!.step !== step) fail(`parameters of param group ${gi} have different step counts (${step} and ${describe(entry!.step)}); this library steps a group together`);
+        step = entry!.step as number;
+        const these = Object.keys(entry!).sort().join(', ');
+        if (keys !== undefined && these !== keys) fail(`parameters of param group ${gi} hold different state (${keys} and ${these})`);
+        keys = these;
+        for (const [key, value] of Object.entries(entry!)) {
+          if (key === 'step') continue;
+          if (this.spec.scalars?.includes(key)) {
+            if (typeof value !== 'number' || !Number.isFinite(value)) fail(`state ${key} of parameter ${pi} (${pname}) is ${describe(value)}, not a finite number`);
+            continue;
+          }
+          if (!this.spec.buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${this.spec.buffers.join(', ')}`);
+          const ok = (value instanceof Float32Array || (Array.isArray(value) && value.every((x) => typeof x === 'number'))) &&
+            (value as ArrayLike<number>).length === params[pi].size;
+          if (!ok) fail(`state ${key} of parameter ${pi} (${pname}) must be a Float32Array of length ${params[pi].size}`);
+        }
+      }
+    });
+  }
+
+  /**
+   * Restores a state from {@link stateDict}, as PyTorch's `load_state_dict`: hyperparameters,
+   * step counts and state buffers. Everything is validated first ({@link validateStateDict});
+   * an invalid state dict throws and leaves the optimizer exactly as it was. State saved on
+   * either backend loads into either.
+   */
+  loadStateDict(sd: OptimizerStateDict, options: LoadStateOptions = {}): void {
+    this.store.assertLive(`${this.spec.name}.loadStateDict`);
+    this.validateStateDict(sd, options);
+    let index = 0;
+    this.paramGroups.forEach((group, gi) => {
+      const gs = this.groupStates[gi];
+      const saved = sd.paramGroups[gi];
+      const g = group as Record<string, unknown>;
+      for (const key of Object.keys(g)) if (key !== 'params') delete g[key];
+      for (const [key, value] of Object.entries(saved)) if (key !== 'params') g[key] = structuredClone(value);
+      const first = sd.state[index];
+      gs.step = first.step;
+      for (const key of Object.keys(gs.scalars)) delete gs.scalars[key];
+      for (const key of this.spec.scalars ?? []) if (typeof first[key] === 'number') gs.scalars[key] = first[key] as number;
+      const names = new Set([...this.stateBuffers(group), ...gs.buffers.keys()]);
+      for (const key of Object.keys(first)) if (this.spec.buffers.includes(key)) names.add(key);
+      for (const buffer of names) this.#buffer(group, gs, buffer);
+      gs.fresh.clear();
+      const heap = this.store.heap();
+      for (const [buffer, offset] of gs.buffers) {
+        const base = (this.store.stateBase + offset) >>> 2;
+        const present = buffer in first;
+        if (!present) gs.fresh.add(buffer);
+        const init = this.initialValue(buffer, group);
+        group.params.forEach((p, pi) => {
+          const at = base + gs.paramOffsets[pi];
+          const value = sd.state[index + pi][buffer];
+          if (present) heap.set(value as ArrayLike<number>, at);
+          else heap.fill(init, at, at + p.size);
+          heap.fill(0, at + p.size, at + p.paddedSize);
+        });
+      }
+      index += group.params.length;
+    });
   }
 
   /**

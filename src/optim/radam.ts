@@ -22,6 +22,7 @@ export interface RAdamOptions {
 
 const spec: OptimizerSpec<RAdamOptions> = {
   name: 'RAdam',
+  buffers: ['expAvg', 'expAvgSq'],
   checks: {
     lr: number('learning rate (lr)'),
     betas: betas(),

@@ -23,6 +23,7 @@ export interface RMSpropOptions {
 
 const spec: OptimizerSpec<RMSpropOptions> = {
   name: 'RMSprop',
+  buffers: ['squareAvg', 'momentumBuffer', 'gradAvg'],
   checks: {
     lr: number('learning rate (lr)'),
     alpha: number('alpha value (alpha)'),

@@ -21,6 +21,7 @@ export interface SGDOptions {
 
 const spec: OptimizerSpec<SGDOptions> = {
   name: 'SGD',
+  buffers: ['momentumBuffer'],
   checks: {
     lr: (v, c) => {
       if (v === undefined) throw new Error(`${c}: option lr is required`);

@@ -29,7 +29,8 @@ export interface PlateauState {
   type: 'ReduceLROnPlateau';
   options: Record<string, unknown>;
   lastEpoch: number;
-  best: number;
+  /** The best metric so far; null before the first (JSON has no Infinity). */
+  best: number | null;
   numBadEpochs: number;
   cooldownCounter: number;
   lastLrs: number[];
@@ -127,25 +128,31 @@ export class ReduceLROnPlateau {
   stateDict(): PlateauState {
     return {
       format: 'simdopt-scheduler', version: 1, type: 'ReduceLROnPlateau', options: structuredClone(this.#options),
-      lastEpoch: this.lastEpoch, best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
+      lastEpoch: this.lastEpoch, best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
       lastLrs: [...this.#lastLrs],
     };
   }
 
+  /** Throws if `sd` cannot be loaded into this scheduler; changes nothing. @internal */
+  validateState(sd: unknown): void {
+    const fail = (why: string): never => { throw new Error(`ReduceLROnPlateau: cannot load scheduler state: ${why}`); };
+    if (sd === null || typeof sd !== 'object' || (sd as PlateauState).format !== 'simdopt-scheduler') fail('not a scheduler state dict');
+    const s = sd as PlateauState;
+    if (s.version !== 1) fail(`unsupported version ${String(s.version)}`);
+    if (s.type !== 'ReduceLROnPlateau') fail(`it was saved from a ${String(s.type)}`);
+    if (JSON.stringify(s.options) !== JSON.stringify(this.#options)) fail(`it was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.#options)}`);
+    const n = this.optimizer.paramGroups.length;
+    if (!Array.isArray(s.lastLrs) || s.lastLrs.length !== n || !s.lastLrs.every((x) => Number.isFinite(x))) fail(`lastLrs must hold ${n} finite numbers`);
+    if (!Number.isInteger(s.lastEpoch) || s.lastEpoch < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
+    if (s.best !== null && (typeof s.best !== 'number' || !Number.isFinite(s.best))) fail(`invalid best ${String(s.best)}`);
+    for (const k of ['numBadEpochs', 'cooldownCounter'] as const) if (!Number.isInteger(s[k]) || s[k] < 0) fail(`invalid ${k} ${String(s[k])}`);
+  }
+
   /** Restores a state from {@link stateDict} (same options), writing its lrs back into the groups; throws and changes nothing if it does not fit. */
   loadStateDict(sd: PlateauState): void {
-    const fail = (why: string): never => { throw new Error(`ReduceLROnPlateau: cannot load scheduler state: ${why}`); };
-    if (sd === null || typeof sd !== 'object' || sd.format !== 'simdopt-scheduler') fail('not a scheduler state dict');
-    if (sd.version !== 1) fail(`unsupported version ${String(sd.version)}`);
-    if (sd.type !== 'ReduceLROnPlateau') fail(`it was saved from a ${String(sd.type)}`);
-    if (JSON.stringify(sd.options) !== JSON.stringify(this.#options)) fail(`it was saved with options ${JSON.stringify(sd.options)}; this scheduler has ${JSON.stringify(this.#options)}`);
-    const n = this.optimizer.paramGroups.length;
-    if (!Array.isArray(sd.lastLrs) || sd.lastLrs.length !== n || !sd.lastLrs.every((x) => Number.isFinite(x))) fail(`lastLrs must hold ${n} finite numbers`);
-    if (!Number.isInteger(sd.lastEpoch) || sd.lastEpoch < 0) fail(`invalid lastEpoch ${String(sd.lastEpoch)}`);
-    if (typeof sd.best !== 'number' || Number.isNaN(sd.best)) fail(`invalid best ${String(sd.best)}`);
-    for (const k of ['numBadEpochs', 'cooldownCounter'] as const) if (!Number.isInteger(sd[k]) || sd[k] < 0) fail(`invalid ${k} ${String(sd[k])}`);
+    this.validateState(sd);
     this.lastEpoch = sd.lastEpoch;
-    this.best = sd.best;
+    this.best = sd.best ?? (this.#mode === 'min' ? Infinity : -Infinity);
     this.numBadEpochs = sd.numBadEpochs;
     this.cooldownCounter = sd.cooldownCounter;
     this.#lastLrs = [...sd.lastLrs];

@@ -1,0 +1,71 @@
+// JS twin: src/kernels/reduce.ts. Reductions and element-wise clamps for gradient clipping
+// and non-finite checks (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
+import { load, store } from "../common";
+
+/**
+ * Sum of squares of `n` f32 elements at byte offset `x`, in f64: each square is exact in
+ * f64, lane k (elements k, k+4, k+8, ...) accumulates in order, and the result is
+ * (lane0 + lane1) + (lane2 + lane3). The JS twin keeps the same four sums, so both give the
+ * same bits.
+ */
+export function sumSquares(x: usize, n: i32): f64 {
+  let a = f64x2.splat(0), b = f64x2.splat(0);
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    const v = v128.load(x);
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+    a = f64x2.add(a, f64x2.mul(lo, lo));
+    b = f64x2.add(b, f64x2.mul(hi, hi));
+    x += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) {
+    const v = load(x, lanes); // missing lanes are zero and add +0: no change
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+    a = f64x2.add(a, f64x2.mul(lo, lo));
+    b = f64x2.add(b, f64x2.mul(hi, hi));
+  }
+  return (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1));
+}
+
+/** Largest |x| over `n` f32 elements at byte offset `x` (NaN if any is NaN; 0 for n = 0). */
+export function maxAbs(x: usize, n: i32): f32 {
+  let m = f32x4.splat(0);
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    m = f32x4.max(m, f32x4.abs(v128.load(x)));
+    x += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) m = f32x4.max(m, f32x4.abs(load(x, lanes)));
+  return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+}
+
+/** 1 when all `n` f32 elements at byte offset `x` are finite, 0 when any is infinite or NaN. */
+export function allFinite(x: usize, n: i32): i32 {
+  // x*0 is ±0 for a finite x and NaN for ±Inf or NaN; the sum stays NaN once it is.
+  const zero = f32x4.splat(0);
+  let acc = zero;
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    acc = f32x4.add(acc, f32x4.mul(v128.load(x), zero));
+    x += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) acc = f32x4.add(acc, f32x4.mul(load(x, lanes), zero));
+  return i32(i32x4.all_true(f32x4.eq(acc, acc)));
+}
+
+/** Clamps `n` f32 elements at byte offset `x` into [lo, hi], in place (NaN stays NaN). */
+export function clamp(x: usize, n: i32, lo: f32, hi: f32): void {
+  const l = f32x4.splat(lo), h = f32x4.splat(hi);
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    v128.store(x, f32x4.min(f32x4.max(v128.load(x), l), h));
+    x += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) store(x, f32x4.min(f32x4.max(load(x, lanes), l), h), lanes);
+}

@@ -1,0 +1,42 @@
+// JS twin of assembly/kernels/reduce.ts: the same operations in the same order.
+
+/** Sum of squares in float64, four lane sums combined as (s0 + s1) + (s2 + s3); see the SIMD kernel. */
+export function sumSquares(heap: Float32Array, x: number, n: number): number {
+  const ix = x >>> 2;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = heap[ix + i], b = heap[ix + i + 1], c = heap[ix + i + 2], d = heap[ix + i + 3];
+    s0 += a * a; s1 += b * b; s2 += c * c; s3 += d * d; // exact products of float32 values
+  }
+  if (i < n) { const a = heap[ix + i]; s0 += a * a; }
+  if (i + 1 < n) { const b = heap[ix + i + 1]; s1 += b * b; }
+  if (i + 2 < n) { const c = heap[ix + i + 2]; s2 += c * c; }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** Largest |x| (NaN if any is NaN; 0 for n = 0). */
+export function maxAbs(heap: Float32Array, x: number, n: number): number {
+  const ix = x >>> 2;
+  let m = 0;
+  for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(heap[ix + i]));
+  return m;
+}
+
+/** 1 when every element is finite, else 0. */
+export function allFinite(heap: Float32Array, x: number, n: number): number {
+  const ix = x >>> 2;
+  for (let i = 0; i < n; i++) {
+    const v = heap[ix + i];
+    if (v - v !== 0) return 0; // Inf - Inf and NaN - NaN are NaN
+  }
+  return 1;
+}
+
+/** Clamps into [lo, hi] in place (NaN stays NaN). */
+export function clamp(heap: Float32Array, x: number, n: number, lo: number, hi: number): void {
+  const ix = x >>> 2;
+  lo = Math.fround(lo);
+  hi = Math.fround(hi);
+  for (let i = 0; i < n; i++) heap[ix + i] = Math.min(Math.max(heap[ix + i], lo), hi);
+}
