@@ -207,6 +207,7 @@ export class ParameterStore {
    * May grow the arena: see {@link Parameter} about views.
    */
   parameter(name: string, sizeOrValues: number | ArrayLike<number>): Parameter {
+    this.assertLive('ParameterStore.parameter');
     if (typeof name !== 'string' || name.length === 0) {
       throw new TypeError(`Parameter name must be a non-empty string, got ${describe(name)}`);
     }
