@@ -1,6 +1,6 @@
 // Binary checkpoints: parameters, optimizer state and scheduler state in one Uint8Array.
 import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
-import type { LoadStateOptions, Optimizer, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
+import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
 import { ReduceLROnPlateau, type PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
 import { ParameterStore } from './store.js';
@@ -13,7 +13,7 @@ export interface CheckpointParts {
   /** The store whose parameters are saved (all of them) or restored. */
   store: ParameterStore;
   /** The optimizer whose state is saved or restored. */
-  optimizer?: Optimizer<object>;
+  optimizer?: AnyOptimizer;
   /** The scheduler whose state is saved or restored. */
   scheduler?: LRScheduler | ReduceLROnPlateau;
 }

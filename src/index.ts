@@ -15,7 +15,7 @@ export type { ParameterStoreOptions } from './store.js';
 export { wasmSimdSupported, kernelWasmBytes, KERNEL_ABI_VERSION } from './backend.js';
 export type { BackendName, BackendOption, WasmSource } from './backend.js';
 export { Optimizer } from './optim/optimizer.js';
-export type { ParamGroup, ParamGroupInput, ParamsInput, ParameterState, OptimizerSnapshot, OptimizerStateDict, ParamStateEntry, LoadStateOptions } from './optim/optimizer.js';
+export type { AnyOptimizer, ParamGroup, ParamGroupInput, ParamsInput, ParameterState, OptimizerSnapshot, OptimizerStateDict, ParamStateEntry, LoadStateOptions } from './optim/optimizer.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW, AdamBase } from './optim/adam.js';

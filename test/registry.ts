@@ -1,9 +1,10 @@
 // The one table of optimizer configurations that drives the parity, reference, first-step
 // and (later) save/load and convergence tests. Each optimizer class is listed once with the
 // PyTorch class it mirrors; each case is a named option set.
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam, RMSprop, SGD, type Optimizer, type Parameter } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
 
-export type AnyOptimizer = Optimizer<object>;
+export type { AnyOptimizer } from '../src/optim/optimizer.js';
+import type { AnyOptimizer } from '../src/optim/optimizer.js';
 type Factory = (params: Parameter[], options: Record<string, unknown>) => AnyOptimizer;
 
 export interface OptimizerClass {

@@ -3,6 +3,13 @@ import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
 import { describe, type Check } from './options.js';
 
+/**
+ * Any optimizer of this library, whatever its options type (for code that takes any of them:
+ * schedulers, checkpoints).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyOptimizer = Optimizer<any>;
+
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
 export type ParamGroupInput<O> = Partial<O> & { params: Parameter[] };
 

@@ -1,8 +1,7 @@
-import { Optimizer } from '../optim/optimizer.js';
+import { Optimizer, type AnyOptimizer } from '../optim/optimizer.js';
 import type { Schedule } from './functions.js';
 
-/** Any optimizer of this library. */
-export type AnyOptimizer = Optimizer<{ lr: number }>;
+export type { AnyOptimizer };
 
 /** Saved state of a scheduler (plain data; survives structuredClone and JSON). */
 export interface SchedulerState {
