@@ -1,4 +1,4 @@
-import { pow } from '../detmath.js';
+import { log, pow } from '../detmath.js';
 import { checkNumber, invalid } from './functions.js';
 import type { AnyOptimizer } from './scheduler.js';
 
@@ -105,7 +105,7 @@ export function suggest(lrs: readonly number[], smoothed: readonly number[]): LR
   let steepAt = -1, steepest = Infinity;
   const lo = skipStart, hi = n - skipEnd; // [lo, hi)
   if (hi - lo >= 3) {
-    const x = lrs.map((lr) => Math.log(lr));
+    const x = lrs.map((lr) => log(lr));
     for (let i = lo; i < hi; i++) {
       // central differences inside, one-sided at the ends (numpy.gradient)
       const a = i === lo ? i : i - 1, b = i === hi - 1 ? i : i + 1;

@@ -1,0 +1,123 @@
+// A deterministic training program for the cross-engine test: integer-PRNG data, every
+// optimizer under a 1Cycle schedule with gradient clipping, a few hundred steps, on the wasm
+// and js backends. It returns a CRC-32 of every final parameter and state buffer per backend;
+// the same hash in every engine means the same bits, scalars and kernels included.
+// Plain JavaScript importing the built package, so Node, Deno, Bun and browsers run it as is.
+import {
+  Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, OneCycleLR, ParameterStore, RAdam, RMSprop, SGD,
+  CosineAnnealingWarmRestarts, PolynomialLR, clipGradNorm, crc32, detmath, oneCycleSchedule, powInt,
+} from '../../dist/index.js';
+
+const OPTIMIZERS = [
+  ['sgd', (p) => new SGD(p, { lr: 0.01 }), false],
+  ['momentum', (p) => new SGD(p, { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 }), true],
+  ['nesterov', (p) => new SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true }), true],
+  ['adagrad', (p) => new Adagrad(p, { lr: 0.05, lrDecay: 1e-3, initialAccumulatorValue: 0.1 }), false],
+  ['rmsprop', (p) => new RMSprop(p, { lr: 0.003, momentum: 0.5, centered: true }), true],
+  ['adam', (p) => new Adam(p, { lr: 0.01, amsgrad: true }), true],
+  ['adamw', (p) => new AdamW(p, { lr: 0.01, weightDecay: 0.05 }), true],
+  ['nadam', (p) => new NAdam(p, { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true }), true],
+  ['adamax', (p) => new Adamax(p, { lr: 0.01 }), true],
+  ['radam', (p) => new RAdam(p, { lr: 0.01 }), true],
+  ['adadelta', (p) => new Adadelta(p, { lr: 1, weightDecay: 1e-3 }), false],
+  ['lion', (p) => new Lion(p, { lr: 3e-4, weightDecay: 0.1 }), true],
+];
+
+/** xorshift32: integers only, the same sequence in every engine. */
+function rng(seed) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x;
+  };
+}
+/** A float32 in [-1, 1) from 24 random bits: exact. */
+const unit = (next) => ((next() >>> 8) / 8388608) - 1;
+
+function bytesOf(a) {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+async function runBackend(backend, steps) {
+  const store = await ParameterStore.create({ backend });
+  const hashes = [];
+  for (const [name, make, momentum] of OPTIMIZERS) {
+    const next = rng(0x9e3779b9 ^ name.length * 7919 ^ name.charCodeAt(0));
+    const sizes = [37, 64, 5];
+    const params = sizes.map((n, i) => store.parameter(`${name}.${i}`, Array.from({ length: n }, () => unit(next))));
+    const curvature = sizes.map((n) => Float32Array.from({ length: n }, (_, i) => 0.1 + (i % 10)));
+    const opt = make(params);
+    const sched = name === 'sgd' ? new CosineAnnealingWarmRestarts(opt, { t0: 50, tMult: 2 })
+      : name === 'adadelta' ? new PolynomialLR(opt, { totalIters: steps, power: 1.5 })
+        : new OneCycleLR(opt, { maxLr: opt.defaults.lr * 5, totalSteps: steps, cycleMomentum: momentum, threePhase: name === 'adam' });
+    for (let s = 0; s < steps; s++) {
+      params.forEach((p, k) => {
+        const d = p.data, g = p.grad, c = curvature[k];
+        for (let i = 0; i < p.size; i++) g[i] = c[i] * (d[i] - 0.25) + 0.01 * unit(next); // noisy quadratic
+      });
+      clipGradNorm(params, 5);
+      opt.step();
+      sched.step();
+    }
+    const parts = [];
+    for (const p of params) {
+      parts.push(crc32(bytesOf(p.data)));
+      const st = opt.state(p);
+      for (const key of Object.keys(st).sort()) {
+        const v = st[key];
+        parts.push(v instanceof Float32Array ? crc32(bytesOf(v)) : crc32(bytesOf(new Float64Array([v]))));
+      }
+    }
+    hashes.push(`${name}:${crc32(bytesOf(Uint32Array.from(parts))).toString(16).padStart(8, '0')}`);
+  }
+  store.dispose();
+  return hashes;
+}
+
+/**
+ * The host-side scalar routines over many arguments and hyperparameters: deterministic exp,
+ * log, pow, cosPi, binary powering, and a 1Cycle schedule over 100,000 steps.
+ */
+function scalarsHash() {
+  const next = rng(12345);
+  const out = new Float64Array(60000 + 1000);
+  for (let i = 0; i < 10000; i++) {
+    const u = (next() >>> 0) / 4294967296, v = (next() >>> 0) / 4294967296;
+    out[6 * i] = detmath.exp((u - 0.5) * 1400);
+    out[6 * i + 1] = detmath.log(v * detmath.exp((u - 0.5) * 1380)); // (no ** here: engines differ)
+    out[6 * i + 2] = detmath.pow(u * 3, v * 8);
+    out[6 * i + 3] = detmath.cosPi(u * 10);
+    out[6 * i + 4] = powInt(0.9 + 0.0999 * u, (next() >>> 12));
+    out[6 * i + 5] = detmath.exp(-(next() >>> 10) * 0.004 * detmath.LN_0_96);
+  }
+  const s = oneCycleSchedule({ maxLr: 0.3, totalSteps: 100000, threePhase: true });
+  for (let i = 0; i < 1000; i++) out[60000 + i] = s.lr(i * 100) + s.momentum(i * 100 + 7);
+  return crc32(bytesOf(out)).toString(16).padStart(8, '0');
+}
+
+/**
+ * The same arguments through the engine's own Math.pow, Math.cos and Math.exp: reported, not
+ * compared, to show why the library does not use them for scalars (engines differ here).
+ */
+function nativeHash() {
+  const next = rng(777);
+  const out = new Float64Array(30000);
+  for (let i = 0; i < 10000; i++) {
+    const u = (next() >>> 0) / 4294967296;
+    out[3 * i] = Math.pow(0.96, u * 50);
+    out[3 * i + 1] = Math.cos(u * 100);
+    out[3 * i + 2] = Math.exp(u * 50 - 25);
+  }
+  return crc32(bytesOf(out)).toString(16).padStart(8, '0');
+}
+
+/** Runs the program on both backends; returns the per-optimizer hashes, the scalar routines' hash, and one overall hash. */
+export async function run(steps = 300) {
+  const wasm = await runBackend('wasm', steps);
+  const js = await runBackend('js', steps);
+  const scalars = scalarsHash();
+  const all = crc32(new TextEncoder().encode([...wasm, ...js, scalars].join(','))).toString(16).padStart(8, '0');
+  return { wasm, js, scalars, same: wasm.join() === js.join(), hash: all, native: nativeHash() };
+}
