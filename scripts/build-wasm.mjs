@@ -1,5 +1,7 @@
 // Compiles the AssemblyScript kernels (asconfig.json, target "release": SIMD, -O3,
-// --noAssert, stub runtime, imported memory) into build/simdopt.wasm, then writes
+// --noAssert, stub runtime, imported memory) into build/simdopt.wasm, and the self-test
+// module (asconfig.selftest.json: the kernels, a driver, its own memory) into
+// build/selftest.wasm; then writes
 // src/generated/kernels-wasm.ts, which embeds the binary (base64) and its SHA-256 so the
 // package needs no file or network access to load its kernels.
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,9 @@ const asc = join(dirname(require.resolve('assemblyscript/package.json')), 'bin',
 
 const run = spawnSync(process.execPath, [asc, '--target', 'release'], { cwd: root, stdio: 'inherit' });
 if (run.status !== 0) process.exit(run.status ?? 1);
+// The self-test module for other WebAssembly runtimes: the kernels plus a driver, own memory.
+const selftest = spawnSync(process.execPath, [asc, 'assembly/selftest.ts', '--config', 'asconfig.selftest.json', '--target', 'selftest'], { cwd: root, stdio: 'inherit' });
+if (selftest.status !== 0) process.exit(selftest.status ?? 1);
 
 const wasm = readFileSync(join(root, 'build', 'simdopt.wasm'));
 const sha256 = createHash('sha256').update(wasm).digest('hex');
