@@ -63,6 +63,16 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
+/**
+ * Where the kernel module ships beside this file (`dist/simdopt.wasm`), for pages and
+ * runtimes that prefer to fetch and compile it themselves, e.g. under a Content Security
+ * Policy: `ParameterStore.create({ wasm: await WebAssembly.compileStreaming(fetch(kernelWasmUrl())) })`.
+ * Bundlers that understand `new URL(..., import.meta.url)` copy the file along.
+ */
+export function kernelWasmUrl(): URL {
+  return new URL('./simdopt.wasm', import.meta.url);
+}
+
 let defaultModule: Promise<WebAssembly.Module> | undefined;
 
 function compileModule(source: WasmSource | undefined): Promise<WebAssembly.Module> {

@@ -12,7 +12,7 @@
  */
 export { ParameterStore, Parameter, paddedSize, SEGMENT_ALIGN_BYTES, VECTOR_ELEMENTS } from './store.js';
 export type { ParameterStoreOptions } from './store.js';
-export { wasmSimdSupported, kernelWasmBytes, KERNEL_ABI_VERSION } from './backend.js';
+export { wasmSimdSupported, kernelWasmBytes, kernelWasmUrl, KERNEL_ABI_VERSION } from './backend.js';
 export type { BackendName, BackendOption, WasmSource } from './backend.js';
 export { Optimizer } from './optim/optimizer.js';
 export type { AnyOptimizer, ParamGroup, ParamGroupInput, ParamsInput, ParameterState, OptimizerSnapshot, OptimizerStateDict, ParamStateEntry, LoadStateOptions } from './optim/optimizer.js';

@@ -31,7 +31,7 @@ export function momentumKey(optimizer: AnyOptimizer): 'momentum' | 'betas' | und
 }
 
 /** Reads a group's momentum (SGD's `momentum`, or `betas[0]`). */
-export function readMomentum(group: Group): number | undefined {
+export function readMomentum(group: Record<string, unknown>): number | undefined {
   if (Array.isArray(group.betas)) return group.betas[0] as number;
   return typeof group.momentum === 'number' ? group.momentum : undefined;
 }
