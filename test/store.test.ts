@@ -1,6 +1,6 @@
 // The arena: layout, padding, growth and relocation, live views, one kernel call per group.
 import { describe, expect, it, vi } from 'vitest';
-import { Adadelta, Adagrad, Adam, Adamax, NAdam, ParameterStore, RAdam, RMSprop, SGD, paddedSize, wasmSimdSupported } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, NAdam, ParameterStore, RAdam, RMSprop, SGD, kernelWasmBytes, paddedSize, wasmSimdSupported } from '../src/index.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
 
 describe('backend selection', () => {
@@ -15,6 +15,20 @@ describe('backend selection', () => {
     expect((await ParameterStore.create({ backend: 'js' })).memory).toBeUndefined();
     expect((await ParameterStore.create({ backend: 'wasm' })).memory).toBeInstanceOf(WebAssembly.Memory);
   });
+  it('the initialiser accepts the kernel module compiled, or as bytes; bad bytes fail clearly', async () => {
+    const bytes = kernelWasmBytes();
+    const fromBytes = await ParameterStore.create({ backend: 'wasm', wasm: bytes.slice() });
+    const fromModule = await ParameterStore.create({ wasm: await WebAssembly.compile(bytes.slice()) });
+    for (const store of [fromBytes, fromModule]) {
+      expect(store.backend).toBe('wasm');
+      const w = store.parameter('w', [1]);
+      w.grad[0] = 1;
+      new SGD([w], { lr: 0.5 }).step();
+      expect(w.data[0]).toBe(0.5);
+    }
+    await expect(ParameterStore.create({ backend: 'wasm', wasm: new Uint8Array([0, 97, 115, 109]) })).rejects.toThrow(WebAssembly.CompileError);
+  });
+
   it('rejects an unknown backend or option', async () => {
     await expect(ParameterStore.create({ backend: 'gpu' as never })).rejects.toThrow(/Invalid backend: "gpu"/);
     await expect(ParameterStore.create({ backnd: 'js' } as never)).rejects.toThrow(/unknown option "backnd"/);
