@@ -13,41 +13,8 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Optimizer, type Parameter } from '../dist/index.js';
-
-interface OptimizerBench {
-  name: string;
-  /** bytes a step must read and write per parameter */
-  bytesPerParam: number;
-  create(params: Parameter[]): Optimizer<object>;
-}
-
-type Any = Optimizer<object>;
-/** Every optimizer with the bytes its kernel must read and write per parameter. */
-const OPTIMIZERS: OptimizerBench[] = [
-  // read p, g; write p
-  { name: 'sgd', bytesPerParam: 3 * 4, create: (p) => new SGD(p, { lr: 1e-3 }) as Any },
-  // read p, g, buf; write p, buf
-  { name: 'sgd-momentum', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9 }) as Any },
-  { name: 'sgd-nesterov', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9, nesterov: true }) as Any },
-  // read p, g, m, v; write p, m, v
-  { name: 'adam', bytesPerParam: 7 * 4, create: (p) => new Adam(p, { lr: 1e-3 }) as Any },
-  { name: 'adamw', bytesPerParam: 7 * 4, create: (p) => new AdamW(p, { lr: 1e-3 }) as Any },
-  // read p, g, sum; write p, sum
-  { name: 'adagrad', bytesPerParam: 5 * 4, create: (p) => new Adagrad(p, {}) as Any },
-  // read p, g, squareAvg; write p, squareAvg
-  { name: 'rmsprop', bytesPerParam: 5 * 4, create: (p) => new RMSprop(p, {}) as Any },
-  // read p, g, m, v; write p, m, v
-  { name: 'nadam', bytesPerParam: 7 * 4, create: (p) => new NAdam(p, {}) as Any },
-  // read p, g, m, u; write p, m, u
-  { name: 'adamax', bytesPerParam: 7 * 4, create: (p) => new Adamax(p, {}) as Any },
-  // read p, g, m, v; write p, m, v
-  { name: 'radam', bytesPerParam: 7 * 4, create: (p) => new RAdam(p, {}) as Any },
-  // read p, g, squareAvg, accDelta; write p, squareAvg, accDelta
-  { name: 'adadelta', bytesPerParam: 7 * 4, create: (p) => new Adadelta(p, {}) as Any },
-  // read p, g, m; write p, m
-  { name: 'lion', bytesPerParam: 5 * 4, create: (p) => new Lion(p, {}) as Any },
-];
+import { ParameterStore } from '../dist/index.js';
+import { BENCH_OPTIMIZERS as OPTIMIZERS, fillLcg as fill, verifiedPair } from '../dist/cli/bench.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,23 +27,6 @@ const timeMs = Number(arg('time', '1000'));
 const out = arg('out', 'bench/results/latest.json');
 const optimizers = OPTIMIZERS.filter((o) => wanted.includes(o.name));
 for (const w of wanted) if (!OPTIMIZERS.some((o) => o.name === w)) throw new Error(`unknown optimizer ${w}; known: ${OPTIMIZERS.map((o) => o.name).join(', ')}`);
-
-function fill(a: Float32Array, seed: number): void {
-  let x = seed >>> 0;
-  for (let i = 0; i < a.length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = (x / 4294967296 - 0.5) * 2;
-  }
-}
-
-async function setup(backend: 'wasm' | 'js', o: OptimizerBench, n: number) {
-  const store = await ParameterStore.create({ backend });
-  const p = store.parameter('w', n);
-  fill(p.data, 1);
-  fill(p.grad, 2);
-  const opt = o.create([p]);
-  return { store, p, opt };
-}
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
@@ -129,13 +79,7 @@ for (const n of sizes) {
   copyRows.push({ size: n, wasmSimdGBs: wasmCopy, typedArrayGBs: typedCopy, copyGBs: copyBw, inPlaceGBs: inPlace });
 
   for (const o of optimizers) {
-    const w = await setup('wasm', o, n), j = await setup('js', o, n);
-    w.opt.step();
-    j.opt.step();
-    const before = new Float32Array(n);
-    fill(before, 1);
-    if (!sameBits(w.p.data, j.p.data)) throw new Error(`${o.name} n=${n}: wasm and js differ after one step`);
-    if (sameBits(w.p.data, before)) throw new Error(`${o.name} n=${n}: the step changed nothing`);
+    const { wasm: w, js: j } = await verifiedPair(o, n);
     const bench = new Bench(options);
     bench.add('wasm', () => { w.opt.step(); });
     bench.add('js', () => { j.opt.step(); });
@@ -151,8 +95,11 @@ for (const n of sizes) {
         inPlaceRooflineMs, inPlaceRooflineFraction: inPlaceRooflineMs / ms,
       });
     }
+    w.store.dispose();
+    j.store.dispose();
     (globalThis as { gc?: () => void }).gc?.();
   }
+  copyStore.dispose();
 }
 progress('');
 

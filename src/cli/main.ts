@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// The simdopt command line: demo (the main job), bench, schedule (plot any schedule), lr-find.
+import { writeFileSync } from 'node:fs';
+import { ParameterStore } from '../store.js';
+import { DEMO_LAYERS, DEMO_OPTIMIZERS, DEMO_SAMPLES, DEMO_SCHEDULES, oneCycleSpeedup, runDemo, type DemoSchedule } from '../demo/run.js';
+import { oneCycleSummary, renderReport, summaryTable } from '../demo/report.js';
+import { MLP } from '../demo/mlp.js';
+import { spirals } from '../demo/spirals.js';
+import { lineChart } from '../demo/svg.js';
+import {
+  constantSchedule, cosineSchedule, cosineWarmRestartsSchedule, cyclicSchedule, exponentialSchedule, linearSchedule,
+  multiStepSchedule, oneCycleSchedule, polynomialSchedule, stepSchedule, warmupCosineSchedule, type Schedule,
+} from '../schedules/functions.js';
+import { lrRangeTest } from '../schedules/range-test.js';
+import { BENCH_OPTIMIZERS, medianMs, verifiedPair } from './bench.js';
+import { UsageError, optionHelp, parseArgs, type OptionSpec } from './args.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  run(options: Record<string, unknown>, positional: string[]): Promise<void>;
+}
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const progress = (s: string) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`); else process.stderr.write(`${s}\n`); };
+const engine = () => `Node ${process.version}`;
+
+const commands: Record<string, Command> = {
+  demo: {
+    summary: 'train a small MLP on two spirals with every optimizer and schedule; print a table, write an HTML report',
+    usage: 'simdopt demo [--optimizer sgd,adam,...] [--schedule constant,onecycle,...] [--steps 1000] [--out simdopt-report.html]',
+    options: {
+      optimizer: { type: 'list', help: `optimizers (default all: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})` },
+      schedule: { type: 'list', help: `schedules (default all: ${DEMO_SCHEDULES.join(', ')})` },
+      steps: { type: 'int', help: 'full-batch steps per run (default 1000)' },
+      target: { type: 'number', help: 'loss that counts as reached (default 0.05)' },
+      backend: { type: 'string', help: "'auto' (default), 'wasm' or 'js'" },
+      out: { type: 'string', help: 'report path (default simdopt-report.html)' },
+      json: { type: 'string', help: 'also write the results as JSON here' },
+    },
+    async run(o) {
+      const optimizers = o.optimizer as string[] | undefined, schedules = o.schedule as DemoSchedule[] | undefined;
+      for (const x of optimizers ?? []) if (!(x in DEMO_OPTIMIZERS)) throw new UsageError(`unknown optimizer ${JSON.stringify(x)} (known: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})`);
+      for (const x of schedules ?? []) if (!DEMO_SCHEDULES.includes(x)) throw new UsageError(`unknown schedule ${JSON.stringify(x)} (known: ${DEMO_SCHEDULES.join(', ')})`);
+      const steps = (o.steps as number | undefined) ?? 1000;
+      if (steps < 2) throw new UsageError('--steps must be at least 2');
+      const backend = (o.backend as string | undefined) ?? 'auto';
+      if (!['auto', 'wasm', 'js'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or js, got ${JSON.stringify(backend)}`);
+      out(`Two spirals (${DEMO_SAMPLES} points), MLP ${DEMO_LAYERS.join('-')}, ${steps} full-batch steps per run`);
+      const result = await runDemo({
+        optimizers, schedules, steps, target: o.target as number | undefined, backend: backend as 'auto',
+        onProgress: (done, total, r) => progress(`[${done}/${total}] ${r.label} / ${r.schedule}: loss ${r.finalLoss.toFixed(4)}, ${r.stepsToTarget ?? '-'} steps to target, ${r.ms.toFixed(0)} ms`),
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      out(`\nbackend: ${result.backend}\n`);
+      out(summaryTable(result));
+      out('\n1Cycle against constant and exponential decay (steps to target, ratio > 1: 1Cycle faster):\n');
+      out(oneCycleSummary(result));
+      const path = (o.out as string | undefined) ?? 'simdopt-report.html';
+      writeFileSync(path, renderReport(result, { date: new Date().toISOString().slice(0, 10), engine: engine() }));
+      if (o.json) writeFileSync(o.json as string, JSON.stringify({ ...result, oneCycle: oneCycleSpeedup(result) }) + '\n');
+      out(`\nreport: ${path}`);
+    },
+  },
+
+  bench: {
+    summary: 'time one optimizer step on both backends (verified first), with Mparam/s',
+    usage: 'simdopt bench [--optimizers adam,sgd-momentum] [--sizes 65536,1048576] [--time 500]',
+    options: {
+      optimizers: { type: 'list', help: `(default all: ${BENCH_OPTIMIZERS.map((b) => b.name).join(', ')})` },
+      sizes: { type: 'list', help: 'parameter counts (default 65536,1048576)' },
+      time: { type: 'int', help: 'ms of sampling per measurement (default 500)' },
+    },
+    async run(o) {
+      const names = (o.optimizers as string[] | undefined) ?? BENCH_OPTIMIZERS.map((b) => b.name);
+      const list = names.map((n) => {
+        const b = BENCH_OPTIMIZERS.find((x) => x.name === n);
+        if (!b) throw new UsageError(`unknown optimizer ${JSON.stringify(n)} (known: ${BENCH_OPTIMIZERS.map((x) => x.name).join(', ')})`);
+        return b;
+      });
+      const sizes = ((o.sizes as string[] | undefined) ?? ['65536', '1048576']).map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1 || n > 1 << 26) throw new UsageError(`--sizes: ${JSON.stringify(s)} is not a whole number in [1, 67108864]`);
+        return n;
+      });
+      const budget = (o.time as number | undefined) ?? 500;
+      out(`simdopt bench: ${engine()}, median of samples over ${budget} ms each\n`);
+      out('| optimizer | size | wasm ms | js ms | wasm Mparam/s | js Mparam/s | wasm / js |');
+      out('|---|---:|---:|---:|---:|---:|---:|');
+      for (const n of sizes) {
+        for (const b of list) {
+          progress(`${b.name} n=${n}…`);
+          const pair = await verifiedPair(b, n);
+          const w = medianMs(() => pair.wasm.opt.step(), budget), j = medianMs(() => pair.js.opt.step(), budget);
+          if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+          out(`| ${b.name} | ${n} | ${w.toFixed(3)} | ${j.toFixed(3)} | ${(n / w / 1e3).toFixed(0)} | ${(n / j / 1e3).toFixed(0)} | ${(j / w).toFixed(1)}× |`);
+          pair.wasm.store.dispose();
+          pair.js.store.dispose();
+        }
+      }
+    },
+  },
+
+  schedule: {
+    summary: 'plot a learning-rate schedule (and its momentum) as SVG; print some values',
+    usage: 'simdopt schedule <onecycle|cyclic|step|multistep|constant|linear|exponential|polynomial|cosine|cosine-warm-restarts|warmup-cosine> [options] [--svg out.svg]',
+    options: {
+      steps: { type: 'int', help: 'steps to plot (default: the schedule\'s length, or 100)' },
+      svg: { type: 'string', help: 'write the plot here' },
+      'base-lr': { type: 'number', help: 'base learning rate (default 0.1)' },
+      'max-lr': { type: 'number', help: 'onecycle, cyclic' },
+      'total-steps': { type: 'int', help: 'onecycle, warmup-cosine' },
+      'pct-start': { type: 'number', help: 'onecycle' },
+      'anneal-strategy': { type: 'string', help: 'onecycle: cos or linear' },
+      'div-factor': { type: 'number', help: 'onecycle' },
+      'final-div-factor': { type: 'number', help: 'onecycle' },
+      'three-phase': { type: 'flag', help: 'onecycle' },
+      'base-momentum': { type: 'number', help: 'onecycle, cyclic' },
+      'max-momentum': { type: 'number', help: 'onecycle, cyclic' },
+      'step-size-up': { type: 'int', help: 'cyclic' },
+      'step-size-down': { type: 'int', help: 'cyclic' },
+      mode: { type: 'string', help: 'cyclic: triangular, triangular2, exp_range' },
+      gamma: { type: 'number', help: 'step, multistep, exponential, cyclic' },
+      'step-size': { type: 'int', help: 'step' },
+      milestones: { type: 'list', help: 'multistep' },
+      factor: { type: 'number', help: 'constant' },
+      'total-iters': { type: 'int', help: 'constant, linear, polynomial' },
+      'start-factor': { type: 'number', help: 'linear' },
+      'end-factor': { type: 'number', help: 'linear' },
+      power: { type: 'number', help: 'polynomial' },
+      't-max': { type: 'int', help: 'cosine' },
+      'eta-min': { type: 'number', help: 'cosine, cosine-warm-restarts, warmup-cosine' },
+      t0: { type: 'int', help: 'cosine-warm-restarts' },
+      't-mult': { type: 'int', help: 'cosine-warm-restarts' },
+      'warmup-steps': { type: 'int', help: 'warmup-cosine' },
+    },
+    async run(o, positional) {
+      const name = positional[0];
+      if (!name) throw new UsageError('which schedule? e.g. simdopt schedule onecycle --max-lr 0.1 --total-steps 1000');
+      if (positional.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positional[1])}`);
+      const baseLr = (o.baseLr as number | undefined) ?? 0.1;
+      const pick = (...keys: string[]) => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+      let lr: Schedule, momentum: Schedule | undefined, length = 100;
+      try {
+        switch (name) {
+          case 'onecycle': {
+            const s = oneCycleSchedule({ maxLr: (o.maxLr as number | undefined) ?? baseLr, totalSteps: (o.totalSteps as number | undefined) ?? 100, ...pick('pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'baseMomentum', 'maxMomentum') });
+            lr = s.lr; momentum = s.momentum; length = (o.totalSteps as number | undefined) ?? 100; break;
+          }
+          case 'cyclic': {
+            const s = cyclicSchedule({ baseLr, maxLr: (o.maxLr as number | undefined) ?? baseLr * 10, ...pick('stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'baseMomentum', 'maxMomentum') });
+            lr = s.lr; momentum = s.momentum; length = 4 * ((o.stepSizeUp as number | undefined) ?? 2000); break;
+          }
+          case 'step': lr = stepSchedule({ baseLr, stepSize: (o.stepSize as number | undefined) ?? 30, ...pick('gamma') }); break;
+          case 'multistep': lr = multiStepSchedule({ baseLr, milestones: ((o.milestones as string[] | undefined) ?? ['30', '60']).map(Number), ...pick('gamma') }); break;
+          case 'constant': lr = constantSchedule({ baseLr, ...pick('factor', 'totalIters') }); length = 20; break;
+          case 'linear': lr = linearSchedule({ baseLr, ...pick('startFactor', 'endFactor', 'totalIters') }); length = 20; break;
+          case 'exponential': lr = exponentialSchedule({ baseLr, gamma: (o.gamma as number | undefined) ?? 0.95 }); break;
+          case 'polynomial': lr = polynomialSchedule({ baseLr, ...pick('totalIters', 'power') }); length = 20; break;
+          case 'cosine': lr = cosineSchedule({ baseLr, tMax: (o.tMax as number | undefined) ?? 100, ...pick('etaMin') }); length = (o.tMax as number | undefined) ?? 100; break;
+          case 'cosine-warm-restarts': lr = cosineWarmRestartsSchedule({ baseLr, t0: (o.t0 as number | undefined) ?? 10, ...pick('tMult', 'etaMin') }); break;
+          case 'warmup-cosine': {
+            const total = (o.totalSteps as number | undefined) ?? 100;
+            lr = warmupCosineSchedule({ baseLr, totalSteps: total, warmupSteps: (o.warmupSteps as number | undefined) ?? Math.floor(total / 10), ...pick('etaMin') });
+            length = total; break;
+          }
+          default: throw new UsageError(`unknown schedule ${JSON.stringify(name)}`);
+        }
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw new UsageError((e as Error).message);
+      }
+      const steps = (o.steps as number | undefined) ?? length;
+      if (steps < 1) throw new UsageError('--steps must be at least 1');
+      const lrs = Array.from({ length: steps }, (_, t) => lr(t));
+      const ms = momentum ? Array.from({ length: steps }, (_, t) => momentum!(t)) : undefined;
+      const shown = [0, Math.floor(steps / 4), Math.floor(steps / 2), Math.floor((3 * steps) / 4), steps - 1];
+      out(`${name}: step -> lr${ms ? ', momentum' : ''}`);
+      for (const t of [...new Set(shown)]) out(`  ${t}: ${lrs[t].toPrecision(6)}${ms ? `, ${ms[t].toPrecision(4)}` : ''}`);
+      if (o.svg) {
+        const lrSvg = lineChart([{ name: 'lr', values: lrs }], { title: `${name}: learning rate`, xLabel: 'step', yLabel: 'lr', width: 640, height: 300 });
+        const mSvg = ms ? lineChart([{ name: 'momentum', values: ms, color: '#d62728' }], { title: `${name}: momentum (β1 for Adam)`, xLabel: 'step', yLabel: 'momentum', width: 640, height: 300 }) : '';
+        const inner = (s: string, y: number) => s.replace('<svg ', `<svg y="${y}" `);
+        const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="${ms ? 600 : 300}">${inner(lrSvg, 0)}${ms ? inner(mSvg, 300) : ''}</svg>\n`;
+        writeFileSync(o.svg as string, svg);
+        out(`plot: ${o.svg as string}`);
+      }
+    },
+  },
+
+  'lr-find': {
+    summary: 'run the LR range test on the demo task; print the suggestion, plot loss against lr',
+    usage: 'simdopt lr-find [--optimizer adam] [--start-lr 1e-7] [--end-lr 10] [--num-iter 100] [--svg lr-find.svg]',
+    options: {
+      optimizer: { type: 'string', help: `one of ${Object.keys(DEMO_OPTIMIZERS).join(', ')} (default adam)` },
+      'start-lr': { type: 'number', help: 'default 1e-7' },
+      'end-lr': { type: 'number', help: 'default 10' },
+      'num-iter': { type: 'int', help: 'default 100' },
+      'step-mode': { type: 'string', help: 'exp (default) or linear' },
+      svg: { type: 'string', help: 'write the plot here' },
+    },
+    async run(o) {
+      const name = (o.optimizer as string | undefined) ?? 'adam';
+      const spec = DEMO_OPTIMIZERS[name];
+      if (!spec) throw new UsageError(`unknown optimizer ${JSON.stringify(name)} (known: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})`);
+      const store = await ParameterStore.create();
+      const model = new MLP(store, DEMO_LAYERS, 1);
+      const data = spirals(DEMO_SAMPLES);
+      const opt = spec.make(model.parameters, spec.lr);
+      let r;
+      try {
+        r = await lrRangeTest(opt, () => model.lossAndGrad(data).loss, {
+          startLr: o.startLr as number | undefined, endLr: o.endLr as number | undefined, numIter: o.numIter as number | undefined,
+          stepMode: o.stepMode as 'exp' | undefined,
+        });
+      } catch (e) {
+        if (/invalid|unknown/.test((e as Error).message)) throw new UsageError((e as Error).message);
+        throw e;
+      }
+      out(`LR range test, ${spec.label} on two spirals: ${r.lrs.length} steps from ${r.lrs[0].toExponential(1)} to ${r.lrs[r.lrs.length - 1].toExponential(2)}${r.stoppedEarly ? ' (stopped: the loss diverged)' : ''}`);
+      out(`suggestion: steepest descent at lr ${r.suggestion.steepest?.toExponential(2) ?? '-'}; minimum/10: ${r.suggestion.minDividedBy10?.toExponential(2) ?? '-'}`);
+      if (o.svg) {
+        const markers = [
+          ...(r.suggestion.steepest ? [{ x: r.suggestion.steepest, label: 'steepest' }] : []),
+          ...(r.suggestion.minDividedBy10 ? [{ x: r.suggestion.minDividedBy10, label: 'min/10' }] : []),
+        ];
+        writeFileSync(o.svg as string, lineChart([
+          { name: 'loss', values: r.losses, x: r.lrs, color: '#bbb' },
+          { name: 'smoothed', values: r.smoothed, x: r.lrs },
+        ], { title: `LR range test: ${spec.label}`, xLabel: 'learning rate (log)', yLabel: 'loss', logX: true, markers }) + '\n');
+        out(`plot: ${o.svg as string}`);
+      }
+      store.dispose();
+    },
+  },
+};
+
+function help(name?: string): string {
+  if (name && commands[name]) {
+    const c = commands[name];
+    return `${c.usage}\n\n${c.summary}\n\noptions:\n${optionHelp(c.options)}\n  --help                          this text`;
+  }
+  return `simdopt: optimizer steps and learning-rate schedules in WebAssembly SIMD\n\nusage: simdopt <command> [options]\n\ncommands:\n${
+    Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}\n\n'simdopt <command> --help' for a command's options.`;
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out(help(rest[0]));
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`simdopt: unknown command ${JSON.stringify(name)}\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(help(name));
+    return 0;
+  }
+  try {
+    const { options, positional } = parseArgs(rest, command.options);
+    if (name !== 'schedule' && positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
+    await command.run(options, positional);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`simdopt ${name}: ${e.message}\n\n${help(name)}\n`);
+      return 2;
+    }
+    process.stderr.write(`simdopt ${name}: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+const invoked = process.argv[1] ?? '';
+if (/(^|[\\/])(main\.js|simdopt)$/.test(invoked) || import.meta.url === `file://${invoked}`) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

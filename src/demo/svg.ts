@@ -1,0 +1,92 @@
+// Minimal self-contained SVG line charts (no dependencies), for the report and the CLI plots.
+
+/** One line of a chart. */
+export interface Series {
+  name: string;
+  values: readonly (number | null)[];
+  /** x of each value; default 0, 1, 2, ... */
+  x?: readonly number[];
+  color?: string;
+  dashed?: boolean;
+}
+
+export interface ChartOptions {
+  title: string;
+  xLabel?: string;
+  yLabel?: string;
+  logX?: boolean;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+  /** Vertical marker lines (e.g. a suggested lr). */
+  markers?: { x: number; label: string }[];
+}
+
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function ticks(lo: number, hi: number, log: boolean): number[] {
+  if (log) {
+    const out: number[] = [];
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+    return out.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
+  }
+  const span = hi - lo || 1;
+  const step = 10 ** Math.floor(Math.log10(span / 4));
+  const unit = [1, 2, 5, 10].map((m) => m * step).find((u) => span / u <= 6) ?? step * 10;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / unit) * unit; t <= hi + unit * 1e-9; t += unit) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(3))));
+
+/** Renders a line chart as a standalone `<svg>` element (string). */
+export function lineChart(series: readonly Series[], o: ChartOptions): string {
+  const W = o.width ?? 640, H = o.height ?? 360, m = { l: 64, r: 150, t: 32, b: 44 };
+  const pw = W - m.l - m.r, ph = H - m.t - m.b;
+  const tx = (v: number) => (o.logX ? Math.log10(v) : v), ty = (v: number) => (o.logY ? Math.log10(v) : v);
+  const pts = series.map((s) => s.values.map((v, i) => [s.x ? s.x[i] : i, v] as [number, number | null])
+    .filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]) && (!o.logY || p[1] > 0) && (!o.logX || p[0] > 0)));
+  const xs = pts.flat().map((p) => p[0]), ys = pts.flat().map((p) => p[1]);
+  const x0 = Math.min(...xs, Infinity), x1 = Math.max(...xs, -Infinity);
+  const y0 = Math.min(...ys, Infinity), y1 = Math.max(...ys, -Infinity);
+  const [ax, bx] = [tx(x0), tx(x1 === x0 ? x0 + 1 : x1)];
+  const [ay, by] = [ty(y0), ty(y1 === y0 ? y0 * 1.1 + 1e-12 : y1)];
+  const sx = (v: number) => m.l + ((tx(v) - ax) / (bx - ax || 1)) * pw;
+  const sy = (v: number) => m.t + ph - ((ty(v) - ay) / (by - ay || 1)) * ph;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${m.l}" y="20" font-size="14" font-weight="600">${esc(o.title)}</text>`);
+  if (xs.length) {
+    for (const t of ticks(y0, y1 === y0 ? y0 * 1.1 + 1e-12 : y1, !!o.logY)) {
+      parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
+      parts.push(`<text x="${m.l - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmt(t)}</text>`);
+    }
+    for (const t of ticks(x0, x1 === x0 ? x0 + 1 : x1, !!o.logX)) {
+      parts.push(`<line y1="${m.t}" y2="${m.t + ph}" x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" stroke="#f3f3f3"/>`);
+      parts.push(`<text y="${m.t + ph + 16}" x="${sx(t).toFixed(1)}" text-anchor="middle" fill="#555">${fmt(t)}</text>`);
+    }
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
+  pts.forEach((p, k) => {
+    if (p.length === 0) return;
+    const s = series[k];
+    const color = s.color ?? PALETTE[k % PALETTE.length];
+    const d = p.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ''}><title>${esc(s.name)}</title></path>`);
+    parts.push(`<line x1="${m.l + pw + 12}" x2="${m.l + pw + 32}" y1="${m.t + 8 + 18 * k}" y2="${m.t + 8 + 18 * k}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    parts.push(`<text x="${m.l + pw + 38}" y="${m.t + 12 + 18 * k}">${esc(s.name)}</text>`);
+  });
+  for (const mk of o.markers ?? []) {
+    if (!(mk.x >= x0 && mk.x <= x1)) continue;
+    parts.push(`<line x1="${sx(mk.x).toFixed(1)}" x2="${sx(mk.x).toFixed(1)}" y1="${m.t}" y2="${m.t + ph}" stroke="#444" stroke-dasharray="3 3"/>`);
+    parts.push(`<text x="${(sx(mk.x) + 4).toFixed(1)}" y="${m.t + 14}" fill="#444">${esc(mk.label)}</text>`);
+  }
+  if (o.xLabel) parts.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle">${esc(o.xLabel)}</text>`);
+  if (o.yLabel) parts.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}
