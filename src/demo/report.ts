@@ -4,7 +4,7 @@ import { DEMO_SCHEDULES, EXPONENTIAL_END, ONECYCLE_PEAK, oneCycleSpeedup, type D
 import { lineChart } from './svg.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const ratio = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)}×`);
+const ratio = (x: number | null) => (x === null ? 'neither reached' : `${x.toFixed(2)}×`);
 
 /** The result as a Markdown-style table (also printed by the CLI). */
 export function summaryTable(result: DemoResult): string {
@@ -24,10 +24,10 @@ export function oneCycleSummary(result: DemoResult): string {
   return lines.join('\n');
 }
 
-function mdTableToHtml(md: string): string {
+function mdTableToHtml(md: string, textColumns = 1): string {
   const [head, , ...body] = md.split('\n');
   const cells = (line: string) => line.split('|').slice(1, -1).map((c) => esc(c.trim()));
-  return `<table><thead><tr>${cells(head).map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${
+  return `<table class="t${textColumns}"><thead><tr>${cells(head).map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${
     body.map((l) => `<tr>${cells(l).map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
@@ -61,7 +61,7 @@ export function renderReport(result: DemoResult, meta: { date: string; engine: s
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1180px; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 14px; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
-th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+th:first-child, td:first-child, .t2 th:nth-child(2), .t2 td:nth-child(2) { text-align: left; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .note { color: #555; font-size: 14px; max-width: 900px; }
 </style></head><body>
@@ -74,15 +74,15 @@ sweep; exponential decay ends at ${EXPONENTIAL_END}× base; cosine anneals to 0;
 Target: loss &lt; ${result.target}. ${esc(meta.engine)}, ${esc(meta.date)}.</p>
 <h2 id="onecycle">Does 1Cycle converge faster?</h2>
 <p class="note">Steps to reach the target, as a ratio (higher means 1Cycle was faster; a run that never reached the target
-counts as ${result.steps} steps, so its ratio is a lower bound). ${verdict}</p>
+counts as ${result.steps} steps, so its ratio is a bound). ${verdict}</p>
 ${mdTableToHtml(oneCycleSummary(result))}
-<h2 id="summary">All runs</h2>
-${mdTableToHtml(summaryTable(result))}
 <h2 id="loss">Loss curves</h2>
 <div class="charts">${lossCharts.join('\n')}</div>
 <h2 id="schedules">Schedules</h2>
 <div class="charts">${lrChart}\n${momentumChart}</div>
 <p class="note">Schedules: ${DEMO_SCHEDULES.join(', ')}.</p>
+<h2 id="summary">All runs</h2>
+${mdTableToHtml(summaryTable(result), 2)}
 </body></html>
 `;
 }

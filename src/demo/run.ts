@@ -135,16 +135,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 /**
  * The 1Cycle comparison: for each optimizer, steps to target under 1Cycle against constant
  * and exponential decay (a run that never reaches the target counts as `steps`, so its ratio
- * is a lower bound), and the median ratio over the optimizers.
+ * is a bound; when neither run reaches it the ratio is null), and the median ratio over the
+ * optimizers that have one.
  */
 export function oneCycleSpeedup(result: DemoResult): { perOptimizer: { optimizer: string; vsConstant: number | null; vsExponential: number | null }[]; medianVsConstant: number | null; medianVsExponential: number | null } {
   const find = (o: string, s: DemoSchedule) => result.runs.find((r) => r.optimizer === o && r.schedule === s);
   const steps = (r: DemoRun | undefined) => (r ? r.stepsToTarget ?? result.steps : undefined);
   const names = [...new Set(result.runs.map((r) => r.optimizer))];
   const perOptimizer = names.map((o) => {
-    const one = steps(find(o, 'onecycle')), c = steps(find(o, 'constant')), e = steps(find(o, 'exponential'));
-    const ratio = (x: number | undefined) => (one !== undefined && x !== undefined ? x / Math.max(one, 1) : null);
-    return { optimizer: o, vsConstant: ratio(c), vsExponential: ratio(e) };
+    const oneRun = find(o, 'onecycle');
+    const one = steps(oneRun), c = steps(find(o, 'constant')), e = steps(find(o, 'exponential'));
+    // null when a run is missing, or when neither reached the target (nothing to compare)
+    const ratio = (x: number | undefined, other: DemoRun | undefined) =>
+      one !== undefined && x !== undefined && !(oneRun!.stepsToTarget === null && other!.stepsToTarget === null) ? x / Math.max(one, 1) : null;
+    return { optimizer: o, vsConstant: ratio(c, find(o, 'constant')), vsExponential: ratio(e, find(o, 'exponential')) };
   });
   const median = (xs: (number | null)[]) => {
     const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);

@@ -1,0 +1,99 @@
+// The simdopt CLI: every command's --help, bad arguments (clear message, non-zero exit), and a
+// short real run of each command. Runs the built CLI (npm test builds first).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'simdopt-cli-'));
+const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+
+describe('simdopt CLI', () => {
+  it('usage without a command (exit 2), --help (exit 0), unknown command (exit 2)', () => {
+    expect(cli().status).toBe(2);
+    const h = cli('--help');
+    expect(h.status).toBe(0);
+    for (const c of ['demo', 'bench', 'schedule', 'lr-find']) expect(h.stdout).toContain(c);
+    const u = cli('train');
+    expect(u.status).toBe(2);
+    expect(u.stderr).toContain('unknown command "train"');
+  });
+
+  for (const c of ['demo', 'bench', 'schedule', 'lr-find']) {
+    it(`${c} --help`, () => {
+      const r = cli(c, '--help');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^simdopt ${c}`));
+      expect(r.stdout).toContain('options:');
+    });
+  }
+
+  const bad: [string[], RegExp][] = [
+    [['demo', '--steps', 'many'], /--steps must be a whole number, got "many"/],
+    [['demo', '--steps', '1'], /--steps must be at least 2/],
+    [['demo', '--optimizer', 'sgd,foo'], /unknown optimizer "foo"/],
+    [['demo', '--schedule', 'linear'], /unknown schedule "linear"/],
+    [['demo', '--backend', 'gpu'], /--backend must be auto, wasm or js/],
+    [['demo', '--colour'], /unknown option --colour/],
+    [['demo', 'extra'], /unexpected argument "extra"/],
+    [['bench', '--sizes', '-5'], /--sizes: "-5" is not a whole number/],
+    [['bench', '--optimizers', 'sgdx'], /unknown optimizer "sgdx"/],
+    [['schedule'], /which schedule\?/],
+    [['schedule', 'spiral'], /unknown schedule "spiral"/],
+    [['schedule', 'onecycle', '--pct-start', '2'], /OneCycleLR: invalid pctStart: 2/],
+    [['schedule', 'step', '--gamma'], /--gamma needs a value/],
+    [['lr-find', '--optimizer', 'sgdx'], /unknown optimizer "sgdx"/],
+    [['lr-find', '--start-lr', '0'], /lrRangeTest: invalid startLr: 0/],
+  ];
+  for (const [args, message] of bad) {
+    it(`rejects: simdopt ${args.join(' ')}`, () => {
+      const r = cli(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('options:'); // the command's help follows the message
+    });
+  }
+
+  it('schedule onecycle --svg writes the plot with lr and momentum', () => {
+    const r = cli('schedule', 'onecycle', '--max-lr', '0.5', '--total-steps', '200', '--three-phase', '--svg', 'oc.svg');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0: 0.0200000, 0.9500');
+    const svg = readFileSync(join(tmp, 'oc.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('learning rate');
+    expect(svg).toContain('momentum');
+  });
+
+  it('schedule cosine-warm-restarts prints values', () => {
+    const r = cli('schedule', 'cosine-warm-restarts', '--t0', '10', '--t-mult', '2', '--steps', '40');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^cosine-warm-restarts: step -> lr\n {2}0: 0\.100000/);
+  });
+
+  it('lr-find prints a suggestion and plots', () => {
+    const r = cli('lr-find', '--optimizer', 'adam', '--num-iter', '40', '--svg', 'lr.svg');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/suggestion: steepest descent at lr \d\.\d\de-?\d+/);
+    expect(readFileSync(join(tmp, 'lr.svg'), 'utf8')).toContain('smoothed');
+  }, 60_000);
+
+  it('bench prints a verified table', () => {
+    const r = cli('bench', '--optimizers', 'adam,sgd', '--sizes', '4096', '--time', '20');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| adam \| 4096 \| [\d.]+ \| [\d.]+ \|/);
+  }, 60_000);
+
+  it('demo trains, prints the table and the 1Cycle comparison, writes the report', () => {
+    const r = cli('demo', '--optimizer', 'adam,momentum', '--schedule', 'constant,onecycle', '--steps', '60', '--out', 'r.html', '--json', 'r.json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('| Adam | onecycle |');
+    expect(r.stdout).toContain('constant ÷ 1Cycle');
+    expect(existsSync(join(tmp, 'r.html'))).toBe(true);
+    const json = JSON.parse(readFileSync(join(tmp, 'r.json'), 'utf8'));
+    expect(json.runs.length).toBe(4);
+    expect(json.oneCycle.perOptimizer.length).toBe(2);
+  }, 120_000);
+});
