@@ -73,7 +73,7 @@ describe('runDemo and the report', () => {
     const html = renderReport(result, { date: '2026-11-24', engine: 'Node' });
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).toContain('Does 1Cycle converge faster?');
-    expect(html).toContain('<table>');
+    expect(html).toMatch(/<table class="t1">[^]*<table class="t2">/); // the 1Cycle table, then all runs
     expect((html.match(/<svg /g) ?? []).length).toBe(2 + 2); // a loss chart per optimizer, lr and momentum
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/); // nothing loaded from elsewhere
     for (const r of result.runs) expect(html).toContain(r.label);
