@@ -1,20 +1,21 @@
-// Optimizer-step benchmark: median step time and Mparam/s of SGD with momentum and of Adam
-// on both backends at 64K, 1M and 16M parameters, beside the machine's copy bandwidth
-// measured in the same run and the roofline it implies (bytes a step must move ÷ copy
-// bandwidth). The copy bandwidth is the faster of a SIMD copy loop and TypedArray.set. A copy
-// writes lines it never read, which costs write-allocate traffic an optimizer step (which
-// writes only lines it has just read) does not pay, so a step can beat the copy roofline;
-// the stricter in-place roofline uses an in-place SIMD scale stream, the access pattern of a
-// step, and is reported beside it. Each configuration verifies a step's output (wasm ≡ js bit for bit, and the
-// parameters moved) before it is timed.
+// The benchmark suite (npm run bench): one optimizer step of every optimizer at 64K, 1M and
+// 16M parameters on simdopt's wasm and js backends, beside its peers: a plain unrounded
+// JavaScript loop of the same update, and TF.js (tfjs-core with the cpu and wasm backends)
+// for the optimizers TF.js has; plus 1,000 small tensors against one tensor of the same size.
+// Each configuration verifies before it is timed (wasm ≡ js bit for bit, the step moved the
+// parameters, the peers land within tolerance of simdopt). The copy bandwidth is measured in
+// the same run: a roofline is the bytes a step must move over it (see README).
 //
-//   npm run bench                       # everything
-//   npm run bench -- --sizes 65536,1048576 --optimizers adam --time 500
-import { writeFileSync } from 'node:fs';
+//   npm run bench
+//   npm run bench -- --sizes 65536,1048576 --optimizers adam,sgd-momentum --time 500 --no-tfjs
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { ParameterStore } from '../dist/index.js';
-import { BENCH_OPTIMIZERS as OPTIMIZERS, fillLcg as fill, verifiedPair } from '../dist/cli/bench.js';
+import { Adam, ParameterStore } from '../dist/index.js';
+import { BENCH_OPTIMIZERS, fillLcg as fill, verifiedPair } from '../dist/cli/bench.js';
+import { barChart } from '../dist/demo/svg.js';
+import { plainOptimizer } from './plain.js';
+import { TFJS_OPTIMIZERS, quietTf, tfPeer, type TfPeer } from './tfjs.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,29 +23,16 @@ function arg(name: string, fallback: string): string {
 }
 
 const sizes = arg('sizes', '65536,1048576,16777216').split(',').map(Number);
-const wanted = arg('optimizers', OPTIMIZERS.map((o) => o.name).join(',')).split(',');
+const wanted = arg('optimizers', BENCH_OPTIMIZERS.map((o) => o.name).join(',')).split(',');
 const timeMs = Number(arg('time', '1000'));
 const out = arg('out', 'bench/results/latest.json');
-const optimizers = OPTIMIZERS.filter((o) => wanted.includes(o.name));
-for (const w of wanted) if (!OPTIMIZERS.some((o) => o.name === w)) throw new Error(`unknown optimizer ${w}; known: ${OPTIMIZERS.map((o) => o.name).join(', ')}`);
+const withTf = !process.argv.includes('--no-tfjs');
+/** tfjs-backend-cpu takes seconds per step at 16M: it runs up to this size. */
+const TF_CPU_MAX = 1 << 20;
+const optimizers = BENCH_OPTIMIZERS.filter((o) => wanted.includes(o.name));
+for (const w of wanted) if (!BENCH_OPTIMIZERS.some((o) => o.name === w)) throw new Error(`unknown optimizer ${w}; known: ${BENCH_OPTIMIZERS.map((o) => o.name).join(', ')}`);
+quietTf();
 
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
-interface Row {
-  optimizer: string; backend: string; size: number; medianMs: number; mparamPerS: number;
-  bytesPerParam: number;
-  /** roofline from the copy bandwidth (the faster of the SIMD copy loop and TypedArray.set) */
-  rooflineMs: number; rooflineFraction: number;
-  /** stricter roofline from the in-place stream bandwidth */
-  inPlaceRooflineMs: number; inPlaceRooflineFraction: number;
-}
-
-const rows: Row[] = [];
-const copyRows: { size: number; wasmSimdGBs: number; typedArrayGBs: number; copyGBs: number; inPlaceGBs: number }[] = [];
 const progress = (s: string) => process.stderr.write(`\r\x1b[K${s}`);
 
 function median(bench: Bench, name: string): number {
@@ -53,53 +41,117 @@ function median(bench: Bench, name: string): number {
   return r.latency.p50;
 }
 
+/** Max |a - b| relative to the size of the update (b - before): peers must land within 1e-3 of it. */
+function checkClose(label: string, a: Float32Array, b: Float32Array, before: Float32Array): void {
+  let diff = 0, update = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    update = Math.max(update, Math.abs(b[i] - before[i]));
+  }
+  if (!(diff <= 1e-3 * update + 1e-9)) throw new Error(`${label}: differs from simdopt by ${diff} (update ${update})`);
+}
+
+interface Row {
+  optimizer: string; impl: string; size: number; medianMs: number; mparamPerS: number;
+  bytesPerParam: number; copyRooflineFraction: number; inPlaceRooflineFraction: number;
+}
+const rows: Row[] = [];
+const bandwidth: { size: number; wasmSimdCopyGBs: number; typedArrayCopyGBs: number; copyGBs: number; inPlaceGBs: number }[] = [];
+
+async function measureBandwidth(n: number, options: ConstructorParameters<typeof Bench>[0]) {
+  const bench = new Bench(options);
+  const store = await ParameterStore.create({ backend: 'wasm' });
+  const src = store.parameter('src', n), dst = store.parameter('dst', n);
+  fill(src.data, 3);
+  const k = store.kernels, s = store.dataBase + src.offset, d = store.dataBase + dst.offset;
+  const a = new Float32Array(n), b = new Float32Array(n);
+  fill(a, 4);
+  bench.add('copy/wasm-simd', () => k.copy(d, s, n));
+  bench.add('copy/typed-array', () => b.set(a));
+  // x *= 1 - 2^-24 keeps values finite; no write-allocate traffic: a step's access pattern
+  bench.add('stream/wasm-scale', () => k.scale(d, n, 1 - 2 ** -24));
+  await bench.run();
+  const gbs = (name: string) => (8 * n) / (median(bench, name) / 1e3) / 1e9;
+  const row = { size: n, wasmSimdCopyGBs: gbs('copy/wasm-simd'), typedArrayCopyGBs: gbs('copy/typed-array'), copyGBs: 0, inPlaceGBs: gbs('stream/wasm-scale') };
+  row.copyGBs = Math.max(row.wasmSimdCopyGBs, row.typedArrayCopyGBs);
+  bandwidth.push(row);
+  store.dispose();
+  return row;
+}
+
 for (const n of sizes) {
   const iterations = n >= 1 << 24 ? 8 : n >= 1 << 20 ? 30 : 200;
   const options = { time: timeMs, iterations, warmupIterations: Math.min(iterations, 10), warmupTime: 100 };
-  // Bandwidth: the SIMD copy kernel over the arena, the engine's typed-array copy, and an
-  // in-place SIMD stream.
-  const copyBench = new Bench(options);
-  const copyStore = await ParameterStore.create({ backend: 'wasm' });
-  const src = copyStore.parameter('src', n), dst = copyStore.parameter('dst', n);
-  fill(src.data, 3);
-  copyStore.kernels.copy(copyStore.dataBase + dst.offset, copyStore.dataBase + src.offset, n);
-  if (!sameBits(dst.data, src.data)) throw new Error('copy kernel verification failed');
-  const copySrc = new Float32Array(n), copyDst = new Float32Array(n);
-  fill(copySrc, 4);
-  copyBench.add('copy/wasm-simd', () => copyStore.kernels.copy(copyStore.dataBase + dst.offset, copyStore.dataBase + src.offset, n));
-  copyBench.add('copy/typed-array', () => copyDst.set(copySrc));
-  // x *= 1 - 2^-24 keeps values finite: no write-allocate traffic, a step's access pattern.
-  copyBench.add('stream/wasm-scale', () => copyStore.kernels.scale(copyStore.dataBase + dst.offset, n, 1 - 2 ** -24));
   progress(`n=${n}: bandwidth…`);
-  await copyBench.run();
-  const wasmCopy = (8 * n) / (median(copyBench, 'copy/wasm-simd') / 1e3) / 1e9;
-  const typedCopy = (8 * n) / (median(copyBench, 'copy/typed-array') / 1e3) / 1e9;
-  const inPlace = (8 * n) / (median(copyBench, 'stream/wasm-scale') / 1e3) / 1e9;
-  const copyBw = Math.max(wasmCopy, typedCopy);
-  copyRows.push({ size: n, wasmSimdGBs: wasmCopy, typedArrayGBs: typedCopy, copyGBs: copyBw, inPlaceGBs: inPlace });
-
+  const bw = await measureBandwidth(n, options);
   for (const o of optimizers) {
-    const { wasm: w, js: j } = await verifiedPair(o, n);
-    const bench = new Bench(options);
-    bench.add('wasm', () => { w.opt.step(); });
-    bench.add('js', () => { j.opt.step(); });
-    progress(`n=${n}: ${o.name}…`);
-    await bench.run();
-    for (const backend of ['wasm', 'js']) {
-      const ms = median(bench, backend);
-      const rooflineMs = (o.bytesPerParam * n) / (copyBw * 1e9) * 1e3;
-      const inPlaceRooflineMs = (o.bytesPerParam * n) / (inPlace * 1e9) * 1e3;
+    progress(`n=${n}: ${o.name}: verifying…`);
+    const { wasm, js } = await verifiedPair(o, n);
+    // the same first step on fresh copies, for the peers' checks
+    const p0 = new Float32Array(n), g = new Float32Array(n);
+    fill(p0, 1);
+    fill(g, 2);
+    const check = await verifiedPair(o, n);
+    const reference = check.wasm.param.data.slice();
+    check.wasm.store.dispose();
+    check.js.store.dispose();
+    const plainP = p0.slice();
+    const plain = plainOptimizer(o.name, plainP, g)!;
+    plain(1);
+    checkClose(`${o.name} plain JS`, plainP, reference, p0);
+    let t = 1;
+    progress(`n=${n}: ${o.name}: timing…`);
+    const own = new Bench(options);
+    own.add('wasm', () => { wasm.opt.step(); });
+    own.add('js', () => { js.opt.step(); });
+    own.add('plain-js', () => plain(++t));
+    await own.run();
+    const times: Record<string, number> = Object.fromEntries(['wasm', 'js', 'plain-js'].map((x) => [x, median(own, x)]));
+    if (withTf && TFJS_OPTIMIZERS.includes(o.name)) {
+      for (const backend of ['wasm', 'cpu'] as const) {
+        if (backend === 'cpu' && n > TF_CPU_MAX) continue;
+        const peer: TfPeer = (await tfPeer(backend, o.name, p0, g))!; // also makes `backend` TF.js's active one
+        peer.step();
+        checkClose(`${o.name} tfjs-${backend}`, peer.read(), reference, p0);
+        const tfBench = new Bench({ ...options, iterations: Math.min(iterations, 10) });
+        tfBench.add('tf', () => { peer.step(); peer.read(); });
+        await tfBench.run();
+        times[`tfjs-${backend}`] = median(tfBench, 'tf');
+        peer.dispose();
+      }
+    }
+    for (const [impl, ms] of Object.entries(times)) {
       rows.push({
-        optimizer: o.name, backend, size: n, medianMs: ms, mparamPerS: n / ms / 1e3,
-        bytesPerParam: o.bytesPerParam, rooflineMs, rooflineFraction: rooflineMs / ms,
-        inPlaceRooflineMs, inPlaceRooflineFraction: inPlaceRooflineMs / ms,
+        optimizer: o.name, impl, size: n, medianMs: ms, mparamPerS: n / ms / 1e3, bytesPerParam: o.bytesPerParam,
+        copyRooflineFraction: (o.bytesPerParam * n) / (bw.copyGBs * 1e9) * 1e3 / ms,
+        inPlaceRooflineFraction: (o.bytesPerParam * n) / (bw.inPlaceGBs * 1e9) * 1e3 / ms,
       });
     }
-    w.store.dispose();
-    j.store.dispose();
+    wasm.store.dispose();
+    js.store.dispose();
     (globalThis as { gc?: () => void }).gc?.();
   }
-  copyStore.dispose();
+}
+
+// 1,000 tensors of 1,000 parameters against one tensor of 1,000,000 (Adam, one param group).
+const small: Record<string, number> = {};
+for (const backend of ['wasm', 'js'] as const) {
+  progress(`many small tensors (${backend})…`);
+  const many = await ParameterStore.create({ backend });
+  const params = Array.from({ length: 1000 }, (_, i) => many.parameter(`t${i}`, 1000));
+  params.forEach((p, i) => { fill(p.data, i); fill(p.grad, i + 7); });
+  const oneStore = await ParameterStore.create({ backend });
+  const one = oneStore.parameter('w', 1_000_000);
+  fill(one.data, 1); fill(one.grad, 2);
+  const manyOpt = new Adam(params), oneOpt = new Adam([one]);
+  const bench = new Bench({ time: timeMs, iterations: 30, warmupIterations: 10, warmupTime: 100 });
+  bench.add('1000 x 1000', () => { manyOpt.step(); });
+  bench.add('1 x 1000000', () => { oneOpt.step(); });
+  await bench.run();
+  small[`${backend} 1000x1000 ms`] = median(bench, '1000 x 1000');
+  small[`${backend} 1x1000000 ms`] = median(bench, '1 x 1000000');
+  small[`${backend} ratio`] = small[`${backend} 1000x1000 ms`] / small[`${backend} 1x1000000 ms`];
+  many.dispose(); oneStore.dispose();
 }
 progress('');
 
@@ -108,17 +160,30 @@ const machine = {
   platform: `${os.platform()} ${os.arch()}`, engine: `Node ${process.version} (V8 ${process.versions.v8})`, date: new Date().toISOString(),
 };
 const fmt = (x: number, d = 2) => x.toFixed(d);
-console.log(`simdopt step benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.engine}, ${machine.date.slice(0, 10)}`);
-console.log('\ncopy bandwidth (read + write bytes / s), same run:');
-console.log('| size | wasm SIMD copy GB/s | TypedArray.set GB/s | copy roofline uses | wasm in-place scale GB/s |');
-console.log('|---:|---:|---:|---:|---:|');
-for (const c of copyRows) console.log(`| ${c.size} | ${fmt(c.wasmSimdGBs)} | ${fmt(c.typedArrayGBs)} | ${fmt(c.copyGBs)} | ${fmt(c.inPlaceGBs)} |`);
-console.log('\n| optimizer | size | backend | median ms | Mparam/s | copy roofline ms | of copy roofline | of in-place roofline | wasm / js |');
-console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  const js = rows.find((x) => x.optimizer === r.optimizer && x.size === r.size && x.backend === 'js')!;
-  const ratio = r.backend === 'wasm' ? `${fmt(js.medianMs / r.medianMs, 1)}×` : '';
-  console.log(`| ${r.optimizer} | ${r.size} | ${r.backend} | ${fmt(r.medianMs, 3)} | ${fmt(r.mparamPerS, 0)} | ${fmt(r.rooflineMs, 3)} | ${fmt(100 * r.rooflineFraction, 0)}% | ${fmt(100 * r.inPlaceRooflineFraction, 0)}% | ${ratio} |`);
+const IMPLS = ['wasm', 'js', 'plain-js', 'tfjs-wasm', 'tfjs-cpu'];
+console.log(`simdopt benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.engine}, ${machine.date.slice(0, 10)}`);
+console.log('\nbandwidth (read + write bytes / s), measured in this run:\n');
+console.log('| size | wasm SIMD copy GB/s | TypedArray.set GB/s | wasm in-place scale GB/s |');
+console.log('|---:|---:|---:|---:|');
+for (const b of bandwidth) console.log(`| ${b.size} | ${fmt(b.wasmSimdCopyGBs)} | ${fmt(b.typedArrayCopyGBs)} | ${fmt(b.inPlaceGBs)} |`);
+console.log('\nMparam/s (median step); wasm\'s fraction of the copy and in-place rooflines; ratios of wasm to each peer:\n');
+console.log('| optimizer | size | wasm | js | plain JS | tfjs-wasm | tfjs-cpu | wasm: copy roofline | in-place roofline | wasm/js | js/plain | wasm/tfjs-wasm | wasm/tfjs-cpu |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const n of sizes) {
+  for (const o of optimizers) {
+    const r = (impl: string) => rows.find((x) => x.optimizer === o.name && x.size === n && x.impl === impl);
+    const w = r('wasm')!, mp = (impl: string) => (r(impl) ? fmt(r(impl)!.mparamPerS, 0) : '–');
+    const ratio = (a: string, b: string) => (r(a) && r(b) ? `${fmt(r(b)!.medianMs / r(a)!.medianMs, 1)}×` : '–');
+    console.log(`| ${o.name} | ${n} | ${mp('wasm')} | ${mp('js')} | ${mp('plain-js')} | ${mp('tfjs-wasm')} | ${mp('tfjs-cpu')} | ${fmt(100 * w.copyRooflineFraction, 0)}% | ${fmt(100 * w.inPlaceRooflineFraction, 0)}% | ${ratio('wasm', 'js')} | ${ratio('js', 'plain-js')} | ${ratio('wasm', 'tfjs-wasm')} | ${ratio('wasm', 'tfjs-cpu')} |`);
+  }
 }
-writeFileSync(out, JSON.stringify({ machine, copy: copyRows, rows }, null, 2) + '\n');
-console.log(`\nwrote ${out}`);
+console.log(`\nAdam, 1,000 tensors of 1,000 against one of 1,000,000 (one param group): wasm ${fmt(small['wasm 1000x1000 ms'], 3)} ms vs ${fmt(small['wasm 1x1000000 ms'], 3)} ms (${fmt(small['wasm ratio'])}×); js ${fmt(small['js 1000x1000 ms'], 3)} ms vs ${fmt(small['js 1x1000000 ms'], 3)} ms (${fmt(small['js ratio'])}×)`);
+
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(out, JSON.stringify({ machine, bandwidth, rows, manySmallTensors: small }, null, 2) + '\n');
+const largest = Math.max(...sizes);
+writeFileSync(out.replace(/\.json$/, '.svg'), barChart(optimizers.map((o) => ({
+  label: o.name,
+  bars: IMPLS.map((impl) => ({ name: impl, value: rows.find((x) => x.optimizer === o.name && x.size === largest && x.impl === impl)?.mparamPerS ?? 0 })),
+})), { title: `Mparam/s per optimizer step at ${largest} parameters (log scale), ${machine.engine}`, unit: 'Mparam/s', log: true }) + '\n');
+console.log(`\nwrote ${out} and ${out.replace(/\.json$/, '.svg')}`);

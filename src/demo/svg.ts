@@ -90,3 +90,31 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/** Grouped horizontal bars (e.g. Mparam/s per optimizer and implementation), optionally on a log scale. */
+export function barChart(groups: readonly { label: string; bars: readonly { name: string; value: number }[] }[], o: { title: string; unit: string; log?: boolean; width?: number }): string {
+  const names = [...new Set(groups.flatMap((g) => g.bars.map((b) => b.name)))];
+  const W = o.width ?? 760, barH = 9, gap = 10, left = 110, right = 60, top = 40;
+  const H = top + groups.length * (names.length * barH + gap) + 40;
+  const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0 && Number.isFinite(v));
+  const max = Math.max(...values, 1), min = o.log ? Math.min(...values, max) / 2 : 0;
+  const scale = (v: number) => (o.log ? (Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min) || 1) : v / max) * (W - left - right);
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`, `<text x="${left}" y="20" font-size="14" font-weight="600">${esc(o.title)}</text>`];
+  names.forEach((n, k) => {
+    parts.push(`<rect x="${left + k * 110}" y="${H - 22}" width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="${left + k * 110 + 14}" y="${H - 13}">${esc(n)}</text>`);
+  });
+  groups.forEach((g, gi) => {
+    const y0 = top + gi * (names.length * barH + gap);
+    parts.push(`<text x="${left - 6}" y="${y0 + (names.length * barH) / 2 + 4}" text-anchor="end">${esc(g.label)}</text>`);
+    names.forEach((n, k) => {
+      const b = g.bars.find((x) => x.name === n);
+      if (!b || !(b.value > 0)) return;
+      const w = scale(b.value);
+      parts.push(`<rect x="${left}" y="${y0 + k * barH}" width="${w.toFixed(1)}" height="${barH - 1}" fill="${PALETTE[k % PALETTE.length]}"><title>${esc(`${g.label} ${n}: ${b.value.toFixed(1)} ${o.unit}`)}</title></rect>`);
+      parts.push(`<text x="${(left + w + 3).toFixed(1)}" y="${y0 + k * barH + barH - 1}" fill="#444" font-size="9">${b.value >= 100 ? b.value.toFixed(0) : b.value.toPrecision(2)}</text>`);
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
