@@ -1,4 +1,5 @@
-import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, threadSupport, type ThreadInfo } from './threads.js';
 import { KERNEL_NAMES, bindJsKernels, type Kernels } from './kernels/index.js';
 
 /** Which kernels run a store's steps. */
@@ -33,6 +34,10 @@ export interface Backend {
   heap(): Float32Array;
   /** Makes the memory at least `bytes` long; returns true when the buffer was replaced. */
   ensure(bytes: number): boolean;
+  /** How many threads run kernel calls, and why. */
+  readonly threads: ThreadInfo;
+  /** Stops any worker threads. */
+  dispose(): void;
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -97,16 +102,28 @@ function checkLimit(bytes: number): void {
   }
 }
 
-/** Instantiates the kernel module over a fresh memory. @internal */
-export async function createWasmBackend(source?: WasmSource): Promise<Backend> {
+let sharedBytes: Uint8Array | undefined;
+let sharedModule: Promise<WebAssembly.Module> | undefined;
+
+/** Instantiates the kernel module over a fresh memory; with `threads` > 1, over a shared memory with a worker pool. @internal */
+export async function createWasmBackend(source?: WasmSource, threads = 1): Promise<Backend> {
   if (typeof WebAssembly !== 'object') {
     throw new Error("backend 'wasm' was asked for, but this engine has no WebAssembly");
   }
   if (source === undefined && !wasmSimdSupported()) {
     throw new Error("backend 'wasm' was asked for, but this engine does not support WebAssembly SIMD (128-bit); use backend 'auto' or 'js'");
   }
-  const module = await compileModule(source);
-  const memory = new WebAssembly.Memory({ initial: 1 });
+  const unsupported = threads > 1 ? (source !== undefined ? 'a custom kernel module was given (threads need the built-in shared-memory build)' : threadSupport()) : undefined;
+  const useThreads = threads > 1 && unsupported === undefined;
+  let module: WebAssembly.Module;
+  if (useThreads) {
+    sharedBytes ??= decodeBase64(KERNELS_SHARED_WASM_BASE64);
+    sharedModule ??= WebAssembly.compile(sharedBytes as Uint8Array<ArrayBuffer>);
+    module = await sharedModule;
+  } else {
+    module = await compileModule(source);
+  }
+  const memory = useThreads ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Kernels & { abiVersion(): number };
   if (typeof exports.abiVersion !== 'function' || exports.abiVersion() !== KERNEL_ABI_VERSION) {
@@ -117,12 +134,19 @@ export async function createWasmBackend(source?: WasmSource): Promise<Backend> {
     if (typeof exports[name] !== 'function') throw new Error(`The kernel module does not export ${name}`);
     kernels[name] = exports[name];
   }
+  const pool = useThreads ? await ThreadPool.start(threads - 1, module, memory) : undefined;
+  const info: ThreadInfo = threads <= 1
+    ? { requested: threads, active: 1, note: 'one thread' }
+    : pool ? { requested: threads, active: pool.size, note: `${pool.size} threads over a shared WebAssembly.Memory; calls under ${MIN_PARALLEL} elements run on the calling thread` }
+      : { requested: threads, active: 1, note: `one thread: ${unsupported}` };
   let heap = new Float32Array(memory.buffer);
   return {
     name: 'wasm',
     memory,
-    kernels: kernels as unknown as Kernels,
-    buffer: () => memory.buffer,
+    threads: info,
+    dispose: () => pool?.stop(),
+    kernels: pool ? pool.wrap(kernels as unknown as Kernels) : (kernels as unknown as Kernels),
+    buffer: () => memory.buffer as ArrayBuffer,
     heap() {
       if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
       return heap;
@@ -157,12 +181,14 @@ function detach(buffer: ArrayBuffer): void {
 }
 
 /** The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. @internal */
-export function createJsBackend(): Backend {
+export function createJsBackend(threads = 1): Backend {
   let buffer = new ArrayBuffer(PAGE_BYTES);
   let heap = new Float32Array(buffer);
   return {
     name: 'js',
     memory: undefined,
+    threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
+    dispose: () => {},
     kernels: bindJsKernels(() => heap),
     buffer: () => buffer,
     heap: () => heap,
@@ -193,12 +219,12 @@ export function createJsBackend(): Backend {
 export const KERNEL_ABI_VERSION = 4;
 
 /** Creates the backend a store asked for. @internal */
-export async function createBackend(option: BackendOption, source?: WasmSource): Promise<Backend> {
-  if (option === 'js') return createJsBackend();
-  if (option === 'wasm') return createWasmBackend(source);
+export async function createBackend(option: BackendOption, source?: WasmSource, threads = 1): Promise<Backend> {
+  if (option === 'js') return createJsBackend(threads);
+  if (option === 'wasm') return createWasmBackend(source, threads);
   if (option === 'auto') {
-    if (source !== undefined ? typeof WebAssembly === 'object' : wasmSimdSupported()) return createWasmBackend(source);
-    return createJsBackend();
+    if (source !== undefined ? typeof WebAssembly === 'object' : wasmSimdSupported()) return createWasmBackend(source, threads);
+    return createJsBackend(threads);
   }
   throw new Error(`Invalid backend: ${JSON.stringify(option)} (expected 'auto', 'wasm' or 'js')`);
 }

@@ -14,6 +14,8 @@ export { ParameterStore, Parameter, paddedSize, SEGMENT_ALIGN_BYTES, VECTOR_ELEM
 export type { ParameterStoreOptions } from './store.js';
 export { wasmSimdSupported, kernelWasmBytes, kernelWasmUrl, KERNEL_ABI_VERSION } from './backend.js';
 export type { BackendName, BackendOption, WasmSource } from './backend.js';
+export { MIN_PARALLEL_ELEMENTS } from './threads.js';
+export type { ThreadInfo } from './threads.js';
 export { Optimizer } from './optim/optimizer.js';
 export type { AnyOptimizer, ParamGroup, ParamGroupInput, ParamsInput, ParameterState, OptimizerSnapshot, OptimizerStateDict, ParamStateEntry, LoadStateOptions } from './optim/optimizer.js';
 export { SGD } from './optim/sgd.js';

@@ -1,4 +1,5 @@
 import { createBackend, type Backend, type BackendName, type BackendOption, type WasmSource } from './backend.js';
+import type { ThreadInfo } from './threads.js';
 import type { Kernels } from './kernels/index.js';
 
 /** Bytes before the first segment (keeps offset 0 free and the regions cache-line aligned). */
@@ -20,6 +21,12 @@ export interface ParameterStoreOptions {
   backend?: BackendOption;
   /** The kernel module (compiled, or its bytes) to use instead of the embedded copy. */
   wasm?: WasmSource;
+  /**
+   * Threads that run each kernel call, each over its slice (default 1). Needs shared memory
+   * (Node, or a cross-origin-isolated page) and the wasm backend; otherwise the store runs on
+   * one thread and `store.threads.note` says why. Results are the same bits for any count.
+   */
+  threads?: number;
 }
 
 /** Number of float32 elements a segment of `size` elements occupies (whole vectors). */
@@ -148,6 +155,7 @@ export class ParameterStore {
    */
   dispose(): void {
     if (this.#backendRef === undefined) return;
+    this.#backendRef.dispose();
     this.#backendRef = undefined;
     this.#layoutVersion++;
   }
@@ -166,14 +174,23 @@ export class ParameterStore {
       throw new TypeError(`ParameterStore.create: options must be an object, got ${describe(options)}`);
     }
     for (const key of Object.keys(options)) {
-      if (key !== 'backend' && key !== 'wasm') throw new Error(`ParameterStore.create: unknown option ${JSON.stringify(key)}`);
+      if (key !== 'backend' && key !== 'wasm' && key !== 'threads') throw new Error(`ParameterStore.create: unknown option ${JSON.stringify(key)}`);
     }
-    return new ParameterStore(await createBackend(options.backend ?? 'auto', options.wasm));
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new RangeError(`ParameterStore.create: invalid threads: ${describe(threads)} (expected a whole number from 1 to 64)`);
+    }
+    return new ParameterStore(await createBackend(options.backend ?? 'auto', options.wasm, threads));
   }
 
   /** The backend in use: `'wasm'` or `'js'`. */
   get backend(): BackendName {
     return this.#backend.name;
+  }
+
+  /** How many threads run kernel calls (see {@link ParameterStoreOptions.threads}), and a note on why. */
+  get threads(): ThreadInfo {
+    return { ...this.#backend.threads };
   }
 
   /** Bytes of parameters (and, as many, of gradients) registered, padding included. */

@@ -1,0 +1,169 @@
+// Multi-threaded kernel calls: workers share the arena (a shared WebAssembly.Memory) and each
+// runs the same kernel over its own slice of a call's range. The element-wise kernels are
+// independent per element, so every thread count gives the same bits; reductions stay on the
+// calling thread (their fixed chunk order is what keeps norms identical).
+import type { Kernels } from './kernels/index.js';
+
+/** Pointer arguments (before `n`) of each element-wise kernel, which slicing offsets. */
+const ELEMENTWISE: Record<string, number> = { sgd: 3, adam: 5, adagrad: 3, rmsprop: 5, adamax: 4, adadelta: 4, lion: 3, scale: 1, clamp: 1, copy: 2 };
+const NAMES = Object.keys(ELEMENTWISE);
+/** Below this many elements a call runs on the calling thread alone (hand-off costs more). */
+export const MIN_PARALLEL_ELEMENTS = 1 << 15;
+const MAX_ARGS = 24;
+const EXIT = -1;
+
+/** What `store.threads` reports. */
+export interface ThreadInfo {
+  /** Threads asked for. */
+  requested: number;
+  /** Threads that run kernel calls (the calling thread included). */
+  active: number;
+  /** Why fewer than requested, or how they run. */
+  note: string;
+}
+
+// Control block (Int32): [0] done counter; [1 + w] generation for worker w. Then per worker a
+// Float64 block: [0] kernel index, [1..] arguments.
+const ARGS_BYTES = 8 * (MAX_ARGS + 1);
+
+/** Source of the worker (Node: worker_threads eval; browsers: a module Blob). */
+function workerSource(node: boolean): string {
+  const body = `
+    const names = ${JSON.stringify(NAMES)};
+    const start = (data, post) => {
+      const { module, memory, control, index } = data;
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      const k = instance.exports;
+      const ctl = new Int32Array(control, 0, 64);
+      const args = new Float64Array(control, 256 + index * ${ARGS_BYTES}, ${MAX_ARGS + 1});
+      let seen = 0;
+      post('ready');
+      for (;;) {
+        Atomics.wait(ctl, 1 + index, seen);
+        seen = Atomics.load(ctl, 1 + index);
+        const id = args[0];
+        if (id === ${EXIT}) break;
+        const fn = k[names[id]];
+        const count = args[1];
+        const a = [];
+        for (let i = 0; i < count; i++) a.push(args[2 + i]);
+        fn(...a);
+        Atomics.add(ctl, 0, 1);
+        Atomics.notify(ctl, 0);
+      }
+    };`;
+  return node
+    ? `${body}\nconst { parentPort, workerData } = require('node:worker_threads');\nstart(workerData, (m) => parentPort.postMessage(m));`
+    : `${body}\nself.onmessage = (e) => start(e.data, (m) => self.postMessage(m));`;
+}
+
+interface AnyWorker { terminate(): unknown; postMessage(m: unknown): void; unref?(): void }
+
+/** Whether this engine can share a WebAssembly memory with workers, and why not. */
+export function threadSupport(): string | undefined {
+  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation)';
+  if (typeof Atomics !== 'object') return 'Atomics is unavailable';
+  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } }; Worker?: unknown };
+  if (!g.process?.versions?.node && g.crossOriginIsolated === false) return 'the page is not cross-origin isolated';
+  if (!g.process?.versions?.node && typeof g.Worker !== 'function') return 'Web Workers are unavailable';
+  return undefined;
+}
+
+/** A pool of workers running kernel slices over a shared memory. @internal */
+export class ThreadPool {
+  readonly #workers: AnyWorker[];
+  readonly #ctl: Int32Array;
+  readonly #args: Float64Array[];
+  readonly #spin: boolean;
+
+  private constructor(workers: AnyWorker[], control: SharedArrayBuffer, spin: boolean) {
+    this.#workers = workers;
+    this.#ctl = new Int32Array(control, 0, 64);
+    this.#args = workers.map((_, w) => new Float64Array(control, 256 + w * ARGS_BYTES, MAX_ARGS + 1));
+    this.#spin = spin;
+  }
+
+  /** Starts `count` workers over `memory`, each instantiating `module`. */
+  static async start(count: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<ThreadPool> {
+    const control = new SharedArrayBuffer(256 + count * ARGS_BYTES);
+    const node = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node);
+    const workers: AnyWorker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let index = 0; index < count; index++) {
+      const data = { module, memory, control, index };
+      if (node) {
+        const { Worker } = await import('node:worker_threads');
+        const w = new Worker(workerSource(true), { eval: true, workerData: data });
+        w.unref();
+        ready.push(new Promise((resolve, reject) => { w.once('message', () => resolve()); w.once('error', reject); }));
+        workers.push(w);
+      } else {
+        const url = URL.createObjectURL(new Blob([workerSource(false)], { type: 'text/javascript' }));
+        const w = new (globalThis as unknown as { Worker: new (u: string) => Worker }).Worker(url);
+        ready.push(new Promise((resolve, reject) => { w.onmessage = () => resolve(); w.onerror = (e) => reject(new Error(String(e.message))); }));
+        w.postMessage(data);
+        workers.push(w as unknown as AnyWorker);
+      }
+    }
+    await Promise.all(ready);
+    // A browser's main thread may not block in Atomics.wait: it spins on the counter instead.
+    const canBlock = node || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+    return new ThreadPool(workers, control, !canBlock);
+  }
+
+  get size(): number {
+    return this.#workers.length + 1;
+  }
+
+  /** Wraps `direct` (the calling thread's kernels): element-wise calls of enough elements are split across the pool. */
+  wrap(direct: Kernels): Kernels {
+    const wrapped: Record<string, unknown> = { ...direct };
+    NAMES.forEach((name, id) => {
+      const pointers = ELEMENTWISE[name];
+      const fn = (direct as unknown as Record<string, (...a: number[]) => void>)[name];
+      wrapped[name] = (...a: number[]) => {
+        const n = a[pointers];
+        if (n < MIN_PARALLEL_ELEMENTS) return fn(...a);
+        this.#run(id, fn, a, pointers, n);
+      };
+    });
+    return wrapped as unknown as Kernels;
+  }
+
+  #run(id: number, fn: (...a: number[]) => void, a: number[], pointers: number, n: number): void {
+    const parts = this.size;
+    const per = Math.ceil(n / parts / 4) * 4; // whole vectors per slice
+    const slices: [number, number][] = [];
+    for (let start = 0; start < n; start += per) slices.push([start, Math.min(per, n - start)]);
+    const ctl = this.#ctl;
+    Atomics.store(ctl, 0, 0);
+    const handed = slices.length - 1;
+    for (let w = 0; w < handed; w++) {
+      const [start, len] = slices[w + 1];
+      const args = this.#args[w];
+      args[0] = id;
+      args[1] = a.length;
+      for (let i = 0; i < a.length; i++) args[2 + i] = i < pointers ? a[i] + 4 * start : i === pointers ? len : a[i];
+      Atomics.add(ctl, 1 + w, 1);
+      Atomics.notify(ctl, 1 + w);
+    }
+    const mine = a.slice();
+    mine[pointers] = slices[0][1];
+    fn(...mine);
+    for (;;) {
+      const done = Atomics.load(ctl, 0);
+      if (done >= handed) break;
+      if (!this.#spin) Atomics.wait(ctl, 0, done);
+    }
+  }
+
+  /** Stops the workers. */
+  stop(): void {
+    this.#workers.forEach((w, i) => {
+      this.#args[i][0] = EXIT;
+      Atomics.add(this.#ctl, 1 + i, 1);
+      Atomics.notify(this.#ctl, 1 + i);
+      void w.terminate();
+    });
+  }
+}
