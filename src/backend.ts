@@ -34,6 +34,12 @@ export interface Backend {
   heap(): Float32Array;
   /** Makes the memory at least `bytes` long; returns true when the buffer was replaced. */
   ensure(bytes: number): boolean;
+  /**
+   * Replaces the buffer (growing it by a page at least) so that views over the old one are
+   * detached; used when the arena's layout moves. Shared memories cannot detach: their old
+   * views stay live. Returns true when the buffer was replaced.
+   */
+  renew(bytes: number): boolean;
   /** How many threads run kernel calls, and why. */
   readonly threads: ThreadInfo;
   /** Stops any worker threads. */
@@ -140,7 +146,7 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     : pool ? { requested: threads, active: pool.size, note: `${pool.size} threads over a shared WebAssembly.Memory; calls under ${MIN_PARALLEL} elements run on the calling thread` }
       : { requested: threads, active: 1, note: `one thread: ${unsupported}` };
   let heap = new Float32Array(memory.buffer);
-  return {
+  const backend: Backend = {
     name: 'wasm',
     memory,
     threads: info,
@@ -168,7 +174,11 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
       }
       return true;
     },
+    renew(bytes) {
+      return backend.ensure(Math.max(bytes, memory.buffer.byteLength + 1));
+    },
   };
+  return backend;
 }
 
 /** Detaches `buffer` where the engine can (so stale views read as empty on both backends). */
@@ -184,7 +194,7 @@ function detach(buffer: ArrayBuffer): void {
 export function createJsBackend(threads = 1): Backend {
   let buffer = new ArrayBuffer(PAGE_BYTES);
   let heap = new Float32Array(buffer);
-  return {
+  const backend: Backend = {
     name: 'js',
     memory: undefined,
     threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
@@ -212,7 +222,11 @@ export function createJsBackend(threads = 1): Backend {
       heap = new Float32Array(buffer);
       return true;
     },
+    renew(bytes) {
+      return backend.ensure(Math.max(bytes, buffer.byteLength + 1));
+    },
   };
+  return backend;
 }
 
 /** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */

@@ -149,7 +149,11 @@ export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, option
     return fail('the header is not valid JSON');
   }
   const floats = (bytes.length - 4 - 16 - padded) / 4;
-  if (!Array.isArray(header.blocks) || header.blocks.reduce((n, b) => n + b.size, 0) !== floats) fail('the data section does not match the header');
+  if (header === null || typeof header !== 'object' || !Array.isArray(header.blocks) ||
+    !header.blocks.every((b) => b !== null && typeof b === 'object' && Number.isSafeInteger(b.size) && b.size >= 0) ||
+    header.blocks.reduce((n, b) => n + b.size, 0) !== floats) {
+    fail('the data section does not match the header');
+  }
   // Copy the data section so it is 4-byte aligned whatever the input's offset.
   const data = new Float32Array(bytes.slice(16 + padded, bytes.length - 4).buffer);
   const starts: number[] = [];
@@ -160,9 +164,10 @@ export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, option
   const saved = header.params;
   const here = store.parameters;
   const names = (list: { name: string; size: number }[]) => list.map((p) => `${p.name}[${p.size}]`).join(', ');
-  if (!Array.isArray(saved) || saved.length !== here.length || saved.some((p, i) => p.name !== here[i].name || p.size !== here[i].size)) {
-    fail(`the checkpoint holds parameters ${names(saved ?? [])}, the store has ${names(here.map((p) => ({ name: p.name, size: p.size })))}`);
+  if (!Array.isArray(saved) || saved.length !== here.length || saved.some((p, i) => p?.name !== here[i].name || p?.size !== here[i].size)) {
+    fail(`the checkpoint holds parameters ${Array.isArray(saved) ? names(saved) : 'none'}, the store has ${names(here.map((p) => ({ name: p.name, size: p.size })))}`);
   }
+  if (header.blocks.length < here.length || here.some((p, i) => header.blocks[i].size !== p.size)) fail('a parameter block does not match its parameter\'s size');
   if (header.optimizer && !optimizer) fail('the checkpoint holds optimizer state: pass the optimizer');
   if (!header.optimizer && optimizer) fail('the checkpoint holds no optimizer state');
   if (header.scheduler && !scheduler) fail('the checkpoint holds scheduler state: pass the scheduler');
@@ -171,7 +176,12 @@ export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, option
   if (optimizer && header.optimizer) {
     const state: Record<number, ParamStateEntry> = {};
     for (const [index, entry] of Object.entries(header.optimizer.state ?? {})) {
-      state[Number(index)] = Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, typeof v === 'object' && v !== null ? block(v.block).slice() : v])) as ParamStateEntry;
+      if (entry === null || typeof entry !== 'object') fail(`malformed optimizer state for parameter ${index}`);
+      state[Number(index)] = Object.fromEntries(Object.entries(entry).map(([k, v]) => {
+        if (typeof v !== 'object' || v === null) return [k, v];
+        if (!Number.isInteger(v.block) || v.block < here.length || v.block >= header.blocks.length) fail(`state ${k} of parameter ${index} points at no data block`);
+        return [k, block(v.block).slice()];
+      })) as ParamStateEntry;
     }
     sd = { ...header.optimizer, state };
     try {

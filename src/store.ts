@@ -45,9 +45,11 @@ function describe(value: unknown): string {
  * A named float32 tensor (flat) living in a {@link ParameterStore}'s arena, with its gradient.
  *
  * `data` and `grad` are getters: each returns a live `Float32Array` over the arena. Adding
- * parameters or building an optimizer may grow or rearrange the arena; arrays obtained
- * before that are detached (length 0) and must be fetched again, so read `p.data` /
- * `p.grad` afresh after any `store.parameter()` call or optimizer construction.
+ * parameters, building an optimizer, or a step or state load that allocates a state buffer
+ * for the first time (momentum switched on later) may grow or rearrange the arena; arrays
+ * obtained before that are detached (length 0) and must be fetched again, so read `p.data`
+ * / `p.grad` afresh after such calls. With `threads` > 1 the arena is a shared memory, which
+ * cannot detach: old arrays then stay readable but may no longer be the parameter's.
  *
  * @example
  * const w = store.parameter('w', 10);
@@ -229,7 +231,7 @@ export class ParameterStore {
       throw new TypeError(`Parameter name must be a non-empty string, got ${describe(name)}`);
     }
     if (this.#byName.has(name)) throw new Error(`A parameter named ${JSON.stringify(name)} already exists in this store`);
-    let values: ArrayLike<number> | undefined;
+    let values: Float32Array | undefined;
     let size: number;
     if (typeof sizeOrValues === 'number') {
       size = sizeOrValues;
@@ -237,8 +239,13 @@ export class ParameterStore {
         throw new RangeError(`Invalid size for parameter ${JSON.stringify(name)}: ${describe(size)} (expected a whole number >= 0)`);
       }
     } else if (sizeOrValues !== null && typeof sizeOrValues === 'object' && typeof sizeOrValues.length === 'number') {
-      values = sizeOrValues;
-      size = values.length;
+      const length = sizeOrValues.length;
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new RangeError(`Parameter ${JSON.stringify(name)}: initial values have an invalid length ${describe(length)}`);
+      }
+      // Copied before anything moves: the values may be a view over this very arena.
+      values = Float32Array.from(sizeOrValues);
+      size = length;
     } else {
       throw new TypeError(`Parameter ${JSON.stringify(name)}: expected a size or an array of initial values, got ${describe(sizeOrValues)}`);
     }
@@ -248,10 +255,10 @@ export class ParameterStore {
       this.#relocate(Math.max(needed, 2 * this.#dataCapacity, MIN_DATA_CAPACITY));
     }
     const param = new Parameter(this, name, size, this.#params.length, this.#dataUsed);
+    if (values !== undefined) new Float32Array(this.#backend.buffer(), this.dataBase + this.#dataUsed, size).set(values);
     this.#dataUsed = needed;
     this.#params.push(param);
     this.#byName.set(name, param);
-    if (values !== undefined) param.data.set(values);
     return param;
   }
 
@@ -319,7 +326,8 @@ export class ParameterStore {
     capacity = Math.ceil(capacity / 64) * 64;
     const oldGrad = this.gradBase, oldState = this.stateBase;
     const newGrad = ARENA_BASE + capacity, newState = ARENA_BASE + 2 * capacity;
-    this.#grow(newState + this.#stateUsed);
+    // Always a new buffer: views taken before the move must not alias the moved regions.
+    if (this.#backend.renew(newState + this.#stateUsed)) this.#layoutVersion++;
     const u8 = new Uint8Array(this.#backend.buffer());
     // Highest region first: each move goes up, and copyWithin is a memmove.
     u8.copyWithin(newState, oldState, oldState + this.#stateUsed);

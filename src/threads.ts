@@ -92,7 +92,9 @@ export class ThreadPool {
     for (let index = 0; index < count; index++) {
       const data = { module, memory, control, index };
       if (node) {
-        const { Worker } = await import('node:worker_threads');
+        // A computed specifier, so browser bundlers leave this Node-only import alone.
+        const specifier = ['node', 'worker_threads'].join(':');
+        const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
         const w = new Worker(workerSource(true), { eval: true, workerData: data });
         w.unref();
         ready.push(new Promise((resolve, reject) => { w.once('message', () => resolve()); w.once('error', reject); }));

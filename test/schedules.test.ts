@@ -250,6 +250,29 @@ describe('state: stateDict / loadStateDict resumes the same sequence', () => {
     });
   }
 
+  it('loading into an optimizer with another lr continues the saved sequence (schedules rebuilt from the saved base)', async () => {
+    const a = await sgd(1, 0.1);
+    const s1 = new StepLR(a, { stepSize: 3, gamma: 0.5 });
+    for (let t = 0; t < 5; t++) s1.step();
+    const b = await sgd(1, 1.0);
+    const s2 = new StepLR(b, { stepSize: 3, gamma: 0.5 });
+    s2.loadStateDict(s1.stateDict());
+    for (let t = 0; t < 4; t++) {
+      expect(b.paramGroups[0].lr).toBe(a.paramGroups[0].lr);
+      s1.step();
+      s2.step();
+    }
+  });
+
+  it('ReduceLROnPlateau in max mode keeps an infinite best through JSON', async () => {
+    const opt = await sgd();
+    const r = new ReduceLROnPlateau(opt, { mode: 'max' });
+    r.step(Infinity);
+    const copy = new ReduceLROnPlateau(await sgd(), { mode: 'max' });
+    copy.loadStateDict(JSON.parse(JSON.stringify(r.stateDict())));
+    expect(copy.best).toBe(Infinity);
+  });
+
   it('ReduceLROnPlateau', async () => {
     const metrics = [5, 4, 4, 4, 4, 4, 3.9, 3.9, 3.9, 3.9, 3.9, 3.9, 3.9, 3, 3, 3, 3, 3, 3, 3];
     const ref = await sgd();

@@ -2,7 +2,7 @@
 // across backends), and every invalid input is refused with nothing changed.
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, OneCycleLR, ParameterStore, SGD, StepLR, loadCheckpoint, saveCheckpoint, type BackendName,
+  Adam, OneCycleLR, ParameterStore, SGD, StepLR, crc32, loadCheckpoint, saveCheckpoint, type BackendName,
   type OptimizerStateDict, type Parameter,
 } from '../src/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
@@ -125,6 +125,15 @@ describe('invalid optimizer state dicts are refused, nothing changed', () => {
     });
   }
 
+  it('a value that cannot be copied (a function in a group) is refused before anything changes', async () => {
+    const x = await adamWorld();
+    const sd = x.opt.stateDict();
+    const bad = { ...sd, paramGroups: [{ ...sd.paramGroups[0], lr: 0.5, zz: () => 1 }, sd.paramGroups[1]] };
+    const before = snapshot(x);
+    expect(() => x.opt.loadStateDict(bad as never)).toThrow(/holds a value that cannot be copied.*nothing was changed/);
+    expect(snapshot(x)).toEqual(before);
+  });
+
   it('ignoreKernelHash loads state of another kernel build', async () => {
     const x = await adamWorld();
     const sd = { ...x.opt.stateDict(), kernelHash: 'other' };
@@ -164,6 +173,29 @@ describe('checkpoints refuse bad bytes and mismatches, nothing changed', () => {
     }
     expect(() => loadCheckpoint(new Uint8Array(10), { store: x.store })).toThrow(/10 bytes is too short/);
     expect(() => loadCheckpoint('x' as never, { store: x.store })).toThrow(/expected a Uint8Array/);
+    expect(snapshot(x)).toEqual(before);
+  });
+
+  it('a header whose blocks do not match the parameters (with a valid checksum) changes nothing', async () => {
+    const x = await adamWorld();
+    const bytes = saveCheckpoint({ store: x.store, optimizer: x.opt });
+    const view = new DataView(bytes.buffer);
+    const length = view.getUint32(12, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + length)));
+    header.blocks[0].size = 2; // w has 3 values: give it 2 and b 2
+    header.blocks[1].size = 2;
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const padded = Math.ceil(json.length / 4) * 4, oldPadded = Math.ceil(length / 4) * 4;
+    const out = new Uint8Array(16 + padded + (bytes.length - 16 - oldPadded));
+    out.set(bytes.subarray(0, 16));
+    out.set(json, 16);
+    out.fill(0x20, 16 + json.length, 16 + padded);
+    out.set(bytes.subarray(16 + oldPadded), 16 + padded);
+    const ov = new DataView(out.buffer);
+    ov.setUint32(12, json.length, true);
+    ov.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+    const before = snapshot(x);
+    expect(() => loadCheckpoint(out, { store: x.store, optimizer: x.opt })).toThrow(/a parameter block does not match its parameter's size; nothing was changed/);
     expect(snapshot(x)).toEqual(before);
   });
 

@@ -83,6 +83,47 @@ for (const backend of BACKENDS) {
       expect(w.data[0]).not.toBe(1);
     });
 
+    it('a relocation that needs no more memory still detaches views taken before it (no aliasing)', async () => {
+      const store = await ParameterStore.create({ backend });
+      const a = store.parameter('a', 10);
+      const g = a.grad;
+      const b = store.parameter('b', 1100); // data capacity 4096 -> 8192 bytes: the regions move
+      expect(g.length).toBe(0);
+      expect(() => g.fill(7)).toThrow(TypeError); // detached: methods throw, index writes do nothing
+      g[0] = 7;
+      expect(b.data.every((x) => x === 0)).toBe(true);
+      expect(a.grad.every((x) => x === 0)).toBe(true);
+    });
+
+    it('initial values that are a view over the same arena survive the relocation they cause', async () => {
+      const store = await ParameterStore.create({ backend });
+      const a = store.parameter('a', Array.from({ length: 8000 }, (_, i) => i));
+      const b = store.parameter('b', a.data); // growing detaches a.data: the values were copied first
+      expect(b.data[7999]).toBe(7999);
+      expect(a.data[123]).toBe(123);
+    });
+
+    it('bad initial values leave nothing registered', async () => {
+      const store = await ParameterStore.create({ backend });
+      expect(() => store.parameter('x', { length: -1 } as never)).toThrow(/initial values have an invalid length -1/);
+      expect(store.get('x')).toBeUndefined();
+      expect(store.parameter('x', 3).size).toBe(3);
+    });
+
+    it('eps too small for float32 (1e-50): padding stays zero as with eps = 0', async () => {
+      const store = await ParameterStore.create({ backend });
+      const a = store.parameter('a', [1, 2, 3]);
+      const opt = new Adam([a], { eps: 1e-50, weightDecay: 0.1 });
+      a.grad.set([0.1, 0.2, 0.3]);
+      opt.step();
+      opt.step();
+      const heap = store.heap();
+      expect(heap[(store.dataBase + a.offset) / 4 + 3]).toBe(0);
+      for (const v of Object.values(opt.state(a))) {
+        if (v instanceof Float32Array) expect(heap[v.byteOffset / 4 + 3]).toBe(0);
+      }
+    });
+
     it('eps = 0: padding stays zero although 0/0 is NaN there (every optimizer with an eps)', async () => {
       const store = await ParameterStore.create({ backend });
       const w = store.parameter('w', [1, 2, 3, 4, 5]); // 3 padding elements

@@ -330,7 +330,8 @@ export abstract class Optimizer<O extends object> {
       state.step++;
       this.updateGroup(group, state, kernels);
       state.fresh.clear();
-      if ((group as { eps?: unknown }).eps === 0) this.#zeroPadding(group, state);
+      const eps = (group as { eps?: unknown }).eps;
+      if (typeof eps === 'number' && Math.fround(eps) === 0) this.#zeroPadding(group, state);
     });
     return loss;
   }
@@ -481,23 +482,38 @@ export abstract class Optimizer<O extends object> {
    * an invalid state dict throws and leaves the optimizer exactly as it was. State saved on
    * either backend loads into either.
    */
-  loadStateDict(sd: OptimizerStateDict, options: LoadStateOptions = {}): void {
+  loadStateDict(input: OptimizerStateDict, options: LoadStateOptions = {}): void {
     this.store.assertLive(`${this.spec.name}.loadStateDict`);
-    this.validateStateDict(sd, options);
+    this.validateStateDict(input, options);
+    // Apply only from a private copy, made before anything changes (it fails on values that
+    // cannot be cloned, such as functions in a group).
+    let sd: OptimizerStateDict;
+    try {
+      sd = structuredClone(input);
+    } catch (e) {
+      throw new Error(`${this.spec.name}.loadStateDict: the state dict holds a value that cannot be copied (${(e as Error).message}); nothing was changed`);
+    }
+    // Allocate every buffer the loaded state needs before changing anything else.
+    let at = 0;
+    this.paramGroups.forEach((group, gi) => {
+      const gs = this.groupStates[gi];
+      const first = sd.state[at];
+      const candidate = { ...sd.paramGroups[gi], params: group.params } as unknown as ParamGroup<O>;
+      const names = new Set([...this.stateBuffers(candidate), ...Object.keys(first).filter((k) => this.spec.buffers.includes(k))]);
+      for (const buffer of names) if (!gs.buffers.has(buffer)) this.#buffer(candidate, gs, buffer);
+      at += group.params.length;
+    });
     let index = 0;
     this.paramGroups.forEach((group, gi) => {
       const gs = this.groupStates[gi];
       const saved = sd.paramGroups[gi];
       const g = group as Record<string, unknown>;
       for (const key of Object.keys(g)) if (key !== 'params') delete g[key];
-      for (const [key, value] of Object.entries(saved)) if (key !== 'params') g[key] = structuredClone(value);
+      for (const [key, value] of Object.entries(saved)) if (key !== 'params') g[key] = value;
       const first = sd.state[index];
       gs.step = first.step;
       for (const key of Object.keys(gs.scalars)) delete gs.scalars[key];
       for (const key of this.spec.scalars ?? []) if (typeof first[key] === 'number') gs.scalars[key] = first[key] as number;
-      const names = new Set([...this.stateBuffers(group), ...gs.buffers.keys()]);
-      for (const key of Object.keys(first)) if (this.spec.buffers.includes(key)) names.add(key);
-      for (const buffer of names) this.#buffer(group, gs, buffer);
       gs.fresh.clear();
       const heap = this.store.heap();
       for (const [buffer, offset] of gs.buffers) {

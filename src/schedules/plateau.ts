@@ -29,8 +29,8 @@ export interface PlateauState {
   type: 'ReduceLROnPlateau';
   options: Record<string, unknown>;
   lastEpoch: number;
-  /** The best metric so far; null before the first (JSON has no Infinity). */
-  best: number | null;
+  /** The best metric so far, as a number or (JSON has no Infinity) the string 'Infinity' / '-Infinity'. */
+  best: number | 'Infinity' | '-Infinity';
   numBadEpochs: number;
   cooldownCounter: number;
   lastLrs: number[];
@@ -128,7 +128,7 @@ export class ReduceLROnPlateau {
   stateDict(): PlateauState {
     return {
       format: 'simdopt-scheduler', version: 1, type: 'ReduceLROnPlateau', options: structuredClone(this.#options),
-      lastEpoch: this.lastEpoch, best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
+      lastEpoch: this.lastEpoch, best: Number.isFinite(this.best) ? this.best : this.best > 0 ? 'Infinity' : '-Infinity', numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
       lastLrs: [...this.#lastLrs],
     };
   }
@@ -144,7 +144,7 @@ export class ReduceLROnPlateau {
     const n = this.optimizer.paramGroups.length;
     if (!Array.isArray(s.lastLrs) || s.lastLrs.length !== n || !s.lastLrs.every((x) => Number.isFinite(x))) fail(`lastLrs must hold ${n} finite numbers`);
     if (!Number.isInteger(s.lastEpoch) || s.lastEpoch < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
-    if (s.best !== null && (typeof s.best !== 'number' || !Number.isFinite(s.best))) fail(`invalid best ${String(s.best)}`);
+    if (s.best !== 'Infinity' && s.best !== '-Infinity' && (typeof s.best !== 'number' || !Number.isFinite(s.best))) fail(`invalid best ${String(s.best)}`);
     for (const k of ['numBadEpochs', 'cooldownCounter'] as const) if (!Number.isInteger(s[k]) || s[k] < 0) fail(`invalid ${k} ${String(s[k])}`);
   }
 
@@ -152,7 +152,7 @@ export class ReduceLROnPlateau {
   loadStateDict(sd: PlateauState): void {
     this.validateState(sd);
     this.lastEpoch = sd.lastEpoch;
-    this.best = sd.best ?? (this.#mode === 'min' ? Infinity : -Infinity);
+    this.best = Number(sd.best);
     this.numBadEpochs = sd.numBadEpochs;
     this.cooldownCounter = sd.cooldownCounter;
     this.#lastLrs = [...sd.lastLrs];

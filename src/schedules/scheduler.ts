@@ -128,6 +128,9 @@ export abstract class LRScheduler {
     this.#lastMomenta = momenta.map((m) => m ?? null);
   }
 
+  /** Rebuilds the schedules from `baseLrs` (after a state load changed them). @internal */
+  protected rebuild(): void {}
+
   /** Child schedulers (SequentialLR, ChainedScheduler). @internal */
   protected children(): readonly LRScheduler[] {
     return [];
@@ -182,6 +185,7 @@ export abstract class LRScheduler {
     this.children().forEach((c, i) => c.#load(sd.children![i]));
     this.lastEpoch = sd.lastEpoch;
     this.baseLrs.splice(0, this.baseLrs.length, ...sd.baseLrs);
+    this.rebuild();
     this.#lastLrs = [...sd.lastLrs];
     this.#lastMomenta = [...sd.lastMomenta];
     const groups = this.optimizer.paramGroups as unknown as Group[];
@@ -200,6 +204,17 @@ export abstract class FunctionScheduler extends LRScheduler {
   protected lrs: Schedule[] = [];
   /** @internal */
   protected momenta: Schedule[] | undefined;
+  #factory: ((baseLr: number, group: number) => Schedule) | undefined;
+
+  /** Builds each group's lr schedule from its base lr, now and whenever the base lrs are restored. @internal */
+  protected schedules(factory: (baseLr: number, group: number) => Schedule): void {
+    this.#factory = factory;
+    this.lrs = this.baseLrs.map(factory);
+  }
+
+  protected override rebuild(): void {
+    if (this.#factory) this.lrs = this.baseLrs.map(this.#factory);
+  }
 
   lrAt(t: number, group: number): number {
     return this.lrs[group](t);

@@ -23,7 +23,7 @@ export class StepLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
     super(optimizer, 'StepLR', options);
     checkKeys(this.name, options, ['stepSize', 'gamma']);
-    this.lrs = this.baseLrs.map((baseLr) => stepSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => stepSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -36,7 +36,7 @@ export class MultiStepLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { milestones: number[]; gamma?: number }) {
     super(optimizer, 'MultiStepLR', options);
     checkKeys(this.name, options, ['milestones', 'gamma']);
-    this.lrs = this.baseLrs.map((baseLr) => multiStepSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => multiStepSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -49,7 +49,7 @@ export class ConstantLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { factor?: number; totalIters?: number } = {}) {
     super(optimizer, 'ConstantLR', options);
     checkKeys(this.name, options, ['factor', 'totalIters']);
-    this.lrs = this.baseLrs.map((baseLr) => constantSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => constantSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -62,7 +62,7 @@ export class LinearLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
     super(optimizer, 'LinearLR', options);
     checkKeys(this.name, options, ['startFactor', 'endFactor', 'totalIters']);
-    this.lrs = this.baseLrs.map((baseLr) => linearSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => linearSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -72,7 +72,7 @@ export class ExponentialLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { gamma: number }) {
     super(optimizer, 'ExponentialLR', options);
     checkKeys(this.name, options, ['gamma']);
-    this.lrs = this.baseLrs.map((baseLr) => exponentialSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => exponentialSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -85,7 +85,7 @@ export class PolynomialLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { totalIters?: number; power?: number } = {}) {
     super(optimizer, 'PolynomialLR', options);
     checkKeys(this.name, options, ['totalIters', 'power']);
-    this.lrs = this.baseLrs.map((baseLr) => polynomialSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => polynomialSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -98,7 +98,7 @@ export class CosineAnnealingLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
     super(optimizer, 'CosineAnnealingLR', options);
     checkKeys(this.name, options, ['tMax', 'etaMin']);
-    this.lrs = this.baseLrs.map((baseLr) => cosineSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => cosineSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -112,7 +112,7 @@ export class CosineAnnealingWarmRestarts extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { t0: number; tMult?: number; etaMin?: number }) {
     super(optimizer, 'CosineAnnealingWarmRestarts', options);
     checkKeys(this.name, options, ['t0', 'tMult', 'etaMin']);
-    this.lrs = this.baseLrs.map((baseLr) => cosineWarmRestartsSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => cosineWarmRestartsSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -127,7 +127,7 @@ export class WarmupCosineLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: { warmupSteps: number; totalSteps: number; warmupStartFactor?: number; etaMin?: number }) {
     super(optimizer, 'WarmupCosineLR', options);
     checkKeys(this.name, options, ['warmupSteps', 'totalSteps', 'warmupStartFactor', 'etaMin']);
-    this.lrs = this.baseLrs.map((baseLr) => warmupCosineSchedule({ baseLr, ...options }));
+    this.schedules((baseLr) => warmupCosineSchedule({ baseLr, ...options }));
     this.start();
   }
 }
@@ -143,7 +143,7 @@ export class LambdaLR extends FunctionScheduler {
     const fns = Array.isArray(options.lrLambda) ? options.lrLambda : this.baseLrs.map(() => options.lrLambda as (t: number) => number);
     if (fns.length !== this.baseLrs.length) throw new RangeError(`LambdaLR: lrLambda has ${fns.length} functions for ${this.baseLrs.length} param groups`);
     fns.forEach((f, i) => { if (typeof f !== 'function') invalid('LambdaLR', `lrLambda[${i}]`, f, 'a function'); });
-    this.lrs = this.baseLrs.map((baseLr, i) => (t: number) => {
+    this.schedules((baseLr, i) => (t: number) => {
       const factor = fns[i](t);
       if (typeof factor !== 'number' || !Number.isFinite(factor)) throw new RangeError(`LambdaLR: lrLambda(${t}) returned ${String(factor)}, not a finite number`);
       return baseLr * factor;
@@ -181,7 +181,7 @@ export class CyclicLR extends FunctionScheduler {
     const schedules = baseLrs.map((baseLr, i) => cyclicSchedule({ ...options, baseLr, maxLr: maxLrs[i], baseMomentum: baseM[i], maxMomentum: maxM[i] }));
     // PyTorch starts every group at baseLr, which becomes its initialLr.
     this.baseLrs.splice(0, n, ...baseLrs);
-    (optimizer.paramGroups as unknown as Group[]).forEach((g, i) => { g.initialLr = baseLrs[i]; });
+    (optimizer.paramGroups as unknown as Group[]).forEach((g, i) => { g.initialLr ??= baseLrs[i]; });
     this.lrs = schedules.map((s) => s.lr);
     this.momenta = cycle ? schedules.map((s) => s.momentum) : undefined;
     this.start();
