@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { Adam, ParameterStore } from '../dist/index.js';
-import { BENCH_OPTIMIZERS, fillLcg as fill, verifiedPair } from '../dist/cli/bench.js';
+import { BENCH_OPTIMIZERS, benchSetup, fillLcg as fill, sameBits, verifiedPair } from '../dist/cli/bench.js';
 import { barChart } from '../dist/demo/svg.js';
 import { plainOptimizer } from './plain.js';
 import { TFJS_OPTIMIZERS, quietTf, tfPeer, type TfPeer } from './tfjs.js';
@@ -100,13 +100,19 @@ for (const n of sizes) {
     plain(1);
     checkClose(`${o.name} plain JS`, plainP, reference, p0);
     let t = 1;
+    // two threads: the same bits as one, then timed
+    const threaded = await benchSetup('wasm', o, n, 2);
+    threaded.opt.step();
+    if (!sameBits(threaded.param.data, reference)) throw new Error(`${o.name} n=${n}: 2 threads differ from 1`);
     progress(`n=${n}: ${o.name}: timing…`);
     const own = new Bench(options);
     own.add('wasm', () => { wasm.opt.step(); });
+    own.add('wasm-2t', () => { threaded.opt.step(); });
     own.add('js', () => { js.opt.step(); });
     own.add('plain-js', () => plain(++t));
     await own.run();
-    const times: Record<string, number> = Object.fromEntries(['wasm', 'js', 'plain-js'].map((x) => [x, median(own, x)]));
+    threaded.store.dispose();
+    const times: Record<string, number> = Object.fromEntries(['wasm', 'wasm-2t', 'js', 'plain-js'].map((x) => [x, median(own, x)]));
     if (withTf && TFJS_OPTIMIZERS.includes(o.name)) {
       for (const backend of ['wasm', 'cpu'] as const) {
         if (backend === 'cpu' && n > TF_CPU_MAX) continue;
@@ -160,21 +166,21 @@ const machine = {
   platform: `${os.platform()} ${os.arch()}`, engine: `Node ${process.version} (V8 ${process.versions.v8})`, date: new Date().toISOString(),
 };
 const fmt = (x: number, d = 2) => x.toFixed(d);
-const IMPLS = ['wasm', 'js', 'plain-js', 'tfjs-wasm', 'tfjs-cpu'];
+const IMPLS = ['wasm', 'wasm-2t', 'js', 'plain-js', 'tfjs-wasm', 'tfjs-cpu'];
 console.log(`simdopt benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.engine}, ${machine.date.slice(0, 10)}`);
 console.log('\nbandwidth (read + write bytes / s), measured in this run:\n');
 console.log('| size | wasm SIMD copy GB/s | TypedArray.set GB/s | wasm in-place scale GB/s |');
 console.log('|---:|---:|---:|---:|');
 for (const b of bandwidth) console.log(`| ${b.size} | ${fmt(b.wasmSimdCopyGBs)} | ${fmt(b.typedArrayCopyGBs)} | ${fmt(b.inPlaceGBs)} |`);
 console.log('\nMparam/s (median step); wasm\'s fraction of the copy and in-place rooflines; ratios of wasm to each peer:\n');
-console.log('| optimizer | size | wasm | js | plain JS | tfjs-wasm | tfjs-cpu | wasm: copy roofline | in-place roofline | wasm/js | js/plain | wasm/tfjs-wasm | wasm/tfjs-cpu |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| optimizer | size | wasm | wasm 2 threads | js | plain JS | tfjs-wasm | tfjs-cpu | wasm: copy roofline | in-place roofline | 2 threads ÷ 1 | wasm ÷ js | js ÷ plain | wasm ÷ tfjs-wasm | wasm ÷ tfjs-cpu |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const n of sizes) {
   for (const o of optimizers) {
     const r = (impl: string) => rows.find((x) => x.optimizer === o.name && x.size === n && x.impl === impl);
     const w = r('wasm')!, mp = (impl: string) => (r(impl) ? fmt(r(impl)!.mparamPerS, 0) : '–');
     const ratio = (a: string, b: string) => (r(a) && r(b) ? `${fmt(r(b)!.medianMs / r(a)!.medianMs, 1)}×` : '–');
-    console.log(`| ${o.name} | ${n} | ${mp('wasm')} | ${mp('js')} | ${mp('plain-js')} | ${mp('tfjs-wasm')} | ${mp('tfjs-cpu')} | ${fmt(100 * w.copyRooflineFraction, 0)}% | ${fmt(100 * w.inPlaceRooflineFraction, 0)}% | ${ratio('wasm', 'js')} | ${ratio('js', 'plain-js')} | ${ratio('wasm', 'tfjs-wasm')} | ${ratio('wasm', 'tfjs-cpu')} |`);
+    console.log(`| ${o.name} | ${n} | ${mp('wasm')} | ${mp('wasm-2t')} | ${mp('js')} | ${mp('plain-js')} | ${mp('tfjs-wasm')} | ${mp('tfjs-cpu')} | ${fmt(100 * w.copyRooflineFraction, 0)}% | ${fmt(100 * w.inPlaceRooflineFraction, 0)}% | ${ratio('wasm-2t', 'wasm')} | ${ratio('wasm', 'js')} | ${ratio('js', 'plain-js')} | ${ratio('wasm', 'tfjs-wasm')} | ${ratio('wasm', 'tfjs-cpu')} |`);
   }
 }
 console.log(`\nAdam, 1,000 tensors of 1,000 against one of 1,000,000 (one param group): wasm ${fmt(small['wasm 1000x1000 ms'], 3)} ms vs ${fmt(small['wasm 1x1000000 ms'], 3)} ms (${fmt(small['wasm ratio'])}×); js ${fmt(small['js 1000x1000 ms'], 3)} ms vs ${fmt(small['js 1x1000000 ms'], 3)} ms (${fmt(small['js ratio'])}×)`);

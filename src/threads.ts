@@ -39,6 +39,8 @@ function workerSource(node: boolean): string {
       let seen = 0;
       post('ready');
       for (;;) {
+        // Spin briefly (a step's calls come in quick succession), then sleep.
+        for (let i = 0; i < 20000 && Atomics.load(ctl, 1 + index) === seen; i++);
         Atomics.wait(ctl, 1 + index, seen);
         seen = Atomics.load(ctl, 1 + index);
         const id = args[0];
@@ -152,10 +154,11 @@ export class ThreadPool {
     const mine = a.slice();
     mine[pointers] = slices[0][1];
     fn(...mine);
-    for (;;) {
+    for (let spins = 0; ; spins++) {
       const done = Atomics.load(ctl, 0);
       if (done >= handed) break;
-      if (!this.#spin) Atomics.wait(ctl, 0, done);
+      // The workers finish about when this thread does: spin a while before sleeping.
+      if (!this.#spin && spins > 20000) Atomics.wait(ctl, 0, done, 1);
     }
   }
 

@@ -82,3 +82,25 @@ describe('threads', () => {
     expect(js.threads).toEqual({ requested: 2, active: 1, note: 'one thread: the js backend runs on the calling thread' });
   });
 });
+
+describe('threads in browsers (cross-origin isolated pages)', async () => {
+  const { installedBrowsers, launch, resultOf, serve } = await import('./cross-engine/browsers.js');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  for (const b of installedBrowsers()) {
+    it(`${b}: 2 threads (Web Workers over a shared memory) give the same bits as 1`, async () => {
+      const { server, url } = await serve(root, true);
+      const browser = await launch(b);
+      try {
+        const { result } = (await resultOf(browser, `${url}/test/cross-engine/threads.html`)) as { result: { error?: string; isolated: boolean; one: { hash: number }; two: { hash: number; info: { active: number; note: string } } } };
+        expect(result.error).toBeUndefined();
+        expect(result.isolated).toBe(true);
+        expect(result.two.info.active, result.two.info.note).toBe(2);
+        expect(result.two.hash).toBe(result.one.hash);
+      } finally {
+        await browser.close();
+        server.close();
+      }
+    }, 120_000);
+  }
+});

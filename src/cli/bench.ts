@@ -45,15 +45,16 @@ export function fillLcg(a: Float32Array, seed: number): void {
   }
 }
 
-function sameBits(a: Float32Array, b: Float32Array): boolean {
+/** True when two float32 arrays hold the same bits. */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
 /** One optimizer over `n` parameters on a backend, with data and gradients filled. */
-export async function benchSetup(backend: 'wasm' | 'js', o: BenchOptimizer, n: number): Promise<{ store: ParameterStore; param: Parameter; opt: AnyOptimizer }> {
-  const store = await ParameterStore.create({ backend });
+export async function benchSetup(backend: 'wasm' | 'js', o: BenchOptimizer, n: number, threads = 1): Promise<{ store: ParameterStore; param: Parameter; opt: AnyOptimizer }> {
+  const store = await ParameterStore.create({ backend, threads });
   const param = store.parameter('w', n);
   fillLcg(param.data, 1);
   fillLcg(param.grad, 2);

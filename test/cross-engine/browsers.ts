@@ -23,8 +23,11 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json',
 };
 
-/** Serves `root` on a loopback port; resolves with the server and its base URL. */
-export async function serve(root: string): Promise<{ server: Server; url: string }> {
+/**
+ * Serves `root` on a loopback port; resolves with the server and its base URL. With
+ * `isolated`, pages are cross-origin isolated (COOP/COEP headers), as SharedArrayBuffer needs.
+ */
+export async function serve(root: string, isolated = false): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const file = join(root, path);
@@ -32,7 +35,10 @@ export async function serve(root: string): Promise<{ server: Server; url: string
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      ...(isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {}),
+    });
     res.end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
