@@ -42,4 +42,10 @@ describe('built package', () => {
     expect(v1).toBe(v2);
     expect(v1.split(',').map(Number)[0]).toBeCloseTo(0.9, 6);
   });
+
+  it('examples/quickstart.mjs runs against the built package and finds both backends identical', () => {
+    const run = spawnSync(process.execPath, ['examples/quickstart.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('identical results: yes');
+  }, 60_000);
 });
