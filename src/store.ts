@@ -65,7 +65,16 @@ export class Parameter {
   #grad: Float32Array | undefined;
 
   /** @internal */
-  constructor(store: ParameterStore, readonly name: string, readonly size: number, readonly index: number, offset: number) {
+  constructor(
+    store: ParameterStore,
+    /** The name the parameter was registered under. */
+    readonly name: string,
+    /** Number of float32 elements. */
+    readonly size: number,
+    /** Registration order within the store, from 0. */
+    readonly index: number,
+    offset: number,
+  ) {
     this.#store = store;
     this.offset = offset;
   }
@@ -105,6 +114,7 @@ export class Parameter {
     this.grad.fill(0);
   }
 
+  /** `Parameter("name", size)`. */
   toString(): string {
     return `Parameter(${JSON.stringify(this.name)}, ${this.size})`;
   }

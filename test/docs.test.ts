@@ -1,5 +1,5 @@
 // The API docs build from the doc comments (npm run docs) without warnings: every exported
-// symbol resolves, every {@link} points somewhere.
+// symbol is documented and resolves, every {@link} points somewhere.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,7 +11,10 @@ import { describe, type Check } from './options.js';
 export type AnyOptimizer = Optimizer<any>;
 
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
-export type ParamGroupInput<O> = Partial<O> & { params: Parameter[] };
+export type ParamGroupInput<O> = Partial<O> & {
+  /** The group's parameters. */
+  params: Parameter[];
+};
 
 /** What optimizers accept: a list of parameters, or a list of param groups. */
 export type ParamsInput<O> = readonly Parameter[] | readonly ParamGroupInput<O>[];
@@ -21,7 +24,10 @@ export type ParamsInput<O> = readonly Parameter[] | readonly ParamGroupInput<O>[
  * hyperparameter (`group.lr = 0.01`, `group.betas = [0.9, 0.99]`) takes effect at the
  * next `step()`, which validates it first.
  */
-export type ParamGroup<O> = O & { readonly params: readonly Parameter[] };
+export type ParamGroup<O> = O & {
+  /** The group's parameters (fixed; add parameters with `addParamGroup`). */
+  readonly params: readonly Parameter[];
+};
 
 /** A stretch of a group's parameters that lie back to back in the arena: one kernel call. @internal */
 export interface Run {
@@ -52,6 +58,7 @@ export interface GroupState {
 
 /** One parameter's saved state: its step count, buffers, and host-side scalars. */
 export interface ParamStateEntry {
+  /** Steps taken. */
   step: number;
   [key: string]: number | Float32Array;
 }
@@ -63,15 +70,24 @@ export interface ParamStateEntry {
  * reported by name.
  */
 export interface OptimizerStateDict {
+  /** Marks an optimizer state dict. */
   format: 'simdopt-optimizer';
+  /** Format version (1). */
   version: 1;
   /** SHA-256 of the kernel module that produced the state. */
   kernelHash: string;
   /** The optimizer's class name. */
   optimizer: string;
-  paramGroups: (Record<string, unknown> & { params: number[] })[];
+  /** Each group's hyperparameters, and the indices of its parameters. */
+  paramGroups: (Record<string, unknown> & {
+    /** Indices of the group's parameters (in group order across all groups). */
+    params: number[];
+  })[];
+  /** Each parameter's state, keyed by parameter index. */
   state: Record<number, ParamStateEntry>;
+  /** The parameters' names, by index. */
   paramNames: string[];
+  /** The parameters' sizes, by index. */
   paramSizes: number[];
 }
 
@@ -110,6 +126,7 @@ export interface OptimizerSpec<O> {
  * host-side scalars (NAdam's `muProduct`).
  */
 export interface ParameterState {
+  /** Steps taken. */
   step: number;
   [buffer: string]: number | Float32Array;
 }

@@ -11,7 +11,9 @@ export type Schedule = (step: number) => number;
 
 /** Learning-rate and momentum schedules of the cyclical policies. */
 export interface ScheduleWithMomentum {
+  /** The learning rate at each step. */
   lr: Schedule;
+  /** The momentum (or Adam's beta1) at each step. */
   momentum: Schedule;
 }
 
@@ -221,7 +223,9 @@ export interface OneCycleOptions {
   maxLr: number | readonly number[];
   /** Steps in the cycle; or give `epochs` and `stepsPerEpoch`. */
   totalSteps?: number;
+  /** Epochs in the cycle (with `stepsPerEpoch`, instead of `totalSteps`). */
   epochs?: number;
+  /** Optimizer steps per epoch (with `epochs`). */
   stepsPerEpoch?: number;
   /** Fraction of the cycle spent increasing the lr (default 0.3). */
   pctStart?: number;

@@ -24,15 +24,23 @@ export interface ReduceLROnPlateauOptions {
 
 /** Saved state of a {@link ReduceLROnPlateau}. */
 export interface PlateauState {
+  /** Marks a scheduler state dict. */
   format: 'simdopt-scheduler';
+  /** Format version (1). */
   version: 1;
+  /** The class. */
   type: 'ReduceLROnPlateau';
+  /** The options it was built with. */
   options: Record<string, unknown>;
+  /** Steps taken. */
   lastEpoch: number;
   /** The best metric so far, as a number or (JSON has no Infinity) the string 'Infinity' / '-Infinity'. */
   best: number | 'Infinity' | '-Infinity';
+  /** Steps since the last improvement. */
   numBadEpochs: number;
+  /** Steps of cooldown left. */
   cooldownCounter: number;
+  /** The learning rates in effect, one per group. */
   lastLrs: number[];
 }
 
@@ -43,7 +51,9 @@ export interface PlateauState {
  * thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8`.
  */
 export class ReduceLROnPlateau {
+  /** The optimizer whose learning rates this scheduler lowers. */
   readonly optimizer: AnyOptimizer;
+  /** Steps taken. */
   lastEpoch = 0;
   /** Best metric seen. */
   best: number;

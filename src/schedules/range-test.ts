@@ -28,6 +28,7 @@ export interface LRRangeTestResult {
   smoothed: number[];
   /** True when the sweep stopped early on divergence (or a non-finite loss). */
   stoppedEarly: boolean;
+  /** Two suggested learning rates. */
   suggestion: {
     /** The lr where the smoothed loss falls fastest against log(lr), or undefined with too few points. */
     steepest: number | undefined;

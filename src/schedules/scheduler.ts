@@ -5,16 +5,21 @@ export type { AnyOptimizer };
 
 /** Saved state of a scheduler (plain data; survives structuredClone and JSON). */
 export interface SchedulerState {
+  /** Marks a scheduler state dict. */
   format: 'simdopt-scheduler';
+  /** Format version (1). */
   version: 1;
   /** The scheduler's class name. */
   type: string;
   /** Its options (functions left out). */
   options: Record<string, unknown>;
+  /** Steps taken. */
   lastEpoch: number;
+  /** Each group's base (initial) learning rate. */
   baseLrs: number[];
   /** The values in effect for the next optimizer step, written back to the groups on load. */
   lastLrs: number[];
+  /** The momenta in effect (null for groups whose momentum the scheduler does not set). */
   lastMomenta: (number | null)[];
   /** The children of SequentialLR / ChainedScheduler. */
   children?: SchedulerState[];
@@ -77,7 +82,12 @@ export abstract class LRScheduler {
   #lastMomenta: (number | null)[] = [];
 
   /** @internal */
-  protected constructor(optimizer: AnyOptimizer, readonly name: string, options: object) {
+  protected constructor(
+    optimizer: AnyOptimizer,
+    /** The scheduler's class name, as saved in its state. */
+    readonly name: string,
+    options: object,
+  ) {
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: the first argument must be an optimizer, got ${String(optimizer)}`);
     if (options === null || typeof options !== 'object') throw new TypeError(`${name}: options must be an object, got ${String(options)}`);
     this.optimizer = optimizer;
