@@ -1,4 +1,5 @@
 import { createBackend, type Backend, type BackendName, type BackendOption, type WasmSource } from './backend.js';
+import { describe } from './optim/options.js';
 import type { ThreadInfo } from './threads.js';
 import type { Kernels } from './kernels/index.js';
 
@@ -34,12 +35,6 @@ export function paddedSize(size: number): number {
   return Math.ceil(size / VECTOR_ELEMENTS) * VECTOR_ELEMENTS;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
-  return String(value);
-}
 
 /**
  * A named float32 tensor (flat) living in a {@link ParameterStore}'s arena, with its gradient.

@@ -89,7 +89,7 @@ describe('threads in browsers (cross-origin isolated pages)', async () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
   for (const b of installedBrowsers()) {
     it(`${b}: 2 threads (Web Workers over a shared memory) give the same bits as 1`, async () => {
-      const { server, url } = await serve(root, true);
+      const { server, url } = await serve(root, { isolated: true });
       const browser = await launch(b);
       try {
         const { result } = (await resultOf(browser, `${url}/test/cross-engine/threads.html`)) as { result: { error?: string; isolated: boolean; one: { hash: number }; two: { hash: number; info: { active: number; note: string } } } };

@@ -1,9 +1,8 @@
 // The demo's self-contained HTML report: summary table, the 1Cycle comparison, loss curves,
 // and the lr / momentum curves of each schedule.
 import { DEMO_SCHEDULES, EXPONENTIAL_END, ONECYCLE_PEAK, oneCycleSpeedup, type DemoResult } from './run.js';
-import { lineChart } from './svg.js';
+import { esc, lineChart } from './svg.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const ratio = (x: number | null) => (x === null ? 'neither reached' : `${x.toFixed(2)}×`);
 
 /** The result as a Markdown-style table (also printed by the CLI). */

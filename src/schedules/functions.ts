@@ -23,6 +23,14 @@ export function invalid(context: string, name: string, value: unknown, expected:
   throw new RangeError(`${context}: invalid ${name}: ${shown} (expected ${expected})`);
 }
 
+/** Throws unless `options` is an object whose keys are all in `allowed`. */
+export function checkKeys(context: string, options: object, allowed: readonly string[]): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${context}: options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw new Error(`${context}: unknown option ${JSON.stringify(key)} (valid: ${allowed.join(', ')})`);
+  }
+}
+
 /** Checks a finite number in [min, max] (bounds optional, exclusive when asked). */
 export function checkNumber(context: string, name: string, value: unknown, opts: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean; integer?: boolean } = {}): number {
   const { min = -Infinity, max = Infinity, minExclusive = false, maxExclusive = false, integer = false } = opts;

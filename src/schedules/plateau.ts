@@ -1,5 +1,5 @@
 import { Optimizer } from '../optim/optimizer.js';
-import { checkNumber, invalid } from './functions.js';
+import { checkKeys, checkNumber, invalid } from './functions.js';
 import { perGroup, type AnyOptimizer } from './scheduler.js';
 
 /** Options of {@link ReduceLROnPlateau} (PyTorch's, camelCase). */
@@ -75,9 +75,7 @@ export class ReduceLROnPlateau {
   constructor(optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const c = 'ReduceLROnPlateau';
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${c}: the first argument must be an optimizer, got ${String(optimizer)}`);
-    if (options === null || typeof options !== 'object') throw new TypeError(`${c}: options must be an object, got ${String(options)}`);
-    const allowed = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'];
-    for (const key of Object.keys(options)) if (!allowed.includes(key)) throw new Error(`${c}: unknown option ${JSON.stringify(key)} (valid: ${allowed.join(', ')})`);
+    checkKeys(c, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
     this.optimizer = optimizer;
     this.#mode = options.mode ?? 'min';
     if (this.#mode !== 'min' && this.#mode !== 'max') invalid(c, 'mode', this.#mode, "'min' or 'max'");

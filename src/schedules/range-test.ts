@@ -1,5 +1,5 @@
 import { log, pow } from '../detmath.js';
-import { checkNumber, invalid } from './functions.js';
+import { checkKeys, checkNumber, invalid } from './functions.js';
 import type { AnyOptimizer } from './scheduler.js';
 
 /** Options of {@link lrRangeTest}. */
@@ -57,8 +57,7 @@ export interface LRRangeTestResult {
 export async function lrRangeTest(optimizer: AnyOptimizer, trainStep: () => number | Promise<number>, options: LRRangeTestOptions = {}): Promise<LRRangeTestResult> {
   const c = 'lrRangeTest';
   if (typeof trainStep !== 'function') invalid(c, 'trainStep', trainStep, 'a function returning the loss');
-  const allowed = ['startLr', 'endLr', 'numIter', 'stepMode', 'smoothF', 'divergeThreshold'];
-  for (const key of Object.keys(options)) if (!allowed.includes(key)) throw new Error(`${c}: unknown option ${JSON.stringify(key)} (valid: ${allowed.join(', ')})`);
+  checkKeys(c, options, ['startLr', 'endLr', 'numIter', 'stepMode', 'smoothF', 'divergeThreshold']);
   const startLr = checkNumber(c, 'startLr', options.startLr ?? 1e-7, { min: 0, minExclusive: true });
   const endLr = checkNumber(c, 'endLr', options.endLr ?? 10, { min: startLr, minExclusive: true });
   const numIter = checkNumber(c, 'numIter', options.numIter ?? 100, { min: 2, integer: true });

@@ -1,5 +1,5 @@
 import {
-  checkNumber, constantSchedule, cosineSchedule, cosineWarmRestartsSchedule, cyclicSchedule, exponentialSchedule,
+  checkKeys, checkNumber, constantSchedule, cosineSchedule, cosineWarmRestartsSchedule, cyclicSchedule, exponentialSchedule,
   invalid, linearSchedule, multiStepSchedule, oneCycleSchedule, oneCycleTotalSteps, polynomialSchedule, stepSchedule,
   warmupCosineSchedule, type CyclicOptions, type OneCycleOptions,
 } from './functions.js';
@@ -7,12 +7,6 @@ import { FunctionScheduler, LRScheduler, momentumKey, perGroup, type AnyOptimize
 
 type Group = Record<string, unknown>;
 
-function checkKeys(context: string, options: object, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${context}: options must be an object, got ${String(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new Error(`${context}: unknown option ${JSON.stringify(key)} (valid: ${allowed.join(', ')})`);
-  }
-}
 
 /**
  * StepLR: decays each group's lr by `gamma` every `stepSize` steps:

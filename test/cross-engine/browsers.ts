@@ -1,10 +1,8 @@
 // Serving the project over loopback and driving Debian's Chromium and Firefox ESR with
 // puppeteer-core (Firefox through WebDriver BiDi). Used by the cross-engine and package tests.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 export const BROWSERS = {
@@ -18,33 +16,7 @@ export function installedBrowsers(): BrowserName[] {
   return (Object.keys(BROWSERS) as BrowserName[]).filter((b) => existsSync(BROWSERS[b]));
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json',
-};
-
-/**
- * Serves `root` on a loopback port; resolves with the server and its base URL. With
- * `isolated`, pages are cross-origin isolated (COOP/COEP headers), as SharedArrayBuffer needs.
- */
-export async function serve(root: string, isolated = false): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(root, path);
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      ...(isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {}),
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
-  return { server, url: `http://127.0.0.1:${address.port}` };
-}
+export { serve } from '../../scripts/serve.mjs';
 
 /** Launches a headless browser of this machine. */
 export async function launch(name: BrowserName): Promise<Browser> {
