@@ -1,6 +1,8 @@
-// Every case of ../shared/reference/schedules.json (PyTorch 1.13): the learning rate and the
-// momentum (betas[0] for Adam) in effect for each optimizer step match to 1e-9 relative.
+// Every case of test/fixtures/reference/schedules.json (PyTorch 1.13, written by
+// scripts/reference/generate.py): the learning rate and the momentum (betas[0] for Adam) in
+// effect for each optimizer step match to 1e-9 relative.
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Adam, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LinearLR, MultiStepLR,
@@ -18,10 +20,9 @@ interface ScheduleCase {
   metrics?: number[];
 }
 
-const dir = process.env.SIMDOPT_REFERENCE_DIR ?? new URL('../../shared/reference/', import.meta.url).pathname;
-const file = `${dir.replace(/\/$/, '')}/schedules.json`;
+// The fixture is part of the repository: a missing one fails the suite, it does not skip it.
+const file = fileURLToPath(new URL('./fixtures/reference/schedules.json', import.meta.url));
 const found = existsSync(file);
-if (!found) console.warn(`PyTorch reference data not found at ${file}: the schedule reference suite cannot run here`);
 const cases = (found ? JSON.parse(readFileSync(file, 'utf8')).cases : []) as ScheduleCase[];
 
 /** PyTorch keyword (`T_max`, `step_size_up`) to this library's option name (`tMax`, `stepSizeUp`). */
@@ -53,7 +54,12 @@ function close(actual: number, expected: number): boolean {
   return Math.abs(actual - expected) <= 1e-9 * Math.abs(expected) + 1e-15;
 }
 
-describe.skipIf(!found)('PyTorch reference schedules', () => {
+describe('PyTorch reference schedules', () => {
+  it('has its fixture', () => {
+    expect(found, `missing ${file}: regenerate it with python3 scripts/reference/generate.py`).toBe(true);
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
   it('covers every scheduler family of the file', () => {
     const families = new Set(cases.map((c) => c.name.split('/')[0]));
     for (const f of families) expect(f === 'reduce-on-plateau' || f in BUILD, f).toBe(true);

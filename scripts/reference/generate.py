@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Regenerate the PyTorch reference fixtures of the test suite.
+
+What it writes (relative to the repository root):
+
+    test/fixtures/reference/optimizers.json   float32 optimizer trajectories
+                                              (read by test/reference.test.ts)
+    test/fixtures/reference/schedules.json    learning rate / momentum per step of the
+                                              LR schedulers (read by
+                                              test/schedules-reference.test.ts)
+
+How to run it, from the repository root (or anywhere; paths are taken from this file):
+
+    python3 scripts/reference/generate.py            # writes the two files above
+    python3 scripts/reference/generate.py --out DIR  # writes them into DIR instead
+
+Requirements: Python 3 and PyTorch 1.13 (Debian's python3-torch 1.13.1 was used; it
+reports torch.__version__ == "1.13.0a0"), CPU only. It is not run in CI: its output is
+committed. The run is deterministic (torch.manual_seed(1234), one generator stream
+consumed case after case in the order below), so re-running with the same PyTorch
+build reproduces the committed files byte for byte.
+
+Settings: float32 tensors, foreach=False (the single-tensor code path of every
+optimizer), two parameter tensors of 13 and 30 elements (neither a multiple of 4, so
+SIMD tails are exercised), 25 steps per optimizer case, 100 per schedule case.
+Gradients are randn * 0.5 * (1 + sin(step)), with exact zeros at every 7th element and
+1e-20 at every element i with i % 11 == 3, so sqrt(0), eps placement and tiny values
+are exercised.
+
+One deliberate departure from PyTorch 1.13: NAdam. 1.13's single-tensor NAdam
+computes mu_product_next = mu_product * mu * mu_next (mu counted twice), a bug fixed in
+PyTorch 2.0, whose torch/optim/nadam.py (_single_tensor_nadam) computes
+mu_product_next = _get_value(mu_product) * mu_next. The library implements the 2.x
+semantics, so this script replaces torch.optim.nadam._single_tensor_nadam with a
+transcription of the 2.0 function (see _single_tensor_nadam_2x below), on float32
+tensors as in PyTorch. Every other optimizer and scheduler is PyTorch 1.13's own code.
+The options that only exist in PyTorch 2.x (NAdam's and RAdam's decoupled_weight_decay)
+have no reference case here.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import warnings
+
+import torch
+import torch.optim.nadam as _nadam
+
+# --------------------------------------------------------------------------------------
+# NAdam with PyTorch 2.x's mu_product_next.
+# Transcribed from PyTorch 2.0's torch/optim/nadam.py, _single_tensor_nadam (its
+# non-differentiable branch; later 2.x releases compute the same thing). It differs from
+# 1.13's function in two places:
+#   - mu_product_next: 2.x reads mu_product back as a Python float (float64) and
+#     multiplies it by mu_next once; 1.13 multiplies the float32 tensor by mu * mu_next
+#     (mu counted twice: the bug);
+#   - the first moment: 2.x updates it with exp_avg.lerp_(grad, 1 - beta1), 1.13 with
+#     exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1) (same formula, a few ulps apart).
+# --------------------------------------------------------------------------------------
+
+
+def _single_tensor_nadam_2x(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, *,
+                            beta1, beta2, lr, weight_decay, momentum_decay, eps):
+    for i, param in enumerate(params):
+        grad = grads[i]
+        exp_avg = exp_avgs[i]
+        exp_avg_sq = exp_avg_sqs[i]
+        mu_product = mu_products[i]
+        step_t = state_steps[i]
+        # update step
+        step_t += 1
+        step = step_t.item()
+
+        bias_correction2 = 1 - beta2 ** step
+
+        if weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+
+        # calculate the momentum cache \mu^{t} and \mu^{t+1}
+        mu = beta1 * (1. - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1. - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+
+        # update mu_product (a float32 scalar tensor, as in PyTorch)
+        mu_product *= mu
+
+        # decay the first and second moment running average coefficient
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = exp_avg_sq.div(bias_correction2).sqrt()
+
+        # PyTorch 2.x: mu_product_next = _get_value(mu_product) * mu_next, a Python float
+        mu_product_next = mu_product.item() * mu_next
+        denom.add_(eps)
+        param.addcdiv_(grad, denom, value=(-lr * (1. - mu) / (1. - mu_product.item())))
+        param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1. - mu_product_next))
+
+
+_nadam._single_tensor_nadam = _single_tensor_nadam_2x
+
+GENERATOR = ("PyTorch %s (Debian python3-torch 1.13.1), CPU, float32, foreach=False; "
+             "NAdam with PyTorch 2.x's fix of mu_product_next" % torch.__version__)
+NOTE = ("lr[i]/momentum[i] are the values in effect for optimizer step i (read before "
+        "scheduler.step()). params[s] are the parameters after step s+1.")
+
+SEED = 1234
+SIZES = (13, 30)
+OPT_STEPS = 25
+SCHED_STEPS = 100
+
+# --------------------------------------------------------------------------------------
+# Optimizer cases: (name, PyTorch class, constructor options in PyTorch spelling, extras).
+# The order matters: the cases draw their data from one random stream in this order.
+# --------------------------------------------------------------------------------------
+
+# A cosine learning rate from 2 * lr down to ~0, and betas[0] / momentum falling linearly
+# from 0.95, both set on the param group before each step.
+COSINE_LR = [0.01 * (1 + math.cos(math.pi * s / OPT_STEPS)) for s in range(OPT_STEPS)]
+FALLING_MOMENTUM = [0.95 - 0.1 * s / OPT_STEPS for s in range(OPT_STEPS)]
+
+OPTIMIZER_CASES = [
+    ('sgd/plain', 'SGD', {'lr': 0.1}, {}),
+    ('sgd/momentum', 'SGD', {'lr': 0.05, 'momentum': 0.9}, {}),
+    ('sgd/momentum-dampening', 'SGD', {'lr': 0.05, 'momentum': 0.9, 'dampening': 0.1}, {}),
+    ('sgd/nesterov', 'SGD', {'lr': 0.05, 'momentum': 0.9, 'nesterov': True}, {}),
+    ('sgd/weight-decay', 'SGD', {'lr': 0.05, 'momentum': 0.5, 'weight_decay': 0.01}, {}),
+    ('sgd/maximize', 'SGD', {'lr': 0.05, 'momentum': 0.9, 'maximize': True}, {}),
+    ('adagrad/default', 'Adagrad', {'lr': 0.05}, {}),
+    ('adagrad/lr-decay', 'Adagrad', {'lr': 0.05, 'lr_decay': 0.01}, {}),
+    ('adagrad/init-acc-wd', 'Adagrad', {'lr': 0.05, 'initial_accumulator_value': 0.1, 'weight_decay': 0.01}, {}),
+    ('rmsprop/default', 'RMSprop', {'lr': 0.01}, {}),
+    ('rmsprop/centered', 'RMSprop', {'lr': 0.01, 'centered': True}, {}),
+    ('rmsprop/momentum', 'RMSprop', {'lr': 0.01, 'momentum': 0.9}, {}),
+    ('rmsprop/centered-momentum-wd', 'RMSprop',
+     {'lr': 0.01, 'alpha': 0.9, 'centered': True, 'momentum': 0.8, 'weight_decay': 0.01}, {}),
+    ('adam/default', 'Adam', {'lr': 0.01}, {}),
+    ('adam/amsgrad', 'Adam', {'lr': 0.01, 'amsgrad': True}, {}),
+    ('adam/l2-weight-decay', 'Adam', {'lr': 0.01, 'weight_decay': 0.05}, {}),
+    ('adam/maximize', 'Adam', {'lr': 0.01, 'maximize': True}, {}),
+    ('adamw/default', 'AdamW', {'lr': 0.01}, {}),
+    ('adamw/amsgrad', 'AdamW', {'lr': 0.01, 'weight_decay': 0.1, 'amsgrad': True}, {}),
+    ('nadam/default', 'NAdam', {'lr': 0.01}, {}),
+    ('nadam/weight-decay', 'NAdam', {'lr': 0.01, 'weight_decay': 0.05}, {}),
+    ('nadam/no-momentum-decay', 'NAdam', {'lr': 0.01, 'momentum_decay': 0.0}, {}),
+    ('adamax/default', 'Adamax', {'lr': 0.01}, {}),
+    ('adamax/weight-decay', 'Adamax', {'lr': 0.01, 'betas': [0.8, 0.99], 'weight_decay': 0.05}, {}),
+    ('radam/default', 'RAdam', {'lr': 0.01}, {}),
+    ('adadelta/default', 'Adadelta', {'lr': 1.0}, {}),
+    ('sgd/scheduled', 'SGD', {'lr': 0.01, 'momentum': 0.9, 'nesterov': True},
+     {'lrPerStep': COSINE_LR, 'momentumPerStep': FALLING_MOMENTUM}),
+    ('adam/scheduled', 'Adam', {'lr': 0.01}, {'lrPerStep': COSINE_LR, 'momentumPerStep': FALLING_MOMENTUM}),
+    ('nadam/scheduled-lr', 'NAdam', {'lr': 0.01}, {'lrPerStep': COSINE_LR}),
+]
+
+
+def gradient(n, step):
+    g = torch.randn(n) * (0.5 * (1 + math.sin(step)))
+    for i in range(n):
+        if i % 7 == 0:
+            g[i] = 0.0
+        if i % 11 == 3:
+            g[i] = 1e-20  # stored as the nearest float32, 9.999999682655225e-21
+    return g
+
+
+def torch_kwargs(options):
+    kw = dict(options)
+    if 'betas' in kw:
+        kw['betas'] = tuple(kw['betas'])
+    kw['foreach'] = False
+    return kw
+
+
+def optimizer_case(name, cls_name, options, extras):
+    params = [torch.randn(n) for n in SIZES]
+    grads = [[gradient(n, s) for n in SIZES] for s in range(OPT_STEPS)]
+    case = {
+        'name': name,
+        'optimizer': cls_name,
+        'options': options,
+        'params0': [p.tolist() for p in params],
+        'grads': [[g.tolist() for g in gs] for gs in grads],
+    }
+    tensors = [p.clone().requires_grad_(True) for p in params]
+    opt = getattr(torch.optim, cls_name)(tensors, **torch_kwargs(options))
+    group = opt.param_groups[0]
+    trajectory = []
+    for s in range(OPT_STEPS):
+        if 'lrPerStep' in extras:
+            group['lr'] = extras['lrPerStep'][s]
+        if 'momentumPerStep' in extras:
+            if 'betas' in group:
+                group['betas'] = (extras['momentumPerStep'][s], group['betas'][1])
+            else:
+                group['momentum'] = extras['momentumPerStep'][s]
+        for t, g in zip(tensors, grads[s]):
+            t.grad = g.clone()
+        opt.step()
+        trajectory.append([t.detach().tolist() for t in tensors])
+    case['params'] = trajectory
+    case.update(extras)
+    return case
+
+
+# --------------------------------------------------------------------------------------
+# Schedule cases: (name, optimizer, scheduler options in PyTorch spelling). The family
+# (the part of the name before '/') picks the scheduler class.
+# --------------------------------------------------------------------------------------
+
+SCHEDULERS = {
+    'onecycle': torch.optim.lr_scheduler.OneCycleLR,
+    'cyclic': torch.optim.lr_scheduler.CyclicLR,
+    'exponential': torch.optim.lr_scheduler.ExponentialLR,
+    'step': torch.optim.lr_scheduler.StepLR,
+    'multistep': torch.optim.lr_scheduler.MultiStepLR,
+    'cosine': torch.optim.lr_scheduler.CosineAnnealingLR,
+    'cosine-warm-restarts': torch.optim.lr_scheduler.CosineAnnealingWarmRestarts,
+    'linear': torch.optim.lr_scheduler.LinearLR,
+    'polynomial': torch.optim.lr_scheduler.PolynomialLR,
+    'constant': torch.optim.lr_scheduler.ConstantLR,
+    'sequential': torch.optim.lr_scheduler.SequentialLR,
+}
+
+SCHEDULE_CASES = [
+    ('onecycle/cos', 'SGD', {'max_lr': 0.1, 'total_steps': 100}),
+    ('onecycle/linear', 'SGD', {'max_lr': 0.1, 'total_steps': 100, 'anneal_strategy': 'linear'}),
+    ('onecycle/three-phase', 'SGD', {'max_lr': 0.1, 'total_steps': 100, 'three_phase': True, 'pct_start': 0.25}),
+    ('onecycle/adam-betas', 'Adam', {'max_lr': 0.01, 'total_steps': 100, 'div_factor': 10.0,
+                                     'final_div_factor': 100.0, 'base_momentum': 0.8, 'max_momentum': 0.9}),
+    ('onecycle/no-momentum', 'SGD', {'max_lr': 0.5, 'total_steps': 100, 'cycle_momentum': False, 'pct_start': 0.5}),
+    ('cyclic/triangular', 'SGD', {'base_lr': 0.001, 'max_lr': 0.1, 'step_size_up': 10}),
+    ('cyclic/triangular2', 'SGD', {'base_lr': 0.001, 'max_lr': 0.1, 'step_size_up': 7, 'step_size_down': 13,
+                                   'mode': 'triangular2'}),
+    ('cyclic/exp-range', 'SGD', {'base_lr': 0.001, 'max_lr': 0.1, 'step_size_up': 10, 'mode': 'exp_range',
+                                 'gamma': 0.98}),
+    ('exponential', 'SGD', {'gamma': 0.95}),
+    ('step', 'SGD', {'step_size': 15, 'gamma': 0.5}),
+    ('multistep', 'SGD', {'milestones': [10, 40, 70], 'gamma': 0.3}),
+    ('cosine', 'SGD', {'T_max': 60, 'eta_min': 0.001}),
+    ('cosine-warm-restarts', 'SGD', {'T_0': 10, 'T_mult': 2, 'eta_min': 0.0005}),
+    ('linear', 'SGD', {'start_factor': 0.1, 'end_factor': 1.0, 'total_iters': 20}),
+    ('polynomial', 'SGD', {'total_iters': 50, 'power': 2.0}),
+    ('constant', 'SGD', {'factor': 0.5, 'total_iters': 10}),
+    ('sequential/warmup-cosine', 'SGD', {'schedulers': [['linear', {'start_factor': 0.01, 'total_iters': 10}],
+                                                        ['cosine', {'T_max': 90}]],
+                                         'milestones': [10]}),
+]
+
+PLATEAU_OPTIONS = {'mode': 'min', 'factor': 0.5, 'patience': 5, 'threshold': 0.001, 'threshold_mode': 'rel',
+                   'cooldown': 2, 'min_lr': 0.0001}
+# Improving for 30 steps, then a plateau that wobbles by less than the threshold.
+PLATEAU_METRICS = [1 / (1 + 0.1 * i) if i < 30 else 0.75 + 0.001 * ((2 * i) % 5) for i in range(SCHED_STEPS)]
+
+BASE_LR = 0.1
+BASE_MOMENTUM = 0.9
+
+
+def make_optimizer(kind):
+    w = torch.zeros(4, requires_grad=True)
+    if kind == 'SGD':
+        return torch.optim.SGD([w], lr=BASE_LR, momentum=BASE_MOMENTUM, foreach=False)
+    return torch.optim.Adam([w], lr=BASE_LR, betas=(BASE_MOMENTUM, 0.999), foreach=False)
+
+
+def make_scheduler(opt, family, options):
+    if family == 'sequential':
+        # 1.13's SequentialLR calls step(0) on its first scheduler, which warns (harmlessly).
+        warnings.filterwarnings('ignore', message='The epoch parameter')
+        inner = [SCHEDULERS[kind](opt, **o) for kind, o in options['schedulers']]
+        return SCHEDULERS[family](opt, schedulers=inner, milestones=options['milestones'])
+    return SCHEDULERS[family](opt, **options)
+
+
+def momentum_of(group):
+    return group['betas'][0] if 'betas' in group else group['momentum']
+
+
+def schedule_case(name, kind, options):
+    opt = make_optimizer(kind)
+    sched = make_scheduler(opt, name.split('/')[0], options)
+    group = opt.param_groups[0]
+    lrs, moms = [], []
+    for _ in range(SCHED_STEPS):
+        lrs.append(group['lr'])
+        moms.append(momentum_of(group))
+        opt.step()  # no gradients: a no-op, but keeps the scheduler's call order check quiet
+        sched.step()
+    return {'name': name, 'optimizer': kind, 'baseLr': BASE_LR, 'baseMomentum': BASE_MOMENTUM,
+            'options': options, 'lr': lrs, 'momentum': moms}
+
+
+def plateau_case():
+    opt = make_optimizer('SGD')
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **PLATEAU_OPTIONS)
+    group = opt.param_groups[0]
+    lrs = []
+    for i in range(SCHED_STEPS):
+        lrs.append(group['lr'])
+        opt.step()
+        sched.step(PLATEAU_METRICS[i])
+    return {'name': 'reduce-on-plateau', 'optimizer': 'SGD', 'baseLr': BASE_LR, 'options': PLATEAU_OPTIONS,
+            'metrics': PLATEAU_METRICS, 'lr': lrs}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    default_out = os.path.join(here, '..', '..', 'test', 'fixtures', 'reference')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default=default_out, help='output directory (default: test/fixtures/reference)')
+    args = parser.parse_args()
+
+    if not torch.__version__.startswith('1.13'):
+        print('warning: written for PyTorch 1.13, running %s' % torch.__version__, file=sys.stderr)
+    torch.set_default_dtype(torch.float32)
+    torch.manual_seed(SEED)
+
+    optimizers = {'generator': GENERATOR, 'note': NOTE,
+                  'cases': [optimizer_case(*c) for c in OPTIMIZER_CASES]}
+    schedules = {'generator': GENERATOR, 'note': NOTE,
+                 'cases': [schedule_case(*c) for c in SCHEDULE_CASES] + [plateau_case()]}
+
+    os.makedirs(args.out, exist_ok=True)
+    for filename, data in (('optimizers.json', optimizers), ('schedules.json', schedules)):
+        path = os.path.join(args.out, filename)
+        with open(path, 'w') as f:
+            json.dump(data, f)
+        print('wrote %s (%d cases)' % (os.path.relpath(path), len(data['cases'])))
+
+
+if __name__ == '__main__':
+    main()
