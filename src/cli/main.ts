@@ -218,8 +218,9 @@ const commands: Record<string, Command> = {
         if (/invalid|unknown/.test((e as Error).message)) throw new UsageError((e as Error).message);
         throw e;
       }
-      out(`LR range test, ${spec.label} on two spirals: ${r.lrs.length} steps from ${r.lrs[0].toExponential(1)} to ${r.lrs[r.lrs.length - 1].toExponential(2)}${r.stoppedEarly ? ' (stopped: the loss diverged)' : ''}`);
-      out(`suggestion: steepest descent at lr ${r.suggestion.steepest?.toExponential(2) ?? '-'}; minimum/10: ${r.suggestion.minDividedBy10?.toExponential(2) ?? '-'}`);
+      const swept = r.lrs.length ? `${r.lrs.length} steps from ${r.lrs[0].toExponential(1)} to ${r.lrs[r.lrs.length - 1].toExponential(2)}` : 'no steps recorded';
+      out(`LR range test, ${spec.label} on two spirals: ${swept}${r.stoppedEarly ? ` (stopped: ${r.stopMessage})` : ''}`);
+      out(`suggestion: steepest descent at lr ${r.suggestion.steepest?.toExponential(2) ?? '-'}; minimum/10: ${r.suggestion.minDividedBy10?.toExponential(2) ?? '-'}${r.suggestion.reason ? ` (${r.suggestion.reason})` : ''}`);
       if (o.svg) {
         const markers = [
           ...(r.suggestion.steepest ? [{ x: r.suggestion.steepest, label: 'steepest' }] : []),
