@@ -3,6 +3,8 @@ import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
 import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
 import { ReduceLROnPlateau, type PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
+import { kindOf } from './optim/options.js';
+import { assertLittleEndian } from './state-json.js';
 import { ParameterStore } from './store.js';
 
 const MAGIC = 'SIMDOPTC';
@@ -63,10 +65,6 @@ function checkParts(context: string, parts: CheckpointParts): void {
   }
 }
 
-/** Float32 blocks are stored little-endian, in the host's order; every JavaScript engine in use is little-endian. */
-function assertLittleEndian(context: string): void {
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error(`${context}: checkpoints need a little-endian host`);
-}
 
 /**
  * Saves the store's parameters and, when given, the optimizer's and the scheduler's state as
@@ -118,21 +116,82 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   return out;
 }
 
+/** What {@link loadCheckpoint} reads from: a byte array at any offset, an ArrayBuffer, or a DataView. */
+export type CheckpointBytes = Uint8Array | ArrayBuffer | DataView;
+
+/**
+ * A private copy of the checkpoint's bytes, from offset 0 of a buffer of its own, whatever the
+ * container: a Node `Buffer` (a `Uint8Array` at any offset into a shared pool, whose `slice`
+ * is a view), a `subarray`, an `ArrayBuffer` (`fetch(...).arrayBuffer()`), or a `DataView`.
+ * Copying once makes every later read relative to the copy, and nothing the caller does
+ * while loading can change what is read.
+ */
+function copyBytes(input: unknown, fail: (why: string) => never): Uint8Array {
+  const tag = Object.prototype.toString.call(input);
+  let view: Uint8Array;
+  if (ArrayBuffer.isView(input) && (tag === '[object Uint8Array]' || tag === '[object DataView]')) {
+    view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  } else if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') {
+    view = new Uint8Array(input as ArrayBuffer);
+  } else {
+    throw new TypeError(`loadCheckpoint: expected the checkpoint as a Uint8Array (a Node Buffer is one), an ArrayBuffer or a DataView, got ${kindOf(input)}; nothing was changed`);
+  }
+  if (view.byteLength < 20) fail(`${view.byteLength} bytes is too short for a checkpoint`);
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(view);
+  return copy;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+/** The header, checked for shape (not yet against the store): every field where and what it must be. */
+function checkHeader(header: unknown, floats: number, fail: (why: string) => never): Header {
+  if (!isObject(header)) fail('the header is not a JSON object');
+  const h = header as Record<string, unknown>;
+  for (const key of Object.keys(h)) {
+    if (!['kernelHash', 'backend', 'params', 'optimizer', 'scheduler', 'blocks'].includes(key)) fail(`the header holds an unknown field ${JSON.stringify(key)}`);
+  }
+  if (typeof h.kernelHash !== 'string') fail('the header has no kernelHash');
+  if (typeof h.backend !== 'string') fail('the header has no backend');
+  if (!Array.isArray(h.blocks)) fail('the header has no blocks');
+  let total = 0;
+  (h.blocks as unknown[]).forEach((b, i) => {
+    if (!isObject(b) || Object.keys(b).length !== 1 || !Number.isSafeInteger(b.size) || (b.size as number) < 0) fail(`block ${i} is not { size: n } with a whole n >= 0`);
+    total += (b as { size: number }).size;
+  });
+  if (total !== floats) fail(`the blocks hold ${total} floats, the data section ${floats}`);
+  if (!Array.isArray(h.params)) fail('the header has no params');
+  (h.params as unknown[]).forEach((p, i) => {
+    if (!isObject(p) || Object.keys(p).length !== 2 || typeof p.name !== 'string' || !Number.isSafeInteger(p.size) || (p.size as number) < 0) fail(`params[${i}] is not { name, size }`);
+  });
+  if (h.optimizer !== undefined && !isObject(h.optimizer)) fail('the optimizer section is not an object');
+  if (h.scheduler !== undefined && !isObject(h.scheduler)) fail('the scheduler section is not an object');
+  return h as unknown as Header;
+}
+
 /**
  * Restores a checkpoint from {@link saveCheckpoint} into `store` (its parameters must have the
  * same names and sizes) and, when given, into `optimizer` and `scheduler` (which must be of
- * the classes, options and groups that were saved). Everything is checked first (checksum,
- * format, parameters, state): bad bytes or a mismatch throw an Error that says what is wrong
- * and change nothing. Resuming is exact: continuing gives the same bits as the run that was
- * saved, on either backend.
+ * the classes, options and groups that were saved). `bytes` may be a `Uint8Array` at any
+ * offset (a Node `Buffer` from `readFileSync` included), an `ArrayBuffer` (from
+ * `fetch(...).arrayBuffer()` or `Blob.arrayBuffer()`) or a `DataView`; anything else is a
+ * TypeError. Everything is checked first (checksum, format, header fields, parameters,
+ * state, scheduler): bad bytes or a mismatch throw an Error that says what is wrong and change
+ * nothing. Resuming is exact: continuing gives the same bits as the run that was saved, on
+ * either backend.
+ *
+ * @example
+ * writeFileSync('run.ckpt', saveCheckpoint({ store, optimizer: opt, scheduler: sched }));
+ * // later, or in another process:
+ * loadCheckpoint(readFileSync('run.ckpt'), { store, optimizer: opt, scheduler: sched });
  */
-export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, options: LoadStateOptions = {}): void {
+export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, options: LoadStateOptions = {}): void {
   const fail = (why: string): never => { throw new Error(`loadCheckpoint: ${why}; nothing was changed`); };
-  if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   checkParts('loadCheckpoint', parts);
   assertLittleEndian('loadCheckpoint');
-  if (bytes.length < 20) fail(`${bytes.length} bytes is too short for a checkpoint`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bytes = copyBytes(input, fail);
+  const view = new DataView(bytes.buffer);
   if (view.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, bytes.length - 4))) {
     fail('checksum mismatch: the checkpoint is truncated or altered');
   }
@@ -141,21 +200,16 @@ export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, option
   if (version !== FORMAT_VERSION) fail(`unsupported checkpoint format version ${version} (this library reads ${FORMAT_VERSION})`);
   const headerLength = view.getUint32(12, true);
   const padded = Math.ceil(headerLength / 4) * 4;
-  if (16 + padded > bytes.length - 4) fail('the header runs past the end');
-  let header: Header;
+  if (16 + padded > bytes.length - 4) fail(`the header (${headerLength} bytes) runs past the end`);
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Header;
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + headerLength)));
   } catch {
-    return fail('the header is not valid JSON');
+    fail('the header is not valid JSON');
   }
-  const floats = (bytes.length - 4 - 16 - padded) / 4;
-  if (header === null || typeof header !== 'object' || !Array.isArray(header.blocks) ||
-    !header.blocks.every((b) => b !== null && typeof b === 'object' && Number.isSafeInteger(b.size) && b.size >= 0) ||
-    header.blocks.reduce((n, b) => n + b.size, 0) !== floats) {
-    fail('the data section does not match the header');
-  }
-  // Copy the data section so it is 4-byte aligned whatever the input's offset.
-  const data = new Float32Array(bytes.slice(16 + padded, bytes.length - 4).buffer);
+  const header = checkHeader(parsed, (bytes.length - 4 - 16 - padded) / 4, fail);
+  // `bytes` is a private copy starting at offset 0, so the data section is 4-byte aligned.
+  const data = new Float32Array(bytes.buffer, 16 + padded, (bytes.length - 4 - 16 - padded) / 4);
   const starts: number[] = [];
   header.blocks.reduce((at, b) => { starts.push(at); return at + b.size; }, 0);
   const block = (i: number) => data.subarray(starts[i], starts[i] + header.blocks[i].size);
@@ -163,33 +217,42 @@ export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, option
   const { store, optimizer, scheduler } = parts;
   const saved = header.params;
   const here = store.parameters;
-  const names = (list: { name: string; size: number }[]) => list.map((p) => `${p.name}[${p.size}]`).join(', ');
-  if (!Array.isArray(saved) || saved.length !== here.length || saved.some((p, i) => p?.name !== here[i].name || p?.size !== here[i].size)) {
-    fail(`the checkpoint holds parameters ${Array.isArray(saved) ? names(saved) : 'none'}, the store has ${names(here.map((p) => ({ name: p.name, size: p.size })))}`);
+  const names = (list: { name: string; size: number }[]) => list.map((p) => `${p.name}[${p.size}]`).join(', ') || 'none';
+  if (saved.length !== here.length || saved.some((p, i) => p.name !== here[i].name || p.size !== here[i].size)) {
+    fail(`the checkpoint holds parameters ${names(saved)}, the store has ${names(here.map((p) => ({ name: p.name, size: p.size })))}`);
   }
   if (header.blocks.length < here.length || here.some((p, i) => header.blocks[i].size !== p.size)) fail('a parameter block does not match its parameter\'s size');
   if (header.optimizer && !optimizer) fail('the checkpoint holds optimizer state: pass the optimizer');
   if (!header.optimizer && optimizer) fail('the checkpoint holds no optimizer state');
   if (header.scheduler && !scheduler) fail('the checkpoint holds scheduler state: pass the scheduler');
   if (!header.scheduler && scheduler) fail('the checkpoint holds no scheduler state');
+  const used = new Set<number>();
   let sd: OptimizerStateDict | undefined;
   if (optimizer && header.optimizer) {
-    const state: Record<number, ParamStateEntry> = {};
-    for (const [index, entry] of Object.entries(header.optimizer.state ?? {})) {
-      if (entry === null || typeof entry !== 'object') fail(`malformed optimizer state for parameter ${index}`);
-      state[Number(index)] = Object.fromEntries(Object.entries(entry).map(([k, v]) => {
+    const state: Record<string, ParamStateEntry> = {};
+    const savedState = header.optimizer.state as unknown;
+    if (!isObject(savedState)) fail('the optimizer section has no state object');
+    for (const [index, entry] of Object.entries(savedState as Record<string, unknown>)) {
+      if (!isObject(entry)) fail(`malformed optimizer state for parameter ${index}`);
+      state[index] = Object.fromEntries(Object.entries(entry as Record<string, unknown>).map(([k, v]) => {
         if (typeof v !== 'object' || v === null) return [k, v];
-        if (!Number.isInteger(v.block) || v.block < here.length || v.block >= header.blocks.length) fail(`state ${k} of parameter ${index} points at no data block`);
-        return [k, block(v.block).slice()];
+        const ref = v as { block?: unknown };
+        if (!isObject(v) || Object.keys(v).length !== 1 || !Number.isSafeInteger(ref.block) || (ref.block as number) < here.length || (ref.block as number) >= header.blocks.length) {
+          fail(`state ${k} of parameter ${index} points at no data block`);
+        }
+        if (used.has(ref.block as number)) fail(`data block ${String(ref.block)} is used twice`);
+        used.add(ref.block as number);
+        return [k, block(ref.block as number)];
       })) as ParamStateEntry;
     }
-    sd = { ...header.optimizer, state };
+    sd = { ...header.optimizer, state } as OptimizerStateDict;
     try {
       optimizer.validateStateDict(sd, options);
     } catch (e) {
       fail((e as Error).message.replace(/; nothing was changed$/, ''));
     }
   }
+  if (used.size !== header.blocks.length - here.length) fail(`${header.blocks.length - here.length - used.size} data blocks belong to nothing`);
   if (scheduler && header.scheduler) {
     try {
       if (scheduler instanceof LRScheduler) scheduler.validateState(header.scheduler);
@@ -199,8 +262,8 @@ export function loadCheckpoint(bytes: Uint8Array, parts: CheckpointParts, option
     }
   }
   // Everything checked: apply.
-  here.forEach((p, i) => p.data.set(block(i)));
   if (optimizer && sd) optimizer.loadStateDict(sd, options);
+  here.forEach((p, i) => p.data.set(block(i)));
   if (scheduler && header.scheduler) {
     if (scheduler instanceof LRScheduler) scheduler.loadStateDict(header.scheduler as SchedulerState);
     else scheduler.loadStateDict(header.scheduler as PlateauState);

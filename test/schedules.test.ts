@@ -300,7 +300,7 @@ describe('state: stateDict / loadStateDict resumes the same sequence', () => {
     expect(() => differentOptions.loadStateDict(sd)).toThrow(/it was saved with options \{"stepSize":3\}; this scheduler has \{"stepSize":4\}/);
     const same = new StepLR(await sgd(), { stepSize: 3 });
     expect(() => same.loadStateDict({ ...sd, version: 2 as 1 })).toThrow(/unsupported version 2/);
-    expect(() => same.loadStateDict({ ...sd, lastLrs: [NaN] })).toThrow(/lastLrs holds a non-finite value/);
+    expect(() => same.loadStateDict({ ...sd, lastLrs: [NaN] })).toThrow(/lastLrs\[0\] is NaN, not a finite number >= 0/);
     expect(() => same.loadStateDict({ ...sd, lastLrs: [1, 2] })).toThrow(/lastLrs must have one entry per param group \(1\)/);
     expect(same.lastEpoch).toBe(0);
     expect(same.optimizer.paramGroups[0].lr).toBe(0.1);

@@ -51,7 +51,7 @@ describe('optimizer options are validated at construction, naming option and val
     ['options not an object', (w) => new Adam([w], 0.1 as never), /Adam: options must be an object, got 0.1/],
     ['empty parameter list', () => new Adam([]), /Adam: expected a non-empty array of parameters or of param groups, got an empty array/],
     ['parameters not an array', (w) => new Adam(w as never), /expected a non-empty array/],
-    ['not a parameter', () => new Adam([{ params: [new Float32Array(3)] }] as never), /Adam: params\[0\] is not a Parameter/],
+    ['not a parameter', () => new Adam([{ params: [new Float32Array(3)] }] as never), /Adam: param group 0: params\[0\] is a Float32Array, not a Parameter/],
     ['empty group', (w) => new Adam([{ params: [w] }, { params: [] }]), /Adam: param group 1: params must be a non-empty array of Parameters, got an empty array/],
     ['invalid group option', (w, b) => new Adam([{ params: [w] }, { params: [b], lr: -0.5 }]), /Adam: param group 1: invalid learning rate \(lr\): -0.5/],
     ['unknown group option', (w, b) => new SGD([{ params: [w] }, { params: [b], momentun: 0.9 } as never], { lr: 0.1 }), /SGD: param group 1: unknown option "momentun"/],

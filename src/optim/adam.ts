@@ -68,7 +68,7 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
     const factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
       kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
-        this.stateAt(state, 'maxExpAvgSq', run), run.n, b1, c1, b2, c2, ss, bc, ep, wd, factor, 0, flags);
+        this.stateAt(state, 'maxExpAvgSq', run, group.amsgrad), run.n, b1, c1, b2, c2, ss, bc, ep, wd, factor, 0, flags);
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/index.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
-import { describe, type Check } from './options.js';
+import { describe, kindOf, type Check } from './options.js';
 
 /**
  * Any optimizer of this library, whatever its options type (for code that takes any of them:
@@ -132,6 +132,36 @@ export interface ParameterState {
 }
 
 /**
+ * Keys a scheduler records in a param group besides the optimizer's options (PyTorch's
+ * `initial_lr` and CyclicLR's / OneCycleLR's `max_lr`, camelCase).
+ */
+export const SCHEDULER_GROUP_KEYS = ['initialLr', 'maxLr'] as const;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Why `value` cannot be a state buffer of `size` elements, or undefined when it can: a
+ * Float32Array of that length, or an array of that many numbers with no holes.
+ */
+function bufferProblem(value: unknown, size: number): string | undefined {
+  if (ArrayBuffer.isView(value)) {
+    if (!(value instanceof Float32Array)) return `is ${kindOf(value)}; state buffers are Float32Arrays (or arrays of numbers)`;
+    return value.length === size ? undefined : `has length ${value.length}, expected ${size}`;
+  }
+  if (!Array.isArray(value)) return `is ${kindOf(value)}, not a Float32Array of length ${size}`;
+  if (value.length !== size) return `has length ${value.length}, expected ${size}`;
+  for (let i = 0; i < size; i++) {
+    if (!(i in value)) return `has a hole at index ${i}`;
+    if (typeof value[i] !== 'number') return `holds ${describe(value[i])} (${typeof value[i]}) at index ${i}, not a number`;
+  }
+  return undefined;
+}
+
+/**
  * Base of every optimizer: param groups, validation, state allocation in the arena and the
  * per-step loop. A subclass supplies its defaults, its option table, the state buffers a
  * group needs, and `updateGroup`, which computes the step's scalars once (in float64, handed
@@ -165,11 +195,22 @@ export abstract class Optimizer<O extends object> {
     if (!Array.isArray(params) || params.length === 0) {
       throw new Error(`${name}: expected a non-empty array of parameters or of param groups, got ${Array.isArray(params) ? 'an empty array' : describe(params)}`);
     }
-    const inputs: ParamGroupInput<O>[] = params.every((p) => p instanceof Parameter)
+    const list = params as readonly unknown[];
+    const single = list.every((p) => p instanceof Parameter);
+    if (!single) {
+      list.forEach((p, i) => {
+        if (!(p instanceof Parameter) && !isPlainObject(p)) {
+          throw new TypeError(`${name}: params[${i}] is ${kindOf(p)}, not a Parameter or a param group (register values with store.parameter(name, size) and pass the Parameter)`);
+        }
+      });
+      const i = list.findIndex((p) => p instanceof Parameter);
+      if (i >= 0) throw new TypeError(`${name}: params mixes Parameters and param groups (params[${i}] is ${String(list[i])}); pass either a list of Parameters or a list of { params: [...] } groups`);
+    }
+    const inputs: ParamGroupInput<O>[] = single
       ? [{ params: params as Parameter[] } as ParamGroupInput<O>]
       : (params as ParamGroupInput<O>[]);
     // Validate everything before allocating anything.
-    const groups = inputs.map((input, i) => this.#prepare(input, inputs.length > 1 ? `${name}: param group ${i}` : name));
+    const groups = inputs.map((input, i) => this.#prepare(input, single ? name : `${name}: param group ${i}`));
     const store = groups[0].params[0].store;
     this.store = store;
     const seen = new Set<Parameter>();
@@ -217,10 +258,10 @@ export abstract class Optimizer<O extends object> {
     this.#checkKeys(input, context, true);
     const params = input.params as unknown;
     if (!Array.isArray(params) || params.length === 0) {
-      throw new Error(`${context}: params must be a non-empty array of Parameters, got ${Array.isArray(params) ? 'an empty array' : describe(params)}`);
+      throw new Error(`${context}: params must be a non-empty array of Parameters, got ${Array.isArray(params) ? 'an empty array' : kindOf(params)}`);
     }
     params.forEach((p, i) => {
-      if (!(p instanceof Parameter)) throw new TypeError(`${context}: params[${i}] is not a Parameter: ${describe(p)}`);
+      if (!(p instanceof Parameter)) throw new TypeError(`${context}: params[${i}] is ${kindOf(p)}, not a Parameter`);
     });
     const group = {} as Record<string, unknown>;
     for (const [k, v] of Object.entries(this.defaults)) group[k] = Array.isArray(v) ? [...v] : v;
@@ -231,9 +272,23 @@ export abstract class Optimizer<O extends object> {
     return result;
   }
 
-  /** Validates a group's hyperparameters (at construction and before every step). @internal */
+  /**
+   * Validates a group's hyperparameters (at construction, before every step and on load): every
+   * option's value, and no key the optimizer does not know (a misspelt `group.lrr = 0.5`
+   * would otherwise be ignored). Besides the options, a group may hold the keys schedulers
+   * record ({@link SCHEDULER_GROUP_KEYS}). @internal
+   */
   protected validateGroup(group: ParamGroup<O>, context: string): void {
     const checks = this.spec.checks as Record<string, Check>;
+    for (const key of Object.keys(group)) {
+      if (key === 'params' || Object.prototype.hasOwnProperty.call(checks, key)) continue;
+      if ((SCHEDULER_GROUP_KEYS as readonly string[]).includes(key)) {
+        const v = (group as Record<string, unknown>)[key];
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${context}: ${key} (recorded by a scheduler) must be a finite number >= 0, got ${describe(v)}`);
+        continue;
+      }
+      throw new Error(`${context}: unknown hyperparameter ${JSON.stringify(key)} in the param group (valid: ${Object.keys(checks).join(', ')}; and ${SCHEDULER_GROUP_KEYS.join(', ')}, which schedulers record)`);
+    }
     for (const key of Object.keys(checks)) checks[key]((group as Record<string, unknown>)[key], context);
     this.spec.crossCheck?.(group, context);
   }
@@ -308,10 +363,20 @@ export abstract class Optimizer<O extends object> {
   /** Performs a group's update: compute the step's scalars, then one kernel call per run. @internal */
   protected abstract updateGroup(group: ParamGroup<O>, state: GroupState, kernels: Kernels): void;
 
-  /** Absolute byte address of state buffer `name` at `run`; 0 when the buffer is not allocated. @internal */
-  protected stateAt(state: GroupState, name: string, run: Run): number {
+  /**
+   * Absolute byte address of state buffer `name` at `run`. A buffer the kernel reads under the
+   * step's flags (`used`, the default) must be allocated: asking for one that is not throws,
+   * so byte offset 0 (a real arena address) never reaches a kernel by accident. A buffer the
+   * kernel does not read under its flags (`used = false`, e.g. `maxExpAvgSq` without amsgrad)
+   * is passed as 0. @internal
+   */
+  protected stateAt(state: GroupState, name: string, run: Run, used = true): number {
+    if (!used) return 0;
     const offset = state.buffers.get(name);
-    return offset === undefined ? 0 : this.store.stateBase + offset + run.state;
+    if (offset === undefined) {
+      throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is needed by this step but was never allocated (allocated: ${[...state.buffers.keys()].join(', ') || 'none'})`);
+    }
+    return this.store.stateBase + offset + run.state;
   }
 
   /** Absolute byte address of the parameters at `run`. @internal */
@@ -345,7 +410,12 @@ export abstract class Optimizer<O extends object> {
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
       state.step++;
-      this.updateGroup(group, state, kernels);
+      try {
+        this.updateGroup(group, state, kernels);
+      } catch (e) {
+        state.step--;
+        throw e;
+      }
       state.fresh.clear();
       const eps = (group as { eps?: unknown }).eps;
       if (typeof eps === 'number' && Math.fround(eps) === 0) this.#zeroPadding(group, state);
@@ -425,13 +495,28 @@ export abstract class Optimizer<O extends object> {
   /**
    * Throws an Error saying what is wrong if `sd` cannot be loaded into this optimizer
    * (format, version, kernel build, class, groups, parameters, hyperparameters, state keys,
-   * buffer lengths); changes nothing.
+   * buffer types and lengths); changes nothing.
    */
   validateStateDict(sd: unknown, options: LoadStateOptions = {}): void {
+    this.#checkedCopy(sd, options);
+  }
+
+  /**
+   * Copies `input` (reading every property once: a getter that throws, a proxy or a function
+   * is refused), then validates the copy and returns it. Loading applies only this copy, so
+   * nothing the caller holds can change between the checks and the load.
+   */
+  #checkedCopy(input: unknown, options: LoadStateOptions): OptimizerStateDict {
     const name = this.spec.name;
     const fail = (why: string): never => { throw new Error(`${name}.loadStateDict: ${why}; nothing was changed`); };
-    if (sd === null || typeof sd !== 'object') fail(`expected a state dict object, got ${describe(sd)}`);
-    const s = sd as Partial<OptimizerStateDict>;
+    if (input === null || typeof input !== 'object') fail(`expected a state dict object, got ${describe(input)}`);
+    let copy: unknown;
+    try {
+      copy = structuredClone(input);
+    } catch (e) {
+      fail(`the state dict cannot be read as plain data (${(e as Error).message})`);
+    }
+    const s = copy as Partial<OptimizerStateDict>;
     if (s.format !== 'simdopt-optimizer') fail(`not an optimizer state dict (format ${describe(s.format)})`);
     if (s.version !== 1) fail(`unsupported state dict version ${describe(s.version)} (this library reads version 1)`);
     if (s.kernelHash !== KERNELS_WASM_SHA256 && !options.ignoreKernelHash) {
@@ -440,21 +525,26 @@ export abstract class Optimizer<O extends object> {
     if (s.optimizer !== name) fail(`the state was saved from ${describe(s.optimizer)}, not ${name}`);
     const params = this.paramGroups.flatMap((g) => g.params);
     if (!Array.isArray(s.paramNames) || !Array.isArray(s.paramSizes)) fail('paramNames and paramSizes are missing');
-    if (s.paramNames!.length !== params.length) {
-      fail(`the state holds ${s.paramNames!.length} parameters (${s.paramNames!.join(', ')}), this optimizer has ${params.length} (${params.map((p) => p.name).join(', ')})`);
+    const names = s.paramNames!, sizes = s.paramSizes!;
+    if (names.length !== params.length || sizes.length !== params.length) {
+      fail(`the state holds ${names.length} parameters (${names.map((n) => describe(n)).join(', ')}), this optimizer has ${params.length} (${params.map((p) => p.name).join(', ')})`);
     }
     params.forEach((p, i) => {
-      if (s.paramNames![i] !== p.name || s.paramSizes![i] !== p.size) {
-        fail(`parameter ${i} is ${describe(s.paramNames![i])} of size ${describe(s.paramSizes![i])} in the state, but ${JSON.stringify(p.name)} of size ${p.size} here`);
+      if (names[i] !== p.name || sizes[i] !== p.size) {
+        fail(`parameter ${i} is ${describe(names[i])} of size ${describe(sizes[i])} in the state, but ${JSON.stringify(p.name)} of size ${p.size} here`);
       }
     });
     if (!Array.isArray(s.paramGroups) || s.paramGroups.length !== this.paramGroups.length) {
       fail(`the state has ${Array.isArray(s.paramGroups) ? s.paramGroups.length : 'no'} param groups, this optimizer has ${this.paramGroups.length}`);
     }
+    if (s.state === null || typeof s.state !== 'object' || Array.isArray(s.state)) fail(`state must be an object keyed by parameter index, got ${describe(s.state)}`);
+    const indices = Object.keys(s.state!);
+    const extra = indices.filter((k) => !(String(Number(k)) === k && Number(k) >= 0 && Number(k) < params.length));
+    if (extra.length > 0) fail(`state holds entries for no parameter of this optimizer: ${extra.map((k) => JSON.stringify(k)).join(', ')} (parameters are 0 to ${params.length - 1})`);
     let index = 0;
     s.paramGroups!.forEach((g, gi) => {
       const context = `${name}.loadStateDict: param group ${gi}`;
-      if (g === null || typeof g !== 'object') fail(`param group ${gi} is not an object`);
+      if (!isPlainObject(g)) fail(`param group ${gi} is not an object`);
       const expected = this.paramGroups[gi].params.map(() => index++);
       if (!Array.isArray(g.params) || g.params.length !== expected.length || g.params.some((x, k) => x !== expected[k])) {
         fail(`param group ${gi} lists parameters ${describe(g.params)}, expected ${describe(expected)}`);
@@ -469,10 +559,10 @@ export abstract class Optimizer<O extends object> {
       let step: number | undefined;
       let keys: string | undefined;
       for (const pi of expected) {
-        const entry = s.state?.[pi] as Record<string, unknown> | undefined;
+        const entry = s.state![pi] as Record<string, unknown> | undefined;
         const pname = JSON.stringify(params[pi].name);
-        if (entry === undefined || entry === null || typeof entry !== 'object') fail(`no state for parameter ${pi} (${pname})`);
-        if (!Number.isInteger(entry!.step) || (entry!.step as number) < 0) fail(`invalid step ${describe(entry!.step)} for parameter ${pi} (${pname})`);
+        if (!isPlainObject(entry)) fail(`no state for parameter ${pi} (${pname})`);
+        if (!Number.isSafeInteger(entry!.step) || (entry!.step as number) < 0) fail(`invalid step ${describe(entry!.step)} for parameter ${pi} (${pname})`);
         if (step !== undefined && entry!.step !== step) fail(`parameters of param group ${gi} have different step counts (${step} and ${describe(entry!.step)}); this library steps a group together`);
         step = entry!.step as number;
         const these = Object.keys(entry!).sort().join(', ');
@@ -485,31 +575,25 @@ export abstract class Optimizer<O extends object> {
             continue;
           }
           if (!this.spec.buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${this.spec.buffers.join(', ')}`);
-          const ok = (value instanceof Float32Array || (Array.isArray(value) && value.every((x) => typeof x === 'number'))) &&
-            (value as ArrayLike<number>).length === params[pi].size;
-          if (!ok) fail(`state ${key} of parameter ${pi} (${pname}) must be a Float32Array of length ${params[pi].size}`);
+          const why = bufferProblem(value, params[pi].size);
+          if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
         }
       }
     });
+    return s as OptimizerStateDict;
   }
 
   /**
    * Restores a state from {@link stateDict}, as PyTorch's `load_state_dict`: hyperparameters,
-   * step counts and state buffers. Everything is validated first ({@link validateStateDict});
-   * an invalid state dict throws and leaves the optimizer exactly as it was. State saved on
-   * either backend loads into either.
+   * step counts and state buffers. The input is copied, then the copy is validated
+   * ({@link validateStateDict}) and applied: an invalid state dict throws and leaves the
+   * optimizer exactly as it was. State buffers may be `Float32Array`s or arrays of numbers of
+   * the parameter's length (rounded to float32); for JSON, see {@link stateDictToJSON}. State
+   * saved on either backend loads into either.
    */
   loadStateDict(input: OptimizerStateDict, options: LoadStateOptions = {}): void {
     this.store.assertLive(`${this.spec.name}.loadStateDict`);
-    this.validateStateDict(input, options);
-    // Apply only from a private copy, made before anything changes (it fails on values that
-    // cannot be cloned, such as functions in a group).
-    let sd: OptimizerStateDict;
-    try {
-      sd = structuredClone(input);
-    } catch (e) {
-      throw new Error(`${this.spec.name}.loadStateDict: the state dict holds a value that cannot be copied (${(e as Error).message}); nothing was changed`);
-    }
+    const sd = this.#checkedCopy(input, options);
     // Allocate every buffer the loaded state needs before changing anything else.
     let at = 0;
     this.paramGroups.forEach((group, gi) => {

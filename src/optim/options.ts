@@ -13,6 +13,20 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
+/** Names what a value is, for messages: `a Float32Array`, `an array`, `Parameter("w", 3)`, `the number 3`. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') {
+    const ctor = (value as object).constructor as { name?: unknown } | undefined;
+    // A Parameter (or any class with its own toString) names itself: `Parameter("w", 3)`.
+    if (ctor !== Object && typeof (value as { toString?: unknown }).toString === 'function' && (value as object).toString !== Object.prototype.toString && !ArrayBuffer.isView(value)) return String(value);
+    const n = typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'Object';
+    return `${/^[AEIO]/.test(n) ? 'an' : 'a'} ${n}`;
+  }
+  return `the ${typeof value} ${describe(value)}`;
+}
+
 function typeName(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }

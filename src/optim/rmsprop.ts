@@ -69,8 +69,8 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const lr = fr(group.lr), alpha = fr(group.alpha), c = fr(1 - group.alpha), eps = fr(group.eps);
     const wd = fr(group.weightDecay), mu = fr(group.momentum);
     for (const run of state.runs) {
-      kernels.rmsprop(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'squareAvg', run), this.stateAt(state, 'gradAvg', run),
-        this.stateAt(state, 'momentumBuffer', run), run.n, lr, alpha, c, eps, wd, mu, flags);
+      kernels.rmsprop(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'squareAvg', run), this.stateAt(state, 'gradAvg', run, group.centered),
+        this.stateAt(state, 'momentumBuffer', run, group.momentum > 0), run.n, lr, alpha, c, eps, wd, mu, flags);
     }
   }
 }

@@ -80,7 +80,7 @@ export class SGD extends Optimizer<SGDOptions> {
     const lr = Math.fround(group.lr), wd = Math.fround(group.weightDecay);
     const mu = Math.fround(group.momentum), dc = Math.fround(1 - group.dampening);
     for (const run of state.runs) {
-      kernels.sgd(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'momentumBuffer', run), run.n, lr, wd, mu, dc, flags);
+      kernels.sgd(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'momentumBuffer', run, group.momentum !== 0), run.n, lr, wd, mu, dc, flags);
     }
   }
 }

@@ -150,10 +150,10 @@ export class ReduceLROnPlateau {
     if (s.type !== 'ReduceLROnPlateau') fail(`it was saved from a ${String(s.type)}`);
     if (JSON.stringify(s.options) !== JSON.stringify(this.#options)) fail(`it was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.#options)}`);
     const n = this.optimizer.paramGroups.length;
-    if (!Array.isArray(s.lastLrs) || s.lastLrs.length !== n || !s.lastLrs.every((x) => Number.isFinite(x))) fail(`lastLrs must hold ${n} finite numbers`);
-    if (!Number.isInteger(s.lastEpoch) || s.lastEpoch < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
+    if (!Array.isArray(s.lastLrs) || s.lastLrs.length !== n || !s.lastLrs.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(`lastLrs must hold ${n} finite numbers >= 0`);
+    if (!Number.isSafeInteger(s.lastEpoch) || s.lastEpoch < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
     if (s.best !== 'Infinity' && s.best !== '-Infinity' && (typeof s.best !== 'number' || !Number.isFinite(s.best))) fail(`invalid best ${String(s.best)}`);
-    for (const k of ['numBadEpochs', 'cooldownCounter'] as const) if (!Number.isInteger(s[k]) || s[k] < 0) fail(`invalid ${k} ${String(s[k])}`);
+    for (const k of ['numBadEpochs', 'cooldownCounter'] as const) if (!Number.isSafeInteger(s[k]) || s[k] < 0) fail(`invalid ${k} ${String(s[k])}`);
   }
 
   /** Restores a state from {@link stateDict} (same options), writing its lrs back into the groups; throws and changes nothing if it does not fit. */

@@ -167,12 +167,18 @@ export abstract class LRScheduler {
     if (JSON.stringify(s.options) !== JSON.stringify(this.options)) {
       fail(`it was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.options)}`);
     }
-    if (!Number.isInteger(s.lastEpoch) || (s.lastEpoch as number) < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
+    if (!Number.isSafeInteger(s.lastEpoch) || (s.lastEpoch as number) < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
     const n = this.baseLrs.length;
     for (const key of ['baseLrs', 'lastLrs', 'lastMomenta'] as const) {
       const v = s[key] as unknown[];
       if (!Array.isArray(v) || v.length !== n) fail(`${key} must have one entry per param group (${n})`);
-      if (!v.every((x) => (key === 'lastMomenta' && x === null) || (typeof x === 'number' && Number.isFinite(x)))) fail(`${key} holds a non-finite value`);
+      for (let i = 0; i < n; i++) {
+        const x = v[i];
+        if (key === 'lastMomenta' && x === null) continue;
+        // The values are written into the param groups: they must be values a group accepts.
+        if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) fail(`${key}[${i}] is ${String(x)}, not a finite number >= 0`);
+        if (key === 'lastMomenta' && Array.isArray((this.optimizer.paramGroups[i] as unknown as Group).betas) && (x as number) >= 1) fail(`${key}[${i}] is ${String(x)}, not a beta in [0, 1)`);
+      }
     }
     const kids = this.children();
     if ((s.children?.length ?? 0) !== kids.length) fail(`expected ${kids.length} child schedulers, got ${s.children?.length ?? 0}`);
