@@ -1,7 +1,7 @@
 // Binary checkpoints: parameters, optimizer state and scheduler state in one Uint8Array.
 import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
 import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
-import { ReduceLROnPlateau, type PlateauState } from './schedules/plateau.js';
+import type { ReduceLROnPlateau, PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
 import { kindOf } from './optim/options.js';
 import { assertLittleEndian } from './state-json.js';
@@ -58,7 +58,7 @@ function checkParts(context: string, parts: CheckpointParts): void {
   parts.store.assertLive(context);
   if (parts.optimizer !== undefined && parts.optimizer.store !== parts.store) throw new Error(`${context}: the optimizer belongs to another ParameterStore`);
   if (parts.scheduler !== undefined) {
-    if (!(parts.scheduler instanceof LRScheduler) && !(parts.scheduler instanceof ReduceLROnPlateau)) throw new TypeError(`${context}: scheduler is not a scheduler`);
+    if (!(parts.scheduler instanceof LRScheduler)) throw new TypeError(`${context}: scheduler is not a scheduler`);
     if (parts.optimizer === undefined || parts.scheduler.optimizer !== (parts.optimizer as unknown)) {
       throw new Error(`${context}: a scheduler needs its optimizer in the checkpoint too`);
     }
@@ -255,17 +255,14 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (used.size !== header.blocks.length - here.length) fail(`${header.blocks.length - here.length - used.size} data blocks belong to nothing`);
   if (scheduler && header.scheduler) {
     try {
-      if (scheduler instanceof LRScheduler) scheduler.validateState(header.scheduler);
-      else scheduler.validateState(header.scheduler);
+      scheduler.validateState(header.scheduler);
     } catch (e) {
-      fail((e as Error).message);
+      fail((e as Error).message.replace(/; nothing was changed$/, ''));
     }
   }
   // Everything checked: apply.
   if (optimizer && sd) optimizer.loadStateDict(sd, options);
   here.forEach((p, i) => p.data.set(block(i)));
-  if (scheduler && header.scheduler) {
-    if (scheduler instanceof LRScheduler) scheduler.loadStateDict(header.scheduler as SchedulerState);
-    else scheduler.loadStateDict(header.scheduler as PlateauState);
-  }
+  // Checked above: the state fits this scheduler, whichever kind it is.
+  if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState);
 }

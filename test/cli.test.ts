@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CLI_SCHEDULES, SCHEDULES } from '../src/schedules/table.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'simdopt-cli-'));
@@ -45,6 +46,9 @@ describe('simdopt CLI', () => {
     [['schedule', 'spiral'], /unknown schedule "spiral"/],
     [['schedule', 'onecycle', '--pct-start', '2'], /OneCycleLR: invalid pctStart: 2/],
     [['schedule', 'step', '--gamma'], /--gamma needs a value/],
+    [['schedule', 'step', '--t-max', '5'], /--t-max is not an option of step/],
+    [['schedule', 'cyclic', '--mode', 'square'], /CyclicLR: invalid mode: "square" \(must be "triangular", "triangular2" or "exp_range"\)/],
+    [['schedule', 'warmup-cosine', '--warmup-steps', '100'], /WarmupCosineLR: invalid totalSteps: 100 \(must be greater than warmupSteps, 100\)/],
     [['lr-find', '--optimizer', 'sgdx'], /unknown optimizer "sgdx"/],
     [['lr-find', '--start-lr', '0'], /lrRangeTest: invalid startLr: 0/],
   ];
@@ -66,6 +70,18 @@ describe('simdopt CLI', () => {
     expect(svg).toContain('learning rate');
     expect(svg).toContain('momentum');
   });
+
+  it('schedule: every schedule of the table, listed in --help with its line and plotted with its example values', () => {
+    const help = cli('schedule', '--help').stdout;
+    for (const [name, entry] of CLI_SCHEDULES) {
+      expect(help).toContain(`  ${name.padEnd(22)}${SCHEDULES[entry].doc}`);
+      const r = cli('schedule', name, '--steps', '4');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.startsWith(`${name}: step -> lr`)).toBe(true);
+    }
+    expect(help).toMatch(/--milestones <a,b,\.\.\.> +multistep\n/);
+    expect(help).toMatch(/--gamma <number> +cyclic, step, multistep, exponential\n/);
+  }, 60_000);
 
   it('schedule cosine-warm-restarts prints values', () => {
     const r = cli('schedule', 'cosine-warm-restarts', '--t0', '10', '--t-mult', '2', '--steps', '40');

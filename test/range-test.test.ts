@@ -223,10 +223,10 @@ for (const backend of BACKENDS) {
       const store = await ParameterStore.create({ backend });
       const opt = new SGD([store.parameter('w', 2)], { lr: 0.1 });
       await expect(lrRangeTest(opt as never, () => 1, { startLr: 0 })).rejects.toThrow(/lrRangeTest: invalid startLr: 0/);
-      await expect(lrRangeTest(opt as never, () => 1, { endLr: 'x' as never })).rejects.toThrow('lrRangeTest: invalid endLr: "x" (expected a finite number)');
+      await expect(lrRangeTest(opt as never, () => 1, { endLr: 'x' as never })).rejects.toThrow('lrRangeTest: endLr must be a number, got "x" (string)');
       await expect(lrRangeTest(opt as never, () => 1, { numIter: 1 })).rejects.toThrow(/invalid numIter: 1/);
       await expect(lrRangeTest(opt as never, () => 1, { stepMode: 'log' as never })).rejects.toThrow(/invalid stepMode: "log"/);
-      await expect(lrRangeTest(opt as never, 5 as never)).rejects.toThrow(/invalid trainStep/);
+      await expect(lrRangeTest(opt as never, 5 as never)).rejects.toThrow(/lrRangeTest: trainStep must be a function returning the loss, got 5 \(number\)/);
     });
 
     it('startLr >= endLr: the message names both options and their values, and marks a default', async () => {

@@ -1,12 +1,15 @@
 // Schedulers beyond the PyTorch reference file: boundary cases of 1Cycle against a direct
 // transcription of PyTorch's OneCycleLR.get_lr, past-the-end behaviour, per-group arrays,
-// composition, invalid options, state save/resume, and the pure schedule functions.
+// composition, invalid options, state save/resume, the pure schedule functions, the schedule
+// table they all come from, and ReduceLROnPlateau as an LRScheduler.
 import { describe, expect, it } from 'vitest';
+import { SCHEDULER_CLASSES } from '../src/schedules/schedulers.js';
+import { SCHEDULES, buildSchedule, type ScheduleName } from '../src/schedules/table.js';
 import {
   Adagrad, Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
   LambdaLR, LinearLR, MultiStepLR, OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR, StepLR,
-  WarmupCosineLR, cosineSchedule, oneCycleSchedule, readMomentum, stepSchedule, warmupCosineSchedule,
-  type LRScheduler,
+  WarmupCosineLR, cosineSchedule, loadCheckpoint, oneCycleSchedule, readMomentum, saveCheckpoint, stepSchedule, warmupCosineSchedule,
+  LRScheduler, type PlateauState,
 } from '../src/index.js';
 
 type Opt = ConstructorParameters<typeof StepLR>[0];
@@ -117,27 +120,27 @@ describe('OneCycleLR', () => {
 
 describe('invalid scheduler options throw clear errors and change nothing', () => {
   const cases: [string, (opt: Opt) => unknown, RegExp][] = [
-    ['OneCycle without total', (o) => new OneCycleLR(o, { maxLr: 0.1 }), /OneCycleLR: give totalSteps, or both epochs and stepsPerEpoch/],
-    ['OneCycle totalSteps 0', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 0 }), /OneCycleLR: invalid totalSteps: 0 \(expected a whole number >= 1\)/],
+    ['OneCycle without total', (o) => new OneCycleLR(o, { maxLr: 0.1 }), /OneCycleLR: option totalSteps is required, or both epochs and stepsPerEpoch/],
+    ['OneCycle totalSteps 0', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 0 }), /OneCycleLR: invalid totalSteps: 0 \(must be a whole number >= 1\)/],
     ['OneCycle fractional totalSteps', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10.5 }), /invalid totalSteps: 10.5/],
-    ['OneCycle pctStart above 1', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }), /OneCycleLR: invalid pctStart: 1.5 \(expected a finite number >= 0 <= 1\)/],
+    ['OneCycle pctStart above 1', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }), /OneCycleLR: invalid pctStart: 1.5 \(must be in \[0, 1\]\)/],
     ['OneCycle bad strategy', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }), /invalid annealStrategy: "exp"/],
     ['OneCycle negative maxLr', (o) => new OneCycleLR(o, { maxLr: -1, totalSteps: 10 }), /invalid maxLr: -1/],
-    ['OneCycle maxLr array of wrong length', (o) => new OneCycleLR(o, { maxLr: [0.1, 0.2], totalSteps: 10 }), /OneCycleLR: maxLr has 2 values for 1 param group/],
+    ['OneCycle maxLr array of wrong length', (o) => new OneCycleLR(o, { maxLr: [0.1, 0.2], totalSteps: 10 }), /OneCycleLR: invalid maxLr: \[0.1, 0.2\] \(must be a single value or an array of 1, one per param group\)/],
     ['OneCycle divFactor 0', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, divFactor: 0 }), /invalid divFactor: 0/],
     ['OneCycle unknown option', (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 10, max_lr: 1 } as never), /OneCycleLR: unknown option "max_lr"/],
     ['Cyclic bad mode', (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, mode: 'square' as never }), /CyclicLR: invalid mode: "square"/],
     ['Cyclic zero step size', (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 0 }), /invalid stepSizeUp: 0/],
     ['StepLR stepSize 0', (o) => new StepLR(o, { stepSize: 0 }), /StepLR: invalid stepSize: 0/],
     ['StepLR NaN gamma', (o) => new StepLR(o, { stepSize: 2, gamma: NaN }), /StepLR: invalid gamma: NaN/],
-    ['MultiStep not an array', (o) => new MultiStepLR(o, { milestones: 3 as never }), /invalid milestones: 3/],
+    ['MultiStep not an array', (o) => new MultiStepLR(o, { milestones: 3 as never }), /MultiStepLR: milestones must be an array of whole numbers, got 3 \(number\)/],
     ['ConstantLR factor > 1', (o) => new ConstantLR(o, { factor: 2 }), /ConstantLR: invalid factor: 2/],
-    ['LinearLR startFactor 0', (o) => new LinearLR(o, { startFactor: 0 }), /LinearLR: invalid startFactor: 0 \(expected a finite number > 0 <= 1\)/],
+    ['LinearLR startFactor 0', (o) => new LinearLR(o, { startFactor: 0 }), /LinearLR: invalid startFactor: 0 \(must be in \(0, 1\]\)/],
     ['Cosine tMax 0', (o) => new CosineAnnealingLR(o, { tMax: 0 }), /invalid tMax: 0/],
     ['WarmRestarts tMult 0.5', (o) => new CosineAnnealingWarmRestarts(o, { t0: 10, tMult: 0.5 }), /invalid tMult: 0.5/],
     ['Polynomial negative power', (o) => new PolynomialLR(o, { power: -1 }), /invalid power: -1/],
-    ['WarmupCosine total <= warmup', (o) => new WarmupCosineLR(o, { warmupSteps: 10, totalSteps: 10 }), /invalid totalSteps: 10 \(expected a whole number >= 11\)/],
-    ['Lambda not a function', (o) => new LambdaLR(o, { lrLambda: 3 as never }), /LambdaLR: invalid lrLambda\[0\]: 3/],
+    ['WarmupCosine total <= warmup', (o) => new WarmupCosineLR(o, { warmupSteps: 10, totalSteps: 10 }), /WarmupCosineLR: invalid totalSteps: 10 \(must be greater than warmupSteps, 10\)/],
+    ['Lambda not a function', (o) => new LambdaLR(o, { lrLambda: 3 as never }), /LambdaLR: lrLambda must be a function, got 3 \(number\)/],
     ['Plateau factor 1', (o) => new ReduceLROnPlateau(o, { factor: 1 }), /ReduceLROnPlateau: invalid factor: 1/],
     ['Plateau bad mode', (o) => new ReduceLROnPlateau(o, { mode: 'up' as never }), /invalid mode: "up"/],
     ['Sequential milestones count', (o) => new SequentialLR(o, { schedulers: [new ConstantLR(o), new ExponentialLR(o, { gamma: 0.9 })], milestones: [] }), /SequentialLR: invalid milestones/],
@@ -203,8 +206,8 @@ describe('composition', () => {
     expect([0, 2, 4].map(c)).toEqual([1, 0.5, 0]);
     const w = warmupCosineSchedule({ baseLr: 2, warmupSteps: 4, totalSteps: 8 });
     expect([0, 1, 4, 8, 100].map(w)).toEqual([0, 0.5, 2, 0, 0]);
-    expect(() => s(-1)).toThrow(/step must be a whole number >= 0, got -1/);
-    expect(() => s(1.5)).toThrow(/step must be a whole number >= 0/);
+    expect(() => s(-1)).toThrow(/StepLR: invalid step: -1 \(must be a whole number >= 0\)/);
+    expect(() => s(1.5)).toThrow(/StepLR: invalid step: 1.5 \(must be a whole number >= 0\)/);
   });
 });
 
@@ -295,14 +298,114 @@ describe('state: stateDict / loadStateDict resumes the same sequence', () => {
     step.step();
     const sd = step.stateDict();
     const other = new ExponentialLR(await sgd(), { gamma: 0.5 });
-    expect(() => other.loadStateDict(sd)).toThrow(/ExponentialLR: cannot load scheduler state: it was saved from a StepLR, not a ExponentialLR/);
+    expect(() => other.loadStateDict(sd)).toThrow(/^ExponentialLR.loadStateDict: the state was saved from "StepLR", not ExponentialLR; nothing was changed$/);
     const differentOptions = new StepLR(await sgd(), { stepSize: 4 });
-    expect(() => differentOptions.loadStateDict(sd)).toThrow(/it was saved with options \{"stepSize":3\}; this scheduler has \{"stepSize":4\}/);
+    expect(() => differentOptions.loadStateDict(sd)).toThrow(/the state was saved with options \{"stepSize":3\}; this scheduler has \{"stepSize":4\}/);
     const same = new StepLR(await sgd(), { stepSize: 3 });
-    expect(() => same.loadStateDict({ ...sd, version: 2 as 1 })).toThrow(/unsupported version 2/);
-    expect(() => same.loadStateDict({ ...sd, lastLrs: [NaN] })).toThrow(/lastLrs\[0\] is NaN, not a finite number >= 0/);
-    expect(() => same.loadStateDict({ ...sd, lastLrs: [1, 2] })).toThrow(/lastLrs must have one entry per param group \(1\)/);
+    expect(() => same.loadStateDict({ ...sd, version: 2 as 1 })).toThrow(/unsupported state dict version 2/);
+    expect(() => same.loadStateDict({ ...sd, lastLrs: [NaN] })).toThrow(/invalid lastLrs\[0\]: NaN \(must be a finite number >= 0\)/);
+    expect(() => same.loadStateDict({ ...sd, lastLrs: [1, 2] })).toThrow(/invalid lastLrs: \[1, 2\] \(must be an array of 1, one per param group\)/);
     expect(same.lastEpoch).toBe(0);
     expect(same.optimizer.paramGroups[0].lr).toBe(0.1);
+  });
+});
+
+describe('the schedule table', () => {
+  // One case per entry (a new entry without a case fails the first test).
+  const CASES: Record<ScheduleName, Record<string, unknown>> = {
+    OneCycleLR: { maxLr: 0.3, totalSteps: 40, threePhase: true, annealStrategy: 'linear' },
+    CyclicLR: { baseLr: 0.01, maxLr: 0.2, stepSizeUp: 5, stepSizeDown: 3, mode: 'exp_range', gamma: 0.97 },
+    StepLR: { stepSize: 4, gamma: 0.7 },
+    MultiStepLR: { milestones: [9, 3, 3], gamma: 0.5 },
+    ConstantLR: { factor: 0.25, totalIters: 6 },
+    LinearLR: { startFactor: 0.05, endFactor: 0.8, totalIters: 20 },
+    ExponentialLR: { gamma: 0.93 },
+    PolynomialLR: { totalIters: 30, power: 0.5 },
+    CosineAnnealingLR: { tMax: 17, etaMin: 0.002 },
+    CosineAnnealingWarmRestarts: { t0: 4, tMult: 2, etaMin: 0.001 },
+    WarmupCosineLR: { warmupSteps: 5, totalSteps: 30, warmupStartFactor: 0.1 },
+    LambdaLR: { lrLambda: (t: number) => 1 / (1 + 0.1 * t) },
+  };
+
+  it('every entry has its scheduler class and a test case', () => {
+    expect(Object.keys(SCHEDULER_CLASSES)).toEqual(Object.keys(SCHEDULES));
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(SCHEDULES).sort());
+  });
+
+  for (const name of Object.keys(SCHEDULES) as ScheduleName[]) {
+    it(`${name}: the class writes exactly what the pure schedule of its entry computes`, async () => {
+      const opt = await sgd(1, 0.1);
+      const sched = new SCHEDULER_CLASSES[name](opt, CASES[name] as never);
+      expect(sched).toBeInstanceOf(LRScheduler);
+      expect(sched.name).toBe(name);
+      const pure = buildSchedule(name, { baseLr: 0.1, ...CASES[name] }); // CyclicLR has its own baseLr
+      for (let t = 0; t < 60; t++) {
+        expect(Object.is(opt.paramGroups[0].lr, pure.lr(t)), `${name} lr at step ${t}`).toBe(true);
+        if (pure.momentum) expect(Object.is(readMomentum(opt.paramGroups[0] as never), pure.momentum(t)), `${name} momentum at step ${t}`).toBe(true);
+        sched.step();
+      }
+    });
+  }
+
+  it('resolves defaults in order: stepSizeDown defaults to stepSizeUp; totalSteps to epochs × stepsPerEpoch', () => {
+    expect(buildSchedule('CyclicLR', { baseLr: 0, maxLr: 1, stepSizeUp: 7 }).options.stepSizeDown).toBe(7);
+    expect(buildSchedule('OneCycleLR', { maxLr: 1, epochs: 3, stepsPerEpoch: 4 }).options.totalSteps).toBe(12);
+  });
+});
+
+describe('ReduceLROnPlateau is an LRScheduler with its own protocol', () => {
+  it('is an LRScheduler; it has no schedule to evaluate and cannot be composed', async () => {
+    const opt = await sgd();
+    const r = new ReduceLROnPlateau(opt);
+    expect(r).toBeInstanceOf(LRScheduler);
+    expect(r.getLastLr()).toEqual([0.1]);
+    expect(() => r.lrAt(0, 0)).toThrow(/ReduceLROnPlateau: the lr at a step depends on the metrics seen/);
+    expect(() => new SequentialLR(opt, { schedulers: [r as never, new ExponentialLR(opt, { gamma: 0.9 })], milestones: [2] }))
+      .toThrow('SequentialLR: schedulers[0] must be a scheduler with a schedule (ReduceLROnPlateau cannot be composed), got a ReduceLROnPlateau');
+  });
+
+  it('keeps its state dict format: best as a string when infinite; a state saved before loads', async () => {
+    const r = new ReduceLROnPlateau(await sgd(), { mode: 'max', patience: 1 });
+    r.step(1);
+    expect(Object.keys(r.stateDict())).toEqual(['format', 'version', 'type', 'options', 'lastEpoch', 'best', 'numBadEpochs', 'cooldownCounter', 'lastLrs']);
+    const saved: PlateauState = { format: 'simdopt-scheduler', version: 1, type: 'ReduceLROnPlateau', options: { mode: 'max', patience: 1 }, lastEpoch: 4, best: 'Infinity', numBadEpochs: 1, cooldownCounter: 0, lastLrs: [0.05] };
+    const opt = await sgd();
+    const s = new ReduceLROnPlateau(opt, { mode: 'max', patience: 1 });
+    s.loadStateDict(saved);
+    expect([s.best, s.lastEpoch, s.numBadEpochs, opt.paramGroups[0].lr]).toEqual([Infinity, 4, 1, 0.05]);
+    expect(s.stateDict()).toEqual(saved);
+    expect(() => s.loadStateDict({ ...saved, best: 'NaN' as never })).toThrow(`ReduceLROnPlateau.loadStateDict: invalid best: "NaN" (must be a finite number, 'Infinity' or '-Infinity'); nothing was changed`);
+  });
+
+  it('a state dict saved before of an LRScheduler loads', async () => {
+    const opt = await sgd();
+    const s = new StepLR(opt, { stepSize: 3, gamma: 0.5 });
+    s.loadStateDict({ format: 'simdopt-scheduler', version: 1, type: 'StepLR', options: { stepSize: 3, gamma: 0.5 }, lastEpoch: 5, baseLrs: [0.1], lastLrs: [0.05], lastMomenta: [null] });
+    expect([s.lastEpoch, opt.paramGroups[0].lr]).toEqual([5, 0.05]);
+    s.step();
+    expect(opt.paramGroups[0].lr).toBe(0.025);
+  });
+
+  it('goes through a checkpoint like any scheduler, and a mismatch is refused with nothing changed', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const w = store.parameter('w', 3);
+    const opt = new SGD([w], { lr: 0.1, momentum: 0.9 });
+    const r = new ReduceLROnPlateau(opt, { patience: 0, factor: 0.5 });
+    [3, 3, 3].forEach((m) => r.step(m));
+    const bytes = saveCheckpoint({ store, optimizer: opt, scheduler: r });
+    const store2 = await ParameterStore.create({ backend: 'js' });
+    const opt2 = new SGD([store2.parameter('w', 3)], { lr: 0.1, momentum: 0.9 });
+    const r2 = new ReduceLROnPlateau(opt2, { patience: 0, factor: 0.5 });
+    loadCheckpoint(bytes, { store: store2, optimizer: opt2, scheduler: r2 });
+    expect(r2.stateDict()).toEqual(r.stateDict());
+    r.step(3); r2.step(3);
+    expect(opt2.paramGroups[0].lr).toBe(opt.paramGroups[0].lr);
+    const store3 = await ParameterStore.create({ backend: 'js' });
+    const opt3 = new SGD([store3.parameter('w', 3)], { lr: 0.1, momentum: 0.9 });
+    const other = saveCheckpoint({ store: store3, optimizer: opt3, scheduler: new StepLR(opt3, { stepSize: 2 }) });
+    const before = r2.stateDict();
+    expect(() => loadCheckpoint(other, { store: store2, optimizer: opt2, scheduler: r2 }))
+      .toThrow(/^loadCheckpoint: ReduceLROnPlateau\.loadStateDict: the state was saved from "StepLR", not ReduceLROnPlateau; nothing was changed$/);
+    expect(r2.stateDict()).toEqual(before);
   });
 });

@@ -1,6 +1,10 @@
 // Every validation error names the option and the value, and changes nothing.
 import { describe, expect, it } from 'vitest';
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
+import {
+  Adadelta, Adagrad, Adam, Adamax, AdamW, ExponentialLR, Lion, NAdam, OneCycleLR, ParameterStore, RAdam, ReduceLROnPlateau, RMSprop,
+  SGD, StepLR, clipGradNorm, clipGradValue, cosineSchedule, gradNorm, gradsAreFinite, loadCheckpoint, lrRangeTest, saveCheckpoint,
+  type Parameter,
+} from '../src/index.js';
 
 async function fixture() {
   const store = await ParameterStore.create({ backend: 'wasm' });
@@ -159,6 +163,50 @@ describe('store input is validated', () => {
       expect(store.parameters.length).toBe(count);
       expect(snapshot(store)).toEqual(before);
       store.parameter('after', 2); // the store still works
+    });
+  }
+});
+
+describe('one message style for optimizers, schedules, clipping, the range test and state loading (src/validate.ts)', () => {
+  /** The shapes of src/validate.ts: out of range, wrong type, required, unknown key, refused state. */
+  const STYLE = new RegExp('^[A-Za-z.]+: (invalid [^:]+: .+ \\(must be .+\\)|[^:]+ must be .+, got .+|option \\w+ is required.*|' +
+    'unknown option "\\w+" \\(valid: .+\\)|.+; nothing was changed)$');
+  const messageOf = async (f: () => unknown) => {
+    try { await f(); } catch (e) { return (e as Error).message; }
+    return 'did not throw';
+  };
+  const cases: [string, (w: Parameter, b: Parameter, store: ParameterStore) => unknown, string][] = [
+    ['optimizer: out of range', (w) => new Adam([w], { lr: -1 }), 'Adam: invalid learning rate (lr): -1 (must be >= 0)'],
+    ['optimizer: wrong type', (w) => new Adam([w], { lr: '0.1' as never }), 'Adam: learning rate (lr) must be a number, got "0.1" (string)'],
+    ['optimizer: beta', (w) => new Adam([w], { betas: [0.9, 1] }), 'Adam: invalid beta parameter at index 1: 1 (must be in [0, 1))'],
+    ['schedule: out of range', (w) => new StepLR(new SGD([w], { lr: 0.1 }), { stepSize: 0 }), 'StepLR: invalid stepSize: 0 (must be a whole number >= 1)'],
+    ['schedule: wrong type', (w) => new OneCycleLR(new SGD([w], { lr: 0.1, momentum: 0.9 }), { maxLr: 0.1, totalSteps: 5, threePhase: 1 as never }), 'OneCycleLR: threePhase must be a boolean, got 1 (number)'],
+    ['schedule: required', (w) => new ExponentialLR(new SGD([w], { lr: 0.1 }), {} as never), 'ExponentialLR: option gamma is required'],
+    ['schedule: unknown option', (w) => new StepLR(new SGD([w], { lr: 0.1 }), { stepSize: 1, gama: 0.5 } as never), 'StepLR: unknown option "gama" (valid: stepSize, gamma)'],
+    ['schedule: one of', (w) => new ReduceLROnPlateau(new SGD([w], { lr: 0.1 }), { thresholdMode: 'x' as never }), 'ReduceLROnPlateau: invalid thresholdMode: "x" (must be "rel" or "abs")'],
+    ['schedule: per group', (w) => new OneCycleLR(new SGD([w], { lr: 0.1, momentum: 0.9 }), { maxLr: [0.1, 0.2], totalSteps: 10 }), 'OneCycleLR: invalid maxLr: [0.1, 0.2] (must be a single value or an array of 1, one per param group)'],
+    ['pure schedule', () => cosineSchedule({ baseLr: -1, tMax: 3 }), 'CosineAnnealingLR: invalid baseLr: -1 (must be >= 0)'],
+    ['clipping: out of range', (w) => clipGradNorm([w], NaN), 'clipGradNorm: invalid maxNorm: NaN (must be finite)'],
+    ['clipping: one of', (w) => gradNorm([w], 3), 'gradNorm: invalid normType: 3 (must be 1, 2 or Infinity)'],
+    ['clipping: negative', (w) => clipGradValue([w], -1), 'clipGradValue: invalid clipValue: -1 (must be >= 0)'],
+    ['clipping: not a Parameter', (w) => gradsAreFinite([w, {} as never]), 'gradsAreFinite: params[1] must be a Parameter, got an Object'],
+    ['clipping: unknown option', (w) => clipGradNorm([w], 1, { norm: 2 } as never), 'clipGradNorm: unknown option "norm" (valid: normType, errorIfNonfinite)'],
+    ['range test', (w) => lrRangeTest(new SGD([w], { lr: 0.1 }), () => 1, { numIter: 1 }), 'lrRangeTest: invalid numIter: 1 (must be a whole number >= 2)'],
+    ['scheduler state', (w) => {
+      const s = new StepLR(new SGD([w], { lr: 0.1 }), { stepSize: 3 });
+      s.loadStateDict({ ...s.stateDict(), lastEpoch: -1 });
+    }, 'StepLR.loadStateDict: invalid lastEpoch: -1 (must be a whole number >= 0); nothing was changed'],
+    ['checkpoint', (w, _b, store) => {
+      const opt = new SGD([w], { lr: 0.1 });
+      const bytes = saveCheckpoint({ store, optimizer: opt, scheduler: new StepLR(opt, { stepSize: 2 }) });
+      loadCheckpoint(bytes, { store, optimizer: opt, scheduler: new ReduceLROnPlateau(opt) });
+    }, 'loadCheckpoint: ReduceLROnPlateau.loadStateDict: the state was saved from "StepLR", not ReduceLROnPlateau; nothing was changed'],
+  ];
+  for (const [label, make, message] of cases) {
+    it(label, async () => {
+      const { store, w, b } = await fixture();
+      expect(await messageOf(() => make(w, b, store))).toBe(message);
+      expect(message).toMatch(STYLE);
     });
   }
 });

@@ -7,10 +7,7 @@ import { oneCycleSummary, renderReport, summaryTable } from '../demo/report.js';
 import { MLP } from '../demo/mlp.js';
 import { spirals } from '../demo/spirals.js';
 import { lineChart } from '../demo/svg.js';
-import {
-  constantSchedule, cosineSchedule, cosineWarmRestartsSchedule, cyclicSchedule, exponentialSchedule, linearSchedule,
-  multiStepSchedule, oneCycleSchedule, polynomialSchedule, stepSchedule, warmupCosineSchedule, type Schedule,
-} from '../schedules/functions.js';
+import { CLI_SCHEDULES, buildSchedule, scheduleSpec, type Schedule, type ScheduleName } from '../schedules/table.js';
 import { lrRangeTest } from '../schedules/range-test.js';
 import { BENCH_OPTIMIZERS, medianMs, verifiedPair } from './bench.js';
 import { UsageError, optionHelp, parseArgs, type OptionSpec } from './args.js';
@@ -25,6 +22,58 @@ interface Command {
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const progress = (s: string) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`); else process.stderr.write(`${s}\n`); };
 const engine = () => `Node ${process.version}`;
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The options of table entry `name` the `schedule` command offers (not functions, not flags that are on by default). */
+function cliOptions(name: ScheduleName): string[] {
+  const { options, cli } = scheduleSpec(name);
+  return Object.keys(options).filter((key) => {
+    const { rule, default: d } = options[key];
+    return key !== 'baseLr' && rule.type !== 'function' && !(rule.type === 'boolean' && d === true) && !cli?.omit?.includes(key);
+  });
+}
+
+/** The `schedule` command's flags, from the schedule table: each option of a schedule it plots, typed by the option's rule. */
+function scheduleFlags(): Record<string, OptionSpec> {
+  const flags: Record<string, OptionSpec & { users: string[] }> = {};
+  for (const [cli, name] of CLI_SCHEDULES) {
+    for (const key of cliOptions(name)) {
+      const rule = scheduleSpec(name).options[key].rule;
+      const type = rule.type === 'number' ? (rule.integer ? 'int' : 'number') : rule.type === 'numbers' ? 'list' : rule.type === 'boolean' ? 'flag' : 'string';
+      const values = rule.type === 'oneOf' ? ` (${rule.values.join(', ')})` : '';
+      (flags[kebab(key)] ??= { type, help: '', users: [] }).users.push(`${cli}${values}`);
+    }
+  }
+  return Object.fromEntries(Object.entries(flags).map(([flag, { type, users }]) => [flag, { type, help: users.join(', ') }]));
+}
+
+/**
+ * Table entry `name` as the `schedule` command runs it: the options given (rejecting those of
+ * other schedules), `--base-lr` (default 0.1), and the table's example values for options that
+ * have no default; the schedule, its momentum when it cycles one, and its length.
+ */
+function cliSchedule(cli: string, name: ScheduleName, o: Record<string, unknown>): { lr: Schedule; momentum?: Schedule; length: number } {
+  const spec = scheduleSpec(name), offered = cliOptions(name);
+  const raw: Record<string, unknown> = { baseLr: o.baseLr ?? 0.1 };
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'steps' || key === 'svg' || key === 'baseLr') continue;
+    if (!offered.includes(key)) throw new UsageError(`--${kebab(key)} is not an option of ${cli}`);
+    raw[key] = spec.options[key].rule.type === 'numbers' ? (value as string[]).map(Number) : value;
+  }
+  const examples = Object.entries(spec.cli?.examples ?? {});
+  for (const computed of [false, true]) {
+    for (const [key, example] of examples) {
+      if (raw[key] === undefined && (typeof example === 'function') === computed) raw[key] = computed ? (example as (o: object) => unknown)(raw) : example;
+    }
+  }
+  try {
+    const built = buildSchedule(name, raw);
+    return { lr: built.lr, momentum: built.momentum, length: spec.cli?.length?.(built.options) ?? 100 };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 const commands: Record<string, Command> = {
   demo: {
@@ -104,77 +153,25 @@ const commands: Record<string, Command> = {
 
   schedule: {
     summary: 'plot a learning-rate schedule (and its momentum) as SVG; print some values',
-    usage: 'simdopt schedule <onecycle|cyclic|step|multistep|constant|linear|exponential|polynomial|cosine|cosine-warm-restarts|warmup-cosine> [options] [--svg out.svg]',
+    usage: `simdopt schedule <${[...CLI_SCHEDULES.keys()].join('|')}> [options] [--svg out.svg]\n\nschedules:\n${
+      [...CLI_SCHEDULES].map(([cli, name]) => `  ${cli.padEnd(22)}${scheduleSpec(name).doc}`).join('\n')}`,
     options: {
       steps: { type: 'int', help: 'steps to plot (default: the schedule\'s length, or 100)' },
       svg: { type: 'string', help: 'write the plot here' },
       'base-lr': { type: 'number', help: 'base learning rate (default 0.1)' },
-      'max-lr': { type: 'number', help: 'onecycle, cyclic' },
-      'total-steps': { type: 'int', help: 'onecycle, warmup-cosine' },
-      'pct-start': { type: 'number', help: 'onecycle' },
-      'anneal-strategy': { type: 'string', help: 'onecycle: cos or linear' },
-      'div-factor': { type: 'number', help: 'onecycle' },
-      'final-div-factor': { type: 'number', help: 'onecycle' },
-      'three-phase': { type: 'flag', help: 'onecycle' },
-      'base-momentum': { type: 'number', help: 'onecycle, cyclic' },
-      'max-momentum': { type: 'number', help: 'onecycle, cyclic' },
-      'step-size-up': { type: 'int', help: 'cyclic' },
-      'step-size-down': { type: 'int', help: 'cyclic' },
-      mode: { type: 'string', help: 'cyclic: triangular, triangular2, exp_range' },
-      gamma: { type: 'number', help: 'step, multistep, exponential, cyclic' },
-      'step-size': { type: 'int', help: 'step' },
-      milestones: { type: 'list', help: 'multistep' },
-      factor: { type: 'number', help: 'constant' },
-      'total-iters': { type: 'int', help: 'constant, linear, polynomial' },
-      'start-factor': { type: 'number', help: 'linear' },
-      'end-factor': { type: 'number', help: 'linear' },
-      power: { type: 'number', help: 'polynomial' },
-      't-max': { type: 'int', help: 'cosine' },
-      'eta-min': { type: 'number', help: 'cosine, cosine-warm-restarts, warmup-cosine' },
-      t0: { type: 'int', help: 'cosine-warm-restarts' },
-      't-mult': { type: 'int', help: 'cosine-warm-restarts' },
-      'warmup-steps': { type: 'int', help: 'warmup-cosine' },
+      ...scheduleFlags(),
     },
     async run(o, positional) {
       const name = positional[0];
       if (!name) throw new UsageError('which schedule? e.g. simdopt schedule onecycle --max-lr 0.1 --total-steps 1000');
       if (positional.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positional[1])}`);
-      const baseLr = (o.baseLr as number | undefined) ?? 0.1;
-      const pick = (...keys: string[]) => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
-      let lr: Schedule, momentum: Schedule | undefined, length = 100;
-      try {
-        switch (name) {
-          case 'onecycle': {
-            const s = oneCycleSchedule({ maxLr: (o.maxLr as number | undefined) ?? baseLr, totalSteps: (o.totalSteps as number | undefined) ?? 100, ...pick('pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'baseMomentum', 'maxMomentum') });
-            lr = s.lr; momentum = s.momentum; length = (o.totalSteps as number | undefined) ?? 100; break;
-          }
-          case 'cyclic': {
-            const s = cyclicSchedule({ baseLr, maxLr: (o.maxLr as number | undefined) ?? baseLr * 10, ...pick('stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'baseMomentum', 'maxMomentum') });
-            lr = s.lr; momentum = s.momentum; length = 4 * ((o.stepSizeUp as number | undefined) ?? 2000); break;
-          }
-          case 'step': lr = stepSchedule({ baseLr, stepSize: (o.stepSize as number | undefined) ?? 30, ...pick('gamma') }); break;
-          case 'multistep': lr = multiStepSchedule({ baseLr, milestones: ((o.milestones as string[] | undefined) ?? ['30', '60']).map(Number), ...pick('gamma') }); break;
-          case 'constant': lr = constantSchedule({ baseLr, ...pick('factor', 'totalIters') }); length = 20; break;
-          case 'linear': lr = linearSchedule({ baseLr, ...pick('startFactor', 'endFactor', 'totalIters') }); length = 20; break;
-          case 'exponential': lr = exponentialSchedule({ baseLr, gamma: (o.gamma as number | undefined) ?? 0.95 }); break;
-          case 'polynomial': lr = polynomialSchedule({ baseLr, ...pick('totalIters', 'power') }); length = 20; break;
-          case 'cosine': lr = cosineSchedule({ baseLr, tMax: (o.tMax as number | undefined) ?? 100, ...pick('etaMin') }); length = (o.tMax as number | undefined) ?? 100; break;
-          case 'cosine-warm-restarts': lr = cosineWarmRestartsSchedule({ baseLr, t0: (o.t0 as number | undefined) ?? 10, ...pick('tMult', 'etaMin') }); break;
-          case 'warmup-cosine': {
-            const total = (o.totalSteps as number | undefined) ?? 100;
-            lr = warmupCosineSchedule({ baseLr, totalSteps: total, warmupSteps: (o.warmupSteps as number | undefined) ?? Math.floor(total / 10), ...pick('etaMin') });
-            length = total; break;
-          }
-          default: throw new UsageError(`unknown schedule ${JSON.stringify(name)}`);
-        }
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        throw new UsageError((e as Error).message);
-      }
+      const entry = CLI_SCHEDULES.get(name);
+      if (!entry) throw new UsageError(`unknown schedule ${JSON.stringify(name)} (known: ${[...CLI_SCHEDULES.keys()].join(', ')})`);
+      const { lr, momentum, length } = cliSchedule(name, entry, o);
       const steps = (o.steps as number | undefined) ?? length;
       if (steps < 1) throw new UsageError('--steps must be at least 1');
       const lrs = Array.from({ length: steps }, (_, t) => lr(t));
-      const ms = momentum ? Array.from({ length: steps }, (_, t) => momentum!(t)) : undefined;
+      const ms = momentum ? Array.from({ length: steps }, (_, t) => momentum(t)) : undefined;
       const shown = [0, Math.floor(steps / 4), Math.floor(steps / 2), Math.floor((3 * steps) / 4), steps - 1];
       out(`${name}: step -> lr${ms ? ', momentum' : ''}`);
       for (const t of [...new Set(shown)]) out(`  ${t}: ${lrs[t].toPrecision(6)}${ms ? `, ${ms[t].toPrecision(4)}` : ''}`);

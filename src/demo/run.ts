@@ -9,7 +9,7 @@ import type { AnyOptimizer } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
 import { SGD } from '../optim/sgd.js';
 import { readMomentum } from '../schedules/scheduler.js';
-import { CosineAnnealingLR, ExponentialLR, OneCycleLR } from '../schedules/schedulers.js';
+import { createScheduler } from '../schedules/schedulers.js';
 import { ParameterStore } from '../store.js';
 import type { BackendOption } from '../backend.js';
 import type { Parameter } from '../store.js';
@@ -32,14 +32,25 @@ export const DEMO_OPTIMIZERS: Record<string, { label: string; lr: number; moment
   adamax: { label: 'AdaMax', lr: 0.06, momentum: true, make: (p, lr) => new Adamax(p, { lr }) },
 };
 
-/** The demo's schedules. */
-export const DEMO_SCHEDULES = ['constant', 'exponential', 'onecycle', 'cosine'] as const;
-export type DemoSchedule = (typeof DEMO_SCHEDULES)[number];
-
 /** 1Cycle's peak is this multiple of the optimizer's base lr (it starts at peak/25). */
 export const ONECYCLE_PEAK = 3;
 /** Exponential decay ends at this fraction of the base lr. */
 export const EXPONENTIAL_END = 0.01;
+
+/**
+ * The demo's schedules, by their names in the schedule table (as the CLI spells them), each
+ * with the options a run of `steps` steps with optimizer `spec` uses. 'constant' is ConstantLR
+ * with factor 1: the optimizer's lr throughout.
+ */
+const DEMO_SCHEDULE_OPTIONS = {
+  constant: () => ({ factor: 1 }),
+  exponential: (steps: number) => ({ gamma: pow(EXPONENTIAL_END, 1 / steps) }),
+  onecycle: (steps: number, spec: (typeof DEMO_OPTIMIZERS)[string]) => ({ maxLr: spec.lr * ONECYCLE_PEAK, totalSteps: steps, cycleMomentum: spec.momentum }),
+  cosine: (steps: number) => ({ tMax: steps }),
+};
+export type DemoSchedule = keyof typeof DEMO_SCHEDULE_OPTIONS;
+/** The demo's schedules. */
+export const DEMO_SCHEDULES = Object.keys(DEMO_SCHEDULE_OPTIONS) as DemoSchedule[];
 
 export interface DemoOptions {
   optimizers?: string[];
@@ -103,9 +114,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       backend = store.backend;
       const model = new MLP(store, DEMO_LAYERS, 1);
       const opt = spec.make(model.parameters, spec.lr);
-      const sched = schedule === 'exponential' ? new ExponentialLR(opt, { gamma: pow(EXPONENTIAL_END, 1 / steps) })
-        : schedule === 'onecycle' ? new OneCycleLR(opt, { maxLr: spec.lr * ONECYCLE_PEAK, totalSteps: steps, cycleMomentum: spec.momentum })
-          : schedule === 'cosine' ? new CosineAnnealingLR(opt, { tMax: steps }) : undefined;
+      const sched = createScheduler(schedule, opt, DEMO_SCHEDULE_OPTIONS[schedule](steps, spec));
       const losses: number[] = [], lrs: number[] = [], momenta: (number | null)[] = [];
       let stepsToTarget: number | null = null;
       const t0 = performance.now();
@@ -116,7 +125,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         momenta.push(readMomentum(opt.paramGroups[0]) ?? null);
         if (stepsToTarget === null && loss < target) stepsToTarget = s;
         opt.step();
-        sched?.step();
+        sched.step();
       }
       const ms = performance.now() - t0;
       const final = model.lossAndGrad(data);

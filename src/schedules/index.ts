@@ -1,6 +1,6 @@
 export * from './functions.js';
 export { LRScheduler, momentumKey, readMomentum } from './scheduler.js';
-export type { SchedulerState } from './scheduler.js';
+export type { SchedulerState, SchedulerStateHeader } from './scheduler.js';
 export {
   StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
   WarmupCosineLR, LambdaLR, CyclicLR, OneCycleLR, SequentialLR, ChainedScheduler,

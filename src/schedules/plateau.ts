@@ -1,6 +1,5 @@
-import { Optimizer } from '../optim/optimizer.js';
-import { checkKeys, checkNumber, invalid } from './functions.js';
-import { perGroup, type AnyOptimizer } from './scheduler.js';
+import { checkNumber, checkOneOf, perGroup, problem, wrongType } from '../validate.js';
+import { LRScheduler, type AnyOptimizer, type SchedulerStateHeader } from './scheduler.js';
 
 /** Options of {@link ReduceLROnPlateau} (PyTorch's, camelCase). */
 export interface ReduceLROnPlateauOptions {
@@ -23,38 +22,30 @@ export interface ReduceLROnPlateauOptions {
 }
 
 /** Saved state of a {@link ReduceLROnPlateau}. */
-export interface PlateauState {
-  /** Marks a scheduler state dict. */
-  format: 'simdopt-scheduler';
-  /** Format version (1). */
-  version: 1;
+export interface PlateauState extends SchedulerStateHeader {
   /** The class. */
   type: 'ReduceLROnPlateau';
-  /** The options it was built with. */
-  options: Record<string, unknown>;
-  /** Steps taken. */
-  lastEpoch: number;
   /** The best metric so far, as a number or (JSON has no Infinity) the string 'Infinity' / '-Infinity'. */
   best: number | 'Infinity' | '-Infinity';
   /** Steps since the last improvement. */
   numBadEpochs: number;
   /** Steps of cooldown left. */
   cooldownCounter: number;
-  /** The learning rates in effect, one per group. */
-  lastLrs: number[];
 }
+
+const OPTIONS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'] as const;
 
 /**
  * ReduceLROnPlateau: multiplies the lr by `factor` when a metric has stopped improving for
  * `patience` steps, as PyTorch's. Step it with the metric: `sched.step(validationLoss)`.
  * Defaults: `mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4,
  * thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8`.
+ *
+ * An {@link LRScheduler} with its own protocol: what it writes depends on the metrics seen, not
+ * on the step alone, so it has no schedule to evaluate ({@link lrAt} throws), cannot be
+ * composed, and leaves `initialLr` alone; its state holds the best metric and the counters.
  */
-export class ReduceLROnPlateau {
-  /** The optimizer whose learning rates this scheduler lowers. */
-  readonly optimizer: AnyOptimizer;
-  /** Steps taken. */
-  lastEpoch = 0;
+export class ReduceLROnPlateau extends LRScheduler<PlateauState, [metric: number]> {
   /** Best metric seen. */
   best: number;
   /** Steps since the last improvement. */
@@ -69,28 +60,21 @@ export class ReduceLROnPlateau {
   readonly #cooldown: number;
   readonly #minLrs: number[];
   readonly #eps: number;
-  readonly #options: Record<string, unknown>;
-  #lastLrs: number[];
 
   constructor(optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
-    const c = 'ReduceLROnPlateau';
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${c}: the first argument must be an optimizer, got ${String(optimizer)}`);
-    checkKeys(c, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
-    this.optimizer = optimizer;
-    this.#mode = options.mode ?? 'min';
-    if (this.#mode !== 'min' && this.#mode !== 'max') invalid(c, 'mode', this.#mode, "'min' or 'max'");
+    super(optimizer, 'ReduceLROnPlateau', options, OPTIONS);
+    const c = this.name;
+    this.#mode = checkOneOf(c, 'mode', options.mode ?? 'min', ['min', 'max']);
     this.#factor = checkNumber(c, 'factor', options.factor ?? 0.1, { min: 0, max: 1, maxExclusive: true });
     this.#patience = checkNumber(c, 'patience', options.patience ?? 10, { min: 0, integer: true });
     this.#threshold = checkNumber(c, 'threshold', options.threshold ?? 1e-4, { min: 0 });
-    this.#thresholdMode = options.thresholdMode ?? 'rel';
-    if (this.#thresholdMode !== 'rel' && this.#thresholdMode !== 'abs') invalid(c, 'thresholdMode', this.#thresholdMode, "'rel' or 'abs'");
+    this.#thresholdMode = checkOneOf(c, 'thresholdMode', options.thresholdMode ?? 'rel', ['rel', 'abs']);
     this.#cooldown = checkNumber(c, 'cooldown', options.cooldown ?? 0, { min: 0, integer: true });
-    this.#minLrs = perGroup(c, 'minLr', options.minLr ?? 0, optimizer.paramGroups.length);
+    this.#minLrs = perGroup(c, 'minLr', options.minLr ?? 0, this.baseLrs.length);
     this.#minLrs.forEach((m, i) => checkNumber(c, `minLr[${i}]`, m, { min: 0 }));
     this.#eps = checkNumber(c, 'eps', options.eps ?? 1e-8, { min: 0 });
-    this.#options = structuredClone({ ...options });
     this.best = this.#mode === 'min' ? Infinity : -Infinity;
-    this.#lastLrs = optimizer.paramGroups.map((g) => g.lr);
+    this.record(this.groups.map((g) => g.lr as number));
   }
 
   #isBetter(a: number): boolean {
@@ -100,10 +84,8 @@ export class ReduceLROnPlateau {
   }
 
   /** Records this step's metric (e.g. the validation loss) and reduces the lr on a plateau. */
-  step(metric: number): void {
-    if (typeof metric !== 'number' || Number.isNaN(metric)) {
-      throw new TypeError(`ReduceLROnPlateau: step needs the metric as a number, got ${String(metric)}`);
-    }
+  override step(metric: number): void {
+    if (typeof metric !== 'number' || Number.isNaN(metric)) wrongType(this.name, 'the metric step takes', metric, 'a number (not NaN)');
     this.lastEpoch++;
     if (this.#isBetter(metric)) {
       this.best = metric;
@@ -124,46 +106,37 @@ export class ReduceLROnPlateau {
       this.cooldownCounter = this.#cooldown;
       this.numBadEpochs = 0;
     }
-    this.#lastLrs = this.optimizer.paramGroups.map((g) => g.lr);
+    this.record(this.optimizer.paramGroups.map((g) => g.lr));
   }
 
-  /** The learning rates after the last step, one per group. */
-  getLastLr(): number[] {
-    return [...this.#lastLrs];
+  /** Throws: the lr of a plateau scheduler depends on the metrics, not on the step alone (as PyTorch's `get_lr`). */
+  lrAt(_t: number, _group: number): number {
+    throw new Error('ReduceLROnPlateau: the lr at a step depends on the metrics seen, so it has no schedule to evaluate; read getLastLr()');
   }
 
-  /** The scheduler's state, as plain data. */
-  stateDict(): PlateauState {
+  protected override stateFields(): Record<string, unknown> {
     return {
-      format: 'simdopt-scheduler', version: 1, type: 'ReduceLROnPlateau', options: structuredClone(this.#options),
-      lastEpoch: this.lastEpoch, best: Number.isFinite(this.best) ? this.best : this.best > 0 ? 'Infinity' : '-Infinity', numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
-      lastLrs: [...this.#lastLrs],
+      best: Number.isFinite(this.best) ? this.best : this.best > 0 ? 'Infinity' : '-Infinity', numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter, lastLrs: this.getLastLr(),
     };
   }
 
-  /** Throws if `sd` cannot be loaded into this scheduler; changes nothing. @internal */
-  validateState(sd: unknown): void {
-    const fail = (why: string): never => { throw new Error(`ReduceLROnPlateau: cannot load scheduler state: ${why}`); };
-    if (sd === null || typeof sd !== 'object' || (sd as PlateauState).format !== 'simdopt-scheduler') fail('not a scheduler state dict');
-    const s = sd as PlateauState;
-    if (s.version !== 1) fail(`unsupported version ${String(s.version)}`);
-    if (s.type !== 'ReduceLROnPlateau') fail(`it was saved from a ${String(s.type)}`);
-    if (JSON.stringify(s.options) !== JSON.stringify(this.#options)) fail(`it was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.#options)}`);
-    const n = this.optimizer.paramGroups.length;
-    if (!Array.isArray(s.lastLrs) || s.lastLrs.length !== n || !s.lastLrs.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(`lastLrs must hold ${n} finite numbers >= 0`);
-    if (!Number.isSafeInteger(s.lastEpoch) || s.lastEpoch < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
-    if (s.best !== 'Infinity' && s.best !== '-Infinity' && (typeof s.best !== 'number' || !Number.isFinite(s.best))) fail(`invalid best ${String(s.best)}`);
-    for (const k of ['numBadEpochs', 'cooldownCounter'] as const) if (!Number.isSafeInteger(s[k]) || s[k] < 0) fail(`invalid ${k} ${String(s[k])}`);
+  protected override checkFields(s: Record<string, unknown>, fail: (why: string) => never): void {
+    if (s.best !== 'Infinity' && s.best !== '-Infinity' && (typeof s.best !== 'number' || !Number.isFinite(s.best))) {
+      fail(problem('best', s.best, "a finite number, 'Infinity' or '-Infinity'"));
+    }
+    for (const k of ['numBadEpochs', 'cooldownCounter']) {
+      if (!Number.isSafeInteger(s[k]) || (s[k] as number) < 0) fail(problem(k, s[k], 'a whole number >= 0'));
+    }
   }
 
-  /** Restores a state from {@link stateDict} (same options), writing its lrs back into the groups; throws and changes nothing if it does not fit. */
-  loadStateDict(sd: PlateauState): void {
-    this.validateState(sd);
-    this.lastEpoch = sd.lastEpoch;
-    this.best = Number(sd.best);
-    this.numBadEpochs = sd.numBadEpochs;
-    this.cooldownCounter = sd.cooldownCounter;
-    this.#lastLrs = [...sd.lastLrs];
-    this.optimizer.paramGroups.forEach((g, i) => { g.lr = sd.lastLrs[i]; });
+  protected override load(sd: Record<string, unknown>): void {
+    const s = sd as unknown as PlateauState;
+    this.lastEpoch = s.lastEpoch;
+    this.best = Number(s.best);
+    this.numBadEpochs = s.numBadEpochs;
+    this.cooldownCounter = s.cooldownCounter;
+    this.record([...s.lastLrs]);
+    this.optimizer.paramGroups.forEach((g, i) => { g.lr = s.lastLrs[i]; });
   }
 }

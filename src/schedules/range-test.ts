@@ -1,5 +1,5 @@
 import { log, pow } from '../detmath.js';
-import { checkKeys, checkNumber, invalid } from './functions.js';
+import { checkKeys, checkNumber, checkOneOf, wrongType } from '../validate.js';
 import type { AnyOptimizer } from './scheduler.js';
 
 /** Options of {@link lrRangeTest}. */
@@ -86,7 +86,7 @@ export interface LRRangeTestResult {
  */
 export async function lrRangeTest(optimizer: AnyOptimizer, trainStep: () => number | Promise<number>, options: LRRangeTestOptions = {}): Promise<LRRangeTestResult> {
   const c = 'lrRangeTest';
-  if (typeof trainStep !== 'function') invalid(c, 'trainStep', trainStep, 'a function returning the loss');
+  if (typeof trainStep !== 'function') wrongType(c, 'trainStep', trainStep, 'a function returning the loss');
   checkKeys(c, options, ['startLr', 'endLr', 'numIter', 'stepMode', 'smoothF', 'divergeThreshold']);
   const startLr = checkNumber(c, 'startLr', options.startLr ?? 1e-7, { min: 0, minExclusive: true });
   const endLr = checkNumber(c, 'endLr', options.endLr ?? 10);
@@ -97,8 +97,7 @@ export async function lrRangeTest(optimizer: AnyOptimizer, trainStep: () => numb
     throw new RangeError(`${c}: invalid ${blamed}: endLr ${shown(endLr, options.endLr)} must be greater than startLr ${shown(startLr, options.startLr)}`);
   }
   const numIter = checkNumber(c, 'numIter', options.numIter ?? 100, { min: 2, integer: true });
-  const mode = options.stepMode ?? 'exp';
-  if (mode !== 'exp' && mode !== 'linear') invalid(c, 'stepMode', mode, "'exp' or 'linear'");
+  const mode = checkOneOf(c, 'stepMode', options.stepMode ?? 'exp', ['exp', 'linear']);
   const beta = checkNumber(c, 'smoothF', options.smoothF ?? 0.98, { min: 0, max: 1, maxExclusive: true });
   const diverge = checkNumber(c, 'divergeThreshold', options.divergeThreshold ?? 4, { min: 1, minExclusive: true });
 

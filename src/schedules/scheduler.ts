@@ -1,10 +1,10 @@
 import { Optimizer, type AnyOptimizer } from '../optim/optimizer.js';
-import type { Schedule } from './functions.js';
+import { checkKeys, describe, problem, refuse, wrongType } from '../validate.js';
 
 export type { AnyOptimizer };
 
-/** Saved state of a scheduler (plain data; survives structuredClone and JSON). */
-export interface SchedulerState {
+/** What every scheduler state dict starts with (plain data; survives structuredClone and JSON). */
+export interface SchedulerStateHeader {
   /** Marks a scheduler state dict. */
   format: 'simdopt-scheduler';
   /** Format version (1). */
@@ -15,10 +15,14 @@ export interface SchedulerState {
   options: Record<string, unknown>;
   /** Steps taken. */
   lastEpoch: number;
+  /** The learning rates in effect, one per group, written back to the groups on load. */
+  lastLrs: number[];
+}
+
+/** Saved state of a scheduler that evaluates schedules (every one but {@link ReduceLROnPlateau}). */
+export interface SchedulerState extends SchedulerStateHeader {
   /** Each group's base (initial) learning rate. */
   baseLrs: number[];
-  /** The values in effect for the next optimizer step, written back to the groups on load. */
-  lastLrs: number[];
   /** The momenta in effect (null for groups whose momentum the scheduler does not set). */
   lastMomenta: (number | null)[];
   /** The children of SequentialLR / ChainedScheduler. */
@@ -26,6 +30,7 @@ export interface SchedulerState {
 }
 
 type Group = Record<string, unknown>;
+type Fail = (why: string) => never;
 
 /** Where a scheduler writes momentum: `momentum` (SGD, RMSprop) or `betas[0]` (the Adam family, Lion). */
 export function momentumKey(optimizer: AnyOptimizer): 'momentum' | 'betas' | undefined {
@@ -46,30 +51,25 @@ function writeMomentum(group: Group, value: number): void {
   else group.momentum = value;
 }
 
-/** Expands a per-group option (a number, or one number per group). */
-export function perGroup(context: string, name: string, value: number | readonly number[], groups: number): number[] {
-  if (Array.isArray(value)) {
-    if (value.length !== groups) {
-      throw new RangeError(`${context}: ${name} has ${value.length} values for ${groups} param group${groups === 1 ? '' : 's'}`);
-    }
-    return [...value];
-  }
-  return new Array<number>(groups).fill(value as number);
-}
-
 function isPlain(value: unknown): boolean {
   return value === null || ['number', 'string', 'boolean', 'undefined'].includes(typeof value) ||
     (Array.isArray(value) && value.every(isPlain));
 }
+
+/** A value a group accepts as its lr: a finite number >= 0. */
+const isLr = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
 
 /**
  * Base of the learning-rate schedulers, with PyTorch's protocol: construction records each
  * group's `initialLr` (once) and applies the values of step 0; each `step()`, called after
  * `optimizer.step()`, advances one step and writes `lr` (and momentum, for the cyclical
  * policies) into every param group. A scheduler evaluates pure schedules: the value at step
- * `t` depends on `t` alone, never on what the groups held before.
+ * `t` depends on `t` alone, never on what the groups held before. {@link ReduceLROnPlateau}
+ * is the exception: it is stepped with a metric, and its state says how it got where it is.
+ *
+ * `S` is the state dict's type, `A` what `step` takes (nothing, or the plateau's metric).
  */
-export abstract class LRScheduler {
+export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerState, A extends unknown[] = []> {
   /** The optimizer whose param groups this scheduler writes. */
   readonly optimizer: AnyOptimizer;
   /** Steps taken (PyTorch's `last_epoch`): 0 after construction. */
@@ -81,25 +81,29 @@ export abstract class LRScheduler {
   #lastLrs: number[] = [];
   #lastMomenta: (number | null)[] = [];
 
-  /** @internal */
+  /** Checks the optimizer and the option names, and keeps the options that are plain data. @internal */
   protected constructor(
     optimizer: AnyOptimizer,
     /** The scheduler's class name, as saved in its state. */
     readonly name: string,
     options: object,
+    allowed: readonly string[],
   ) {
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: the first argument must be an optimizer, got ${String(optimizer)}`);
-    if (options === null || typeof options !== 'object') throw new TypeError(`${name}: options must be an object, got ${String(options)}`);
+    if (!(optimizer instanceof Optimizer)) wrongType(name, 'the first argument', optimizer, 'an optimizer');
+    checkKeys(name, options, allowed);
     this.optimizer = optimizer;
     this.options = Object.fromEntries(Object.entries(options).filter(([, v]) => isPlain(v)));
-    const groups = optimizer.paramGroups as unknown as Group[];
-    this.baseLrs = groups.map((g) => (typeof g.initialLr === 'number' ? g.initialLr : (g.lr as number)));
+    this.baseLrs = this.groups.map((g) => (typeof g.initialLr === 'number' ? g.initialLr : (g.lr as number)));
+  }
+
+  /** The optimizer's param groups, as records. @internal */
+  protected get groups(): Group[] {
+    return this.optimizer.paramGroups as unknown as Group[];
   }
 
   /** Records `initialLr` on the groups and applies step 0; subclasses call it last in their constructor. @internal */
   protected start(): void {
-    const groups = this.optimizer.paramGroups as unknown as Group[];
-    groups.forEach((g, i) => { g.initialLr ??= this.baseLrs[i]; });
+    this.groups.forEach((g, i) => { g.initialLr ??= this.baseLrs[i]; });
     this.apply(0);
   }
 
@@ -112,7 +116,7 @@ export abstract class LRScheduler {
   }
 
   /** Advances one step (call after `optimizer.step()`) and writes the new values into the param groups. */
-  step(): void {
+  step(..._args: A): void {
     this.lastEpoch++;
     this.apply(this.lastEpoch);
   }
@@ -122,9 +126,15 @@ export abstract class LRScheduler {
     return [...this.#lastLrs];
   }
 
+  /** Notes the values now in the groups. @internal */
+  protected record(lrs: number[], momenta: (number | null)[] = []): void {
+    this.#lastLrs = lrs;
+    this.#lastMomenta = momenta;
+  }
+
   /** @internal */
   protected apply(t: number): void {
-    const groups = this.optimizer.paramGroups as unknown as Group[];
+    const groups = this.groups;
     if (groups.length !== this.baseLrs.length) {
       throw new Error(`${this.name}: the optimizer has ${groups.length} param groups, but the scheduler was built for ${this.baseLrs.length}`);
     }
@@ -134,8 +144,7 @@ export abstract class LRScheduler {
       g.lr = lrs[i];
       if (momenta[i] !== undefined) writeMomentum(g, momenta[i]!);
     });
-    this.#lastLrs = lrs;
-    this.#lastMomenta = momenta.map((m) => m ?? null);
+    this.record(lrs, momenta.map((m) => m ?? null));
   }
 
   /** Rebuilds the schedules from `baseLrs` (after a state load changed them). @internal */
@@ -147,42 +156,61 @@ export abstract class LRScheduler {
   }
 
   /** The scheduler's state, as plain data (PyTorch's `state_dict()`). */
-  stateDict(): SchedulerState {
+  stateDict(): S {
+    return {
+      format: 'simdopt-scheduler', version: 1, type: this.name, options: structuredClone(this.options), lastEpoch: this.lastEpoch,
+      ...this.stateFields(),
+    } as unknown as S;
+  }
+
+  /** The state after the common header, in its saved order. @internal */
+  protected stateFields(): Record<string, unknown> {
     const children = this.children();
     return {
-      format: 'simdopt-scheduler', version: 1, type: this.name, options: structuredClone(this.options),
-      lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLrs: [...this.#lastLrs], lastMomenta: [...this.#lastMomenta],
+      baseLrs: [...this.baseLrs], lastLrs: [...this.#lastLrs], lastMomenta: [...this.#lastMomenta],
       ...(children.length ? { children: children.map((c) => c.stateDict()) } : {}),
     };
   }
 
   /** Throws if `sd` cannot be loaded into this scheduler; changes nothing. @internal */
-  validateState(sd: unknown, path = this.name): void {
-    const fail = (why: string): never => { throw new Error(`${path}: cannot load scheduler state: ${why}`); };
-    if (sd === null || typeof sd !== 'object') fail(`expected an object, got ${String(sd)}`);
-    const s = sd as Partial<SchedulerState>;
-    if (s.format !== 'simdopt-scheduler') fail(`not a scheduler state dict (format ${JSON.stringify(s.format)})`);
-    if (s.version !== 1) fail(`unsupported version ${String(s.version)} (this library reads version 1)`);
-    if (s.type !== this.name) fail(`it was saved from a ${String(s.type)}, not a ${this.name}`);
+  validateState(sd: unknown): void {
+    this.checkState(sd, refuse(`${this.name}.loadStateDict`));
+  }
+
+  /** The checks of every scheduler state: the header and `lastLrs`, then {@link checkFields}. @internal */
+  protected checkState(sd: unknown, fail: Fail): void {
+    if (sd === null || typeof sd !== 'object') fail(`expected a scheduler state dict object, got ${describe(sd)}`);
+    const s = sd as Record<string, unknown>;
+    if (s.format !== 'simdopt-scheduler') fail(`not a scheduler state dict (format ${describe(s.format)})`);
+    if (s.version !== 1) fail(`unsupported state dict version ${describe(s.version)} (this library reads version 1)`);
+    if (s.type !== this.name) fail(`the state was saved from ${describe(s.type)}, not ${this.name}`);
     if (JSON.stringify(s.options) !== JSON.stringify(this.options)) {
-      fail(`it was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.options)}`);
+      fail(`the state was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.options)}`);
     }
-    if (!Number.isSafeInteger(s.lastEpoch) || (s.lastEpoch as number) < 0) fail(`invalid lastEpoch ${String(s.lastEpoch)}`);
-    const n = this.baseLrs.length;
-    for (const key of ['baseLrs', 'lastLrs', 'lastMomenta'] as const) {
-      const v = s[key] as unknown[];
-      if (!Array.isArray(v) || v.length !== n) fail(`${key} must have one entry per param group (${n})`);
-      for (let i = 0; i < n; i++) {
-        const x = v[i];
-        if (key === 'lastMomenta' && x === null) continue;
-        // The values are written into the param groups: they must be values a group accepts.
-        if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) fail(`${key}[${i}] is ${String(x)}, not a finite number >= 0`);
-        if (key === 'lastMomenta' && Array.isArray((this.optimizer.paramGroups[i] as unknown as Group).betas) && (x as number) >= 1) fail(`${key}[${i}] is ${String(x)}, not a beta in [0, 1)`);
-      }
-    }
-    const kids = this.children();
-    if ((s.children?.length ?? 0) !== kids.length) fail(`expected ${kids.length} child schedulers, got ${s.children?.length ?? 0}`);
-    kids.forEach((k, i) => k.validateState(s.children![i], `${path} > child ${i}`));
+    if (!Number.isSafeInteger(s.lastEpoch) || (s.lastEpoch as number) < 0) fail(problem('lastEpoch', s.lastEpoch, 'a whole number >= 0'));
+    this.checkPerGroup(s, 'lastLrs', fail, isLr);
+    this.checkFields(s, fail);
+  }
+
+  /**
+   * Checks that `s[key]` holds one entry per param group, each passing `ok`. The values are
+   * written into the param groups: they must be values a group accepts. @internal
+   */
+  protected checkPerGroup(s: Record<string, unknown>, key: string, fail: Fail, ok: (x: unknown, group: number) => boolean, mustBe = 'a finite number >= 0'): void {
+    const v = s[key], n = this.baseLrs.length;
+    if (!Array.isArray(v) || v.length !== n) fail(problem(key, v, `an array of ${n}, one per param group`));
+    v.forEach((x, i) => { if (!ok(x, i)) fail(problem(`${key}[${i}]`, x, mustBe)); });
+  }
+
+  /** The checks of this class's own fields. @internal */
+  protected checkFields(s: Record<string, unknown>, fail: Fail): void {
+    this.checkPerGroup(s, 'baseLrs', fail, isLr);
+    // Momentum goes into `momentum` or `betas[0]`, where it must be a beta in [0, 1).
+    this.checkPerGroup(s, 'lastMomenta', fail, (x, i) => x === null || (isLr(x) && !(Array.isArray(this.groups[i].betas) && x >= 1)),
+      'null, or a finite number >= 0 (a beta < 1)');
+    const kids = this.children(), saved = s.children as unknown[] | undefined;
+    if ((saved?.length ?? 0) !== kids.length) fail(`expected ${kids.length} child schedulers, got ${saved?.length ?? 0}`);
+    kids.forEach((k, i) => k.checkState(saved![i], (why) => fail(`child ${i} (${k.name}): ${why}`)));
   }
 
   /**
@@ -191,52 +219,25 @@ export abstract class LRScheduler {
    * come from a scheduler of the same class and options; otherwise this throws and changes
    * nothing.
    */
-  loadStateDict(sd: SchedulerState): void {
+  loadStateDict(sd: S): void {
     this.validateState(sd);
-    this.#load(sd);
+    this.load(sd as unknown as Record<string, unknown>);
   }
 
-  #load(sd: SchedulerState): void {
+  /** Applies a checked state. @internal */
+  protected load(sd: Record<string, unknown>): void {
+    const s = sd as unknown as SchedulerState;
     // Children first: the composite's own values are what the groups must hold.
-    this.children().forEach((c, i) => c.#load(sd.children![i]));
-    this.lastEpoch = sd.lastEpoch;
-    this.baseLrs.splice(0, this.baseLrs.length, ...sd.baseLrs);
+    this.children().forEach((c, i) => c.load(s.children![i] as unknown as Record<string, unknown>));
+    this.lastEpoch = s.lastEpoch;
+    this.baseLrs.splice(0, this.baseLrs.length, ...s.baseLrs);
     this.rebuild();
-    this.#lastLrs = [...sd.lastLrs];
-    this.#lastMomenta = [...sd.lastMomenta];
-    const groups = this.optimizer.paramGroups as unknown as Group[];
-    groups.forEach((g, i) => {
-      g.lr = sd.lastLrs[i];
-      g.initialLr = sd.baseLrs[i];
-      const m = sd.lastMomenta[i];
+    this.record([...s.lastLrs], [...s.lastMomenta]);
+    this.groups.forEach((g, i) => {
+      g.lr = s.lastLrs[i];
+      g.initialLr = s.baseLrs[i];
+      const m = s.lastMomenta[i];
       if (m !== null) writeMomentum(g, m);
     });
-  }
-}
-
-/** A scheduler that evaluates one pure schedule per param group (and optionally a momentum schedule). @internal */
-export abstract class FunctionScheduler extends LRScheduler {
-  /** @internal */
-  protected lrs: Schedule[] = [];
-  /** @internal */
-  protected momenta: Schedule[] | undefined;
-  #factory: ((baseLr: number, group: number) => Schedule) | undefined;
-
-  /** Builds each group's lr schedule from its base lr, now and whenever the base lrs are restored. @internal */
-  protected schedules(factory: (baseLr: number, group: number) => Schedule): void {
-    this.#factory = factory;
-    this.lrs = this.baseLrs.map(factory);
-  }
-
-  protected override rebuild(): void {
-    if (this.#factory) this.lrs = this.baseLrs.map(this.#factory);
-  }
-
-  lrAt(t: number, group: number): number {
-    return this.lrs[group](t);
-  }
-
-  override momentumAt(t: number, group: number): number | undefined {
-    return this.momenta?.[group](t);
   }
 }

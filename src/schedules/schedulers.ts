@@ -1,12 +1,60 @@
+import { checkNumber, invalid, perGroup, wrongType } from '../validate.js';
+import { ReduceLROnPlateau } from './plateau.js';
+import { LRScheduler, momentumKey, type AnyOptimizer } from './scheduler.js';
 import {
-  checkKeys, checkNumber, constantSchedule, cosineSchedule, cosineWarmRestartsSchedule, cyclicSchedule, exponentialSchedule,
-  invalid, linearSchedule, multiStepSchedule, oneCycleSchedule, oneCycleTotalSteps, polynomialSchedule, stepSchedule,
-  warmupCosineSchedule, type CyclicOptions, type OneCycleOptions,
-} from './functions.js';
-import { FunctionScheduler, LRScheduler, momentumKey, perGroup, type AnyOptimizer } from './scheduler.js';
+  CLI_SCHEDULES, makeSchedule, resolveOptions, scheduleSpec, type ConstantLROptions, type CosineAnnealingLROptions,
+  type CosineAnnealingWarmRestartsOptions, type CyclicOptions, type ExponentialLROptions, type LambdaLROptions,
+  type LinearLROptions, type MultiStepLROptions, type OneCycleOptions, type PolynomialLROptions, type Schedule,
+  type ScheduleName, type StepLROptions, type WarmupCosineLROptions,
+} from './table.js';
 
-type Group = Record<string, unknown>;
+/**
+ * A scheduler that evaluates the pure schedules of one entry of the schedule table, one per
+ * param group (and a momentum schedule for the cyclical policies): it checks the options
+ * against the table, records each group's base lr, and writes the values of each step. @internal
+ */
+export abstract class FunctionScheduler extends LRScheduler {
+  /** Each group's options, checked, with the defaults applied. @internal */
+  protected readonly settings: readonly Record<string, unknown>[];
+  readonly #entry: ScheduleName;
+  #lrs: Schedule[] = [];
+  #momenta: Schedule[] | undefined;
 
+  /** @internal */
+  protected constructor(optimizer: AnyOptimizer, name: ScheduleName, options: object) {
+    const spec = scheduleSpec(name);
+    super(optimizer, name, options, Object.keys(spec.options));
+    this.#entry = name;
+    const n = this.baseLrs.length, raw = options as Record<string, unknown>;
+    const perGroupKeys = Object.keys(spec.options).filter((k) => spec.options[k].perGroup);
+    const spread = perGroupKeys.map((k) => perGroup(name, k, raw[k], n));
+    this.settings = this.baseLrs.map((_, i) => resolveOptions(name, { ...raw, ...Object.fromEntries(perGroupKeys.map((k, j) => [k, spread[j][i]])) }));
+    const cycle = this.settings[0].cycleMomentum === true;
+    if (cycle && momentumKey(optimizer) === undefined) {
+      throw new Error(`${name}: cycleMomentum needs an optimizer with momentum or betas; ${optimizer.constructor.name} has neither (pass cycleMomentum: false)`);
+    }
+    // Everything checked: from here on the groups change.
+    if (spec.initialLr) this.baseLrs.splice(0, n, ...this.settings.map((o) => spec.initialLr!(o)));
+    if (spec.record) this.groups.forEach((g, i) => Object.assign(g, spec.record!(this.settings[i], this.baseLrs[i])));
+    this.rebuild();
+    this.start();
+  }
+
+  /** Builds each group's schedules from its options and base lr (again after a state load). @internal */
+  protected override rebuild(): void {
+    const built = this.settings.map((o, i) => makeSchedule(this.#entry, o, this.baseLrs[i]));
+    this.#lrs = built.map((s) => s.lr);
+    if (this.settings[0].cycleMomentum === true) this.#momenta = built.map((s) => s.momentum!);
+  }
+
+  lrAt(t: number, group: number): number {
+    return this.#lrs[group](t);
+  }
+
+  override momentumAt(t: number, group: number): number | undefined {
+    return this.#momenta?.[group](t);
+  }
+}
 
 /**
  * StepLR: decays each group's lr by `gamma` every `stepSize` steps:
@@ -14,11 +62,8 @@ type Group = Record<string, unknown>;
  * @example new StepLR(opt, { stepSize: 30, gamma: 0.1 })
  */
 export class StepLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
+  constructor(optimizer: AnyOptimizer, options: StepLROptions) {
     super(optimizer, 'StepLR', options);
-    checkKeys(this.name, options, ['stepSize', 'gamma']);
-    this.schedules((baseLr) => stepSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
@@ -27,102 +72,68 @@ export class StepLR extends FunctionScheduler {
  * @example new MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 })
  */
 export class MultiStepLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { milestones: number[]; gamma?: number }) {
+  constructor(optimizer: AnyOptimizer, options: MultiStepLROptions) {
     super(optimizer, 'MultiStepLR', options);
-    checkKeys(this.name, options, ['milestones', 'gamma']);
-    this.schedules((baseLr) => multiStepSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
-/**
- * ConstantLR: `lr = initialLr * factor` for the first `totalIters` steps, then `initialLr`.
- * Defaults: `factor = 1/3, totalIters = 5`.
- */
+/** ConstantLR: `lr = initialLr * factor` for the first `totalIters` steps, then `initialLr`. */
 export class ConstantLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { factor?: number; totalIters?: number } = {}) {
+  constructor(optimizer: AnyOptimizer, options: ConstantLROptions = {}) {
     super(optimizer, 'ConstantLR', options);
-    checkKeys(this.name, options, ['factor', 'totalIters']);
-    this.schedules((baseLr) => constantSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
-/**
- * LinearLR: `lr = initialLr * (startFactor + (endFactor - startFactor) * min(t, totalIters) / totalIters)`.
- * Defaults: `startFactor = 1/3, endFactor = 1, totalIters = 5`.
- */
+/** LinearLR: `lr = initialLr * (startFactor + (endFactor - startFactor) * min(t, totalIters) / totalIters)`. */
 export class LinearLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+  constructor(optimizer: AnyOptimizer, options: LinearLROptions = {}) {
     super(optimizer, 'LinearLR', options);
-    checkKeys(this.name, options, ['startFactor', 'endFactor', 'totalIters']);
-    this.schedules((baseLr) => linearSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
 /** ExponentialLR: `lr = initialLr * gamma^t`. */
 export class ExponentialLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { gamma: number }) {
+  constructor(optimizer: AnyOptimizer, options: ExponentialLROptions) {
     super(optimizer, 'ExponentialLR', options);
-    checkKeys(this.name, options, ['gamma']);
-    this.schedules((baseLr) => exponentialSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
-/**
- * PolynomialLR: `lr = initialLr * (1 - min(t, totalIters) / totalIters)^power`.
- * Defaults: `totalIters = 5, power = 1`.
- */
+/** PolynomialLR: `lr = initialLr * (1 - min(t, totalIters) / totalIters)^power`. */
 export class PolynomialLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { totalIters?: number; power?: number } = {}) {
+  constructor(optimizer: AnyOptimizer, options: PolynomialLROptions = {}) {
     super(optimizer, 'PolynomialLR', options);
-    checkKeys(this.name, options, ['totalIters', 'power']);
-    this.schedules((baseLr) => polynomialSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
 /**
  * CosineAnnealingLR: `lr = etaMin + (initialLr - etaMin) * (1 + cos(pi t / tMax)) / 2`
- * (periodic past `tMax`, as PyTorch). Default `etaMin = 0`.
+ * (periodic past `tMax`, as PyTorch).
  */
 export class CosineAnnealingLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
+  constructor(optimizer: AnyOptimizer, options: CosineAnnealingLROptions) {
     super(optimizer, 'CosineAnnealingLR', options);
-    checkKeys(this.name, options, ['tMax', 'etaMin']);
-    this.schedules((baseLr) => cosineSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
 /**
  * CosineAnnealingWarmRestarts (SGDR, Loshchilov & Hutter 2017): cosine annealing from
  * `initialLr` to `etaMin` over `t0` steps, restarting with cycles `tMult` times longer.
- * Defaults: `tMult = 1, etaMin = 0`.
  */
 export class CosineAnnealingWarmRestarts extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { t0: number; tMult?: number; etaMin?: number }) {
+  constructor(optimizer: AnyOptimizer, options: CosineAnnealingWarmRestartsOptions) {
     super(optimizer, 'CosineAnnealingWarmRestarts', options);
-    checkKeys(this.name, options, ['t0', 'tMult', 'etaMin']);
-    this.schedules((baseLr) => cosineWarmRestartsSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
 /**
- * Linear warm-up then cosine decay: from `initialLr * warmupStartFactor` (default 0) up to
- * `initialLr` over `warmupSteps`, then cosine down to `etaMin` (default 0) at `totalSteps`,
- * where it stays. Not a PyTorch class: the recipe PyTorch users build from SequentialLR.
+ * Linear warm-up then cosine decay: from `initialLr * warmupStartFactor` up to `initialLr`
+ * over `warmupSteps`, then cosine down to `etaMin` at `totalSteps`, where it stays. Not a
+ * PyTorch class: the recipe PyTorch users build from SequentialLR.
  * @example new WarmupCosineLR(opt, { warmupSteps: 500, totalSteps: 10_000 })
  */
 export class WarmupCosineLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { warmupSteps: number; totalSteps: number; warmupStartFactor?: number; etaMin?: number }) {
+  constructor(optimizer: AnyOptimizer, options: WarmupCosineLROptions) {
     super(optimizer, 'WarmupCosineLR', options);
-    checkKeys(this.name, options, ['warmupSteps', 'totalSteps', 'warmupStartFactor', 'etaMin']);
-    this.schedules((baseLr) => warmupCosineSchedule({ baseLr, ...options }));
-    this.start();
   }
 }
 
@@ -131,24 +142,8 @@ export class WarmupCosineLR extends FunctionScheduler {
  * @example new LambdaLR(opt, { lrLambda: (t) => 0.95 ** t })
  */
 export class LambdaLR extends FunctionScheduler {
-  constructor(optimizer: AnyOptimizer, options: { lrLambda: ((t: number) => number) | ((t: number) => number)[] }) {
+  constructor(optimizer: AnyOptimizer, options: LambdaLROptions) {
     super(optimizer, 'LambdaLR', options);
-    checkKeys(this.name, options, ['lrLambda']);
-    const fns = Array.isArray(options.lrLambda) ? options.lrLambda : this.baseLrs.map(() => options.lrLambda as (t: number) => number);
-    if (fns.length !== this.baseLrs.length) throw new RangeError(`LambdaLR: lrLambda has ${fns.length} functions for ${this.baseLrs.length} param groups`);
-    fns.forEach((f, i) => { if (typeof f !== 'function') invalid('LambdaLR', `lrLambda[${i}]`, f, 'a function'); });
-    this.schedules((baseLr, i) => (t: number) => {
-      const factor = fns[i](t);
-      if (typeof factor !== 'number' || !Number.isFinite(factor)) throw new RangeError(`LambdaLR: lrLambda(${t}) returned ${String(factor)}, not a finite number`);
-      return baseLr * factor;
-    });
-    this.start();
-  }
-}
-
-function requireMomentum(name: string, optimizer: AnyOptimizer): void {
-  if (momentumKey(optimizer) === undefined) {
-    throw new Error(`${name}: cycleMomentum needs an optimizer with momentum or betas; ${optimizer.constructor.name} has neither (pass cycleMomentum: false)`);
   }
 }
 
@@ -157,28 +152,11 @@ function requireMomentum(name: string, optimizer: AnyOptimizer): void {
  * `stepSizeUp + stepSizeDown` steps ('triangular', 'triangular2' halving the amplitude each
  * cycle, 'exp_range' scaling it by `gamma^t`, or a custom `scaleFn`); momentum cycles
  * inversely between `maxMomentum` and `baseMomentum`. Sets each group's lr to `baseLr` at
- * construction. Defaults: `stepSizeUp = 2000, mode = 'triangular', gamma = 1,
- * cycleMomentum = true, baseMomentum = 0.8, maxMomentum = 0.9`.
+ * construction.
  */
 export class CyclicLR extends FunctionScheduler {
   constructor(optimizer: AnyOptimizer, options: CyclicOptions) {
     super(optimizer, 'CyclicLR', options);
-    checkKeys(this.name, options, ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode', 'cycleMomentum', 'baseMomentum', 'maxMomentum']);
-    const n = this.baseLrs.length;
-    const baseLrs = perGroup(this.name, 'baseLr', options.baseLr, n);
-    const maxLrs = perGroup(this.name, 'maxLr', options.maxLr, n);
-    const baseM = perGroup(this.name, 'baseMomentum', options.baseMomentum ?? 0.8, n);
-    const maxM = perGroup(this.name, 'maxMomentum', options.maxMomentum ?? 0.9, n);
-    const cycle = options.cycleMomentum ?? true;
-    if (typeof cycle !== 'boolean') invalid(this.name, 'cycleMomentum', cycle, 'a boolean');
-    if (cycle) requireMomentum(this.name, optimizer);
-    const schedules = baseLrs.map((baseLr, i) => cyclicSchedule({ ...options, baseLr, maxLr: maxLrs[i], baseMomentum: baseM[i], maxMomentum: maxM[i] }));
-    // PyTorch starts every group at baseLr, which becomes its initialLr.
-    this.baseLrs.splice(0, n, ...baseLrs);
-    (optimizer.paramGroups as unknown as Group[]).forEach((g, i) => { g.initialLr ??= baseLrs[i]; });
-    this.lrs = schedules.map((s) => s.lr);
-    this.momenta = cycle ? schedules.map((s) => s.momentum) : undefined;
-    this.start();
   }
 }
 
@@ -187,9 +165,7 @@ export class CyclicLR extends FunctionScheduler {
  * `maxLr / divFactor` to `maxLr` over the first `pctStart` of the cycle, then anneals to
  * `maxLr / divFactor / finalDivFactor`; momentum (`momentum`, or `betas[0]` for the Adam
  * family) moves inversely between `maxMomentum` and `baseMomentum`. `maxLr` and the momenta
- * may be per-group arrays. Defaults: `pctStart = 0.3, annealStrategy = 'cos',
- * cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95, divFactor = 25,
- * finalDivFactor = 1e4, threePhase = false`.
+ * may be per-group arrays.
  *
  * Past the end: after `totalSteps - 1` steps the scheduler holds the final values (the
  * minimum lr, `maxMomentum`) however often it is stepped. PyTorch raises a ValueError once
@@ -208,24 +184,7 @@ export class OneCycleLR extends FunctionScheduler {
 
   constructor(optimizer: AnyOptimizer, options: OneCycleOptions) {
     super(optimizer, 'OneCycleLR', options);
-    checkKeys(this.name, options, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase']);
-    const n = this.baseLrs.length;
-    this.totalSteps = oneCycleTotalSteps(options);
-    const maxLrs = perGroup(this.name, 'maxLr', options.maxLr, n);
-    const baseM = perGroup(this.name, 'baseMomentum', options.baseMomentum ?? 0.85, n);
-    const maxM = perGroup(this.name, 'maxMomentum', options.maxMomentum ?? 0.95, n);
-    const cycle = options.cycleMomentum ?? true;
-    if (typeof cycle !== 'boolean') invalid(this.name, 'cycleMomentum', cycle, 'a boolean');
-    if (options.threePhase !== undefined && typeof options.threePhase !== 'boolean') invalid(this.name, 'threePhase', options.threePhase, 'a boolean');
-    if (cycle) requireMomentum(this.name, optimizer);
-    const schedules = maxLrs.map((maxLr, i) => oneCycleSchedule({ ...options, maxLr, baseMomentum: baseM[i], maxMomentum: maxM[i] }));
-    const divFactor = checkNumber(this.name, 'divFactor', options.divFactor ?? 25, { min: 0, minExclusive: true });
-    const initial = maxLrs.map((m) => m / divFactor);
-    this.baseLrs.splice(0, n, ...initial);
-    (optimizer.paramGroups as unknown as Group[]).forEach((g, i) => { g.initialLr = initial[i]; g.maxLr = maxLrs[i]; });
-    this.lrs = schedules.map((s) => s.lr);
-    this.momenta = cycle ? schedules.map((s) => s.momentum) : undefined;
-    this.start();
+    this.totalSteps = this.settings[0].totalSteps as number;
   }
 
   /** True once the cycle has reached its last step (further steps hold the final values). */
@@ -234,10 +193,24 @@ export class OneCycleLR extends FunctionScheduler {
   }
 }
 
+/** The scheduler classes of the schedule table, by entry: every entry has one. @internal */
+export const SCHEDULER_CLASSES = {
+  OneCycleLR, CyclicLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR,
+  CosineAnnealingWarmRestarts, WarmupCosineLR, LambdaLR,
+} satisfies Record<ScheduleName, new (optimizer: AnyOptimizer, options: never) => FunctionScheduler>;
+
+/** A scheduler of the schedule table by its command-line name (`onecycle`, `cosine`, ...). @internal */
+export function createScheduler(cliName: string, optimizer: AnyOptimizer, options: object): FunctionScheduler {
+  const name = CLI_SCHEDULES.get(cliName);
+  if (!name) throw new Error(`unknown schedule ${JSON.stringify(cliName)} (known: ${[...CLI_SCHEDULES.keys()].join(', ')})`);
+  return new SCHEDULER_CLASSES[name](optimizer, options as never);
+}
+
 function checkChildren(name: string, optimizer: AnyOptimizer, schedulers: unknown): LRScheduler[] {
-  if (!Array.isArray(schedulers) || schedulers.length === 0) invalid(name, 'schedulers', schedulers, 'a non-empty array of schedulers');
+  if (!Array.isArray(schedulers)) wrongType(name, 'schedulers', schedulers, 'an array of schedulers');
+  if (schedulers.length === 0) invalid(name, 'schedulers', schedulers, 'a non-empty array of schedulers');
   schedulers.forEach((s, i) => {
-    if (!(s instanceof LRScheduler)) invalid(name, `schedulers[${i}]`, s, 'a scheduler (ReduceLROnPlateau cannot be composed)');
+    if (!(s instanceof LRScheduler) || s instanceof ReduceLROnPlateau) wrongType(name, `schedulers[${i}]`, s, 'a scheduler with a schedule (ReduceLROnPlateau cannot be composed)');
     if (s.optimizer !== optimizer) throw new Error(`${name}: schedulers[${i}] belongs to another optimizer`);
   });
   return schedulers as LRScheduler[];
@@ -256,16 +229,16 @@ export class SequentialLR extends LRScheduler {
   readonly #milestones: number[];
 
   constructor(optimizer: AnyOptimizer, options: { schedulers: LRScheduler[]; milestones: number[] }) {
-    super(optimizer, 'SequentialLR', { milestones: options?.milestones });
-    checkKeys(this.name, options, ['schedulers', 'milestones']);
+    super(optimizer, 'SequentialLR', options, ['schedulers', 'milestones']);
     this.#schedulers = checkChildren(this.name, optimizer, options.schedulers);
     const m = options.milestones;
     if (!Array.isArray(m) || m.length !== this.#schedulers.length - 1) {
-      invalid(this.name, 'milestones', m, `${this.#schedulers.length - 1} whole numbers (one fewer than schedulers)`);
+      const n = this.#schedulers.length - 1;
+      invalid(this.name, 'milestones', m, `an array of ${n} whole number${n === 1 ? '' : 's'}, one fewer than schedulers`);
     }
     m.forEach((x, i) => {
       checkNumber(this.name, `milestones[${i}]`, x, { min: 1, integer: true });
-      if (i > 0 && x <= m[i - 1]) invalid(this.name, 'milestones', m, 'increasing whole numbers');
+      if (i > 0 && x <= m[i - 1]) invalid(this.name, 'milestones', m, 'increasing');
     });
     this.#milestones = [...m];
     // Every child keeps the base it recorded; the groups start again from step 0 of the first.
@@ -306,8 +279,7 @@ export class ChainedScheduler extends LRScheduler {
   readonly #schedulers: LRScheduler[];
 
   constructor(optimizer: AnyOptimizer, options: { schedulers: LRScheduler[] }) {
-    super(optimizer, 'ChainedScheduler', {});
-    checkKeys(this.name, options, ['schedulers']);
+    super(optimizer, 'ChainedScheduler', options, ['schedulers']);
     this.#schedulers = checkChildren(this.name, optimizer, options.schedulers);
     this.baseLrs.splice(0, this.baseLrs.length, ...this.#schedulers[0].baseLrs);
     this.start();
