@@ -1,4 +1,5 @@
-// Shared helpers of the SIMD kernels. Their JS counterparts live in src/kernels/common.ts.
+// Shared helpers of the SIMD kernels (the generated ones in assembly/generated/kernels.ts and the
+// hand-written reductions in assembly/kernels/reduce.ts).
 //
 // Every kernel walks its arrays in whole f32x4 vectors and finishes a length that is
 // not a multiple of four with one partial vector: the missing lanes are loaded as zero
@@ -6,17 +7,6 @@
 // any other element (lanes are independent) and the arrays may have any length and any
 // 4-byte-aligned offset. The arena pads every segment to whole vectors, so in practice
 // the tail is empty.
-
-/** Flag bits shared by the kernels; src/kernels/flags.ts holds the same values. */
-export const MAXIMIZE: u32 = 1;
-export const WEIGHT_DECAY: u32 = 2;
-export const DECOUPLED: u32 = 4;
-export const AMSGRAD: u32 = 8;
-export const MOMENTUM: u32 = 16;
-export const NESTEROV: u32 = 32;
-export const FIRST_STEP: u32 = 64;
-export const CENTERED: u32 = 128;
-export const PLAIN: u32 = 256;
 
 /** Loads `lanes` (1..4) f32 values from `ptr`; the other lanes are zero. */
 // @ts-ignore: decorator
@@ -40,8 +30,8 @@ export const PLAIN: u32 = 256;
   if (lanes > 2) v128.store32_lane(ptr + 8, v, 2);
 }
 
-/** Sign mask that negates a vector with `v128.xor` when `maximize` is set (exact, like unary minus). */
+/** Sign mask that negates a vector with `v128.xor` when `on` (exact, like unary minus). */
 // @ts-ignore: decorator
-@inline export function signMask(flags: u32): v128 {
-  return f32x4.splat((flags & MAXIMIZE) != 0 ? -0.0 : 0.0);
+@inline export function signMask(on: bool): v128 {
+  return f32x4.splat(on ? -0.0 : 0.0);
 }

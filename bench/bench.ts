@@ -66,10 +66,10 @@ async function measureBandwidth(n: number, options: ConstructorParameters<typeof
   const k = store.kernels, s = store.dataBase + src.offset, d = store.dataBase + dst.offset;
   const a = new Float32Array(n), b = new Float32Array(n);
   fill(a, 4);
-  bench.add('copy/wasm-simd', () => k.copy(d, s, n));
+  bench.add('copy/wasm-simd', () => k.copy({ dst: d, src: s }, n));
   bench.add('copy/typed-array', () => b.set(a));
   // x *= 1 - 2^-24 keeps values finite; no write-allocate traffic: a step's access pattern
-  bench.add('stream/wasm-scale', () => k.scale(d, n, 1 - 2 ** -24));
+  bench.add('stream/wasm-scale', () => k.scale({ x: d }, n, { factor: 1 - 2 ** -24 }));
   await bench.run();
   const gbs = (name: string) => (8 * n) / (median(bench, name) / 1e3) / 1e9;
   const row = { size: n, wasmSimdCopyGBs: gbs('copy/wasm-simd'), typedArrayCopyGBs: gbs('copy/typed-array'), copyGBs: 0, inPlaceGBs: gbs('stream/wasm-scale') };

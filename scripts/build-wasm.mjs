@@ -1,4 +1,6 @@
-// Compiles the AssemblyScript kernels (asconfig.json, target "release": SIMD, -O3,
+// Generates the kernels from their definitions (scripts/gen-kernels.ts: src/kernels/defs/ ->
+// assembly/generated/, src/generated/kernels-js.ts, src/generated/kernels-api.ts), then
+// compiles the AssemblyScript kernels (asconfig.json, target "release": SIMD, -O3,
 // --noAssert, stub runtime, imported memory) into build/simdopt.wasm, the same kernels over
 // an imported shared memory (target "shared", for threads) into build/simdopt-shared.wasm,
 // and the self-test
@@ -16,6 +18,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const asc = join(dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
+
+// One source, two targets: the SIMD kernels and their JS twins come from the same traces.
+const gen = spawnSync(process.execPath, ['--import', 'tsx', join('scripts', 'gen-kernels.ts')], { cwd: root, stdio: 'inherit' });
+if (gen.status !== 0) process.exit(gen.status ?? 1);
 
 for (const target of ['release', 'shared']) {
   const run = spawnSync(process.execPath, [asc, '--target', target], { cwd: root, stdio: 'inherit' });

@@ -1,6 +1,6 @@
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
 import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, threadSupport, type ThreadInfo } from './threads.js';
-import { KERNEL_NAMES, bindJsKernels, type Kernels } from './kernels/index.js';
+import { KERNEL_ABI_VERSION, KERNEL_NAMES, bindJsKernels, bindKernels, type Kernels, type RawKernels } from './kernels/index.js';
 
 /** Which kernels run a store's steps. */
 export type BackendName = 'wasm' | 'js';
@@ -151,7 +151,7 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     memory,
     threads: info,
     dispose: () => pool?.stop(),
-    kernels: pool ? pool.wrap(kernels as unknown as Kernels) : (kernels as unknown as Kernels),
+    kernels: bindKernels(pool ? pool.wrap(kernels as unknown as RawKernels) : (kernels as unknown as RawKernels)),
     buffer: () => memory.buffer as ArrayBuffer,
     heap() {
       if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
@@ -229,8 +229,8 @@ export function createJsBackend(threads = 1): Backend {
   return backend;
 }
 
-/** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */
-export const KERNEL_ABI_VERSION = 4;
+/** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export): from src/kernels/defs/index.ts. */
+export { KERNEL_ABI_VERSION };
 
 /** Creates the backend a store asked for. @internal */
 export async function createBackend(option: BackendOption, source?: WasmSource, threads = 1): Promise<Backend> {

@@ -1,5 +1,6 @@
 // Gradient clipping and non-finite checks over parameters' gradients, in the kernels.
 import { Parameter, type ParameterStore } from './store.js';
+import { checkKeys, checkNumber, checkOneOf, wrongType } from './validate.js';
 
 /**
  * Elements per partial sum of the 2-norm. The sum of squares is taken chunk by chunk from
@@ -12,9 +13,9 @@ interface Span { store: ParameterStore; runs: { offset: number; n: number }[] }
 
 function spans(context: string, params: Parameter | readonly Parameter[]): Span {
   const list = params instanceof Parameter ? [params] : params;
-  if (!Array.isArray(list)) throw new TypeError(`${context}: expected a Parameter or an array of Parameters, got ${String(params)}`);
+  if (!Array.isArray(list)) wrongType(context, 'params', params, 'a Parameter or an array of Parameters');
   list.forEach((p, i) => {
-    if (!(p instanceof Parameter)) throw new TypeError(`${context}: params[${i}] is not a Parameter`);
+    if (!(p instanceof Parameter)) wrongType(context, `params[${i}]`, p, 'a Parameter');
   });
   if (list.length === 0) return { store: undefined as unknown as ParameterStore, runs: [] };
   const store = list[0].store;
@@ -50,9 +51,7 @@ export interface ClipGradNormOptions {
  */
 export function gradNorm(params: Parameter | readonly Parameter[], normType = 2): number {
   const { store, runs } = spans('gradNorm', params);
-  if (normType !== 2 && normType !== 1 && normType !== Infinity) {
-    throw new RangeError(`gradNorm: invalid normType: ${String(normType)} (expected 1, 2 or Infinity)`);
-  }
+  checkOneOf('gradNorm', 'normType', normType, [1, 2, Infinity]);
   if (runs.length === 0) return 0;
   const k = store.kernels;
   const base = store.gradBase;
@@ -91,12 +90,8 @@ export function gradNorm(params: Parameter | readonly Parameter[], normType = 2)
  * const norm = clipGradNorm([w, b], 1.0);
  */
 export function clipGradNorm(params: Parameter | readonly Parameter[], maxNorm: number, options: ClipGradNormOptions = {}): number {
-  if (typeof maxNorm !== 'number' || !(maxNorm >= 0) || maxNorm === Infinity) {
-    throw new RangeError(`clipGradNorm: invalid maxNorm: ${String(maxNorm)} (expected a finite number >= 0)`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'normType' && key !== 'errorIfNonfinite') throw new Error(`clipGradNorm: unknown option ${JSON.stringify(key)}`);
-  }
+  checkNumber('clipGradNorm', 'maxNorm', maxNorm, { min: 0 });
+  checkKeys('clipGradNorm', options, ['normType', 'errorIfNonfinite']);
   const total = gradNorm(params, options.normType ?? 2);
   if (!Number.isFinite(total) && options.errorIfNonfinite) {
     throw new Error(`clipGradNorm: the total norm of order ${options.normType ?? 2} of the gradients is ${total}, so it cannot be clipped; ` +
@@ -105,7 +100,7 @@ export function clipGradNorm(params: Parameter | readonly Parameter[], maxNorm: 
   const coef = Math.fround(maxNorm / (total + 1e-6));
   if (!(coef >= 1)) {
     const { store, runs } = spans('clipGradNorm', params);
-    for (const r of runs) store.kernels.scale(store.gradBase + r.offset, r.n, coef);
+    for (const r of runs) store.kernels.scale({ x: store.gradBase + r.offset }, r.n, { factor: coef });
   }
   return total;
 }
@@ -115,11 +110,9 @@ export function clipGradNorm(params: Parameter | readonly Parameter[], maxNorm: 
  * `clip_grad_value_`; NaN stays NaN).
  */
 export function clipGradValue(params: Parameter | readonly Parameter[], clipValue: number): void {
-  if (typeof clipValue !== 'number' || !(clipValue >= 0) || clipValue === Infinity) {
-    throw new RangeError(`clipGradValue: invalid clipValue: ${String(clipValue)} (expected a finite number >= 0)`);
-  }
+  checkNumber('clipGradValue', 'clipValue', clipValue, { min: 0 });
   const { store, runs } = spans('clipGradValue', params);
-  for (const r of runs) store.kernels.clamp(store.gradBase + r.offset, r.n, -clipValue, clipValue);
+  for (const r of runs) store.kernels.clamp({ x: store.gradBase + r.offset }, r.n, { lo: -clipValue, hi: clipValue });
 }
 
 /** True when every gradient element of `params` is finite: one pass, in the kernels. */

@@ -2,14 +2,15 @@
 // runs the same kernel over its own slice of a call's range. The element-wise kernels are
 // independent per element, so every thread count gives the same bits; reductions stay on the
 // calling thread (their fixed chunk order is what keeps norms identical).
-import type { Kernels } from './kernels/index.js';
+import { ELEMENTWISE_KERNELS, type RawKernels } from './kernels/index.js';
 
-/** Pointer arguments (before `n`) of each element-wise kernel, which slicing offsets. */
-const ELEMENTWISE: Record<string, number> = { sgd: 3, adam: 5, adagrad: 3, rmsprop: 5, adamax: 4, adadelta: 4, lion: 3, scale: 1, clamp: 1, copy: 2 };
+/** Array arguments (before `n`) of each element-wise kernel, which slicing offsets: from the kernel definitions. */
+const ELEMENTWISE: Record<string, number> = Object.fromEntries(ELEMENTWISE_KERNELS.map((k) => [k.name, k.arrays.length]));
 const NAMES = Object.keys(ELEMENTWISE);
 /** Below this many elements a call runs on the calling thread alone (hand-off costs more). */
 export const MIN_PARALLEL_ELEMENTS = 1 << 15;
-const MAX_ARGS = 24;
+/** Most arguments of any element-wise kernel: arrays, n, scalars, flags. */
+const MAX_ARGS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.arrays.length + 1 + k.scalars.length + 1));
 const EXIT = -1;
 
 /** What `store.threads` reports. */
@@ -23,8 +24,9 @@ export interface ThreadInfo {
 }
 
 // Control block (Int32): [0] done counter; [1 + w] generation for worker w. Then per worker a
-// Float64 block: [0] kernel index, [1..] arguments.
-const ARGS_BYTES = 8 * (MAX_ARGS + 1);
+// Float64 block: [0] kernel index, [1] argument count, [2..] arguments.
+const ARG_SLOTS = MAX_ARGS + 2;
+const ARGS_BYTES = 8 * ARG_SLOTS;
 
 /** Source of the worker (Node: worker_threads eval; browsers: a module Blob). */
 function workerSource(node: boolean): string {
@@ -35,7 +37,7 @@ function workerSource(node: boolean): string {
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       const k = instance.exports;
       const ctl = new Int32Array(control, 0, 64);
-      const args = new Float64Array(control, 256 + index * ${ARGS_BYTES}, ${MAX_ARGS + 1});
+      const args = new Float64Array(control, 256 + index * ${ARGS_BYTES}, ${ARG_SLOTS});
       let seen = 0;
       post('ready');
       for (;;) {
@@ -81,7 +83,7 @@ export class ThreadPool {
   private constructor(workers: AnyWorker[], control: SharedArrayBuffer, spin: boolean) {
     this.#workers = workers;
     this.#ctl = new Int32Array(control, 0, 64);
-    this.#args = workers.map((_, w) => new Float64Array(control, 256 + w * ARGS_BYTES, MAX_ARGS + 1));
+    this.#args = workers.map((_, w) => new Float64Array(control, 256 + w * ARGS_BYTES, ARG_SLOTS));
     this.#spin = spin;
   }
 
@@ -119,8 +121,8 @@ export class ThreadPool {
     return this.#workers.length + 1;
   }
 
-  /** Wraps `direct` (the calling thread's kernels): element-wise calls of enough elements are split across the pool. */
-  wrap(direct: Kernels): Kernels {
+  /** Wraps `direct` (the calling thread's positional kernels): element-wise calls of enough elements are split across the pool. */
+  wrap(direct: RawKernels): RawKernels {
     const wrapped: Record<string, unknown> = { ...direct };
     NAMES.forEach((name, id) => {
       const pointers = ELEMENTWISE[name];
@@ -131,7 +133,7 @@ export class ThreadPool {
         this.#run(id, fn, a, pointers, n);
       };
     });
-    return wrapped as unknown as Kernels;
+    return wrapped as unknown as RawKernels;
   }
 
   #run(id: number, fn: (...a: number[]) => void, a: number[], pointers: number, n: number): void {

@@ -62,7 +62,7 @@ describe('gradNorm', () => {
     p.grad[3] = -Infinity;
     expect(gradNorm(p)).toBe(Infinity);
     expect(gradNorm([])).toBe(0);
-    expect(() => gradNorm(p, 3)).toThrow(/gradNorm: invalid normType: 3 \(expected 1, 2 or Infinity\)/);
+    expect(() => gradNorm(p, 3)).toThrow(/gradNorm: invalid normType: 3 \(must be 1, 2 or Infinity\)/);
   });
 });
 
@@ -150,7 +150,7 @@ describe('clipping input errors', () => {
     const a = s1.parameter('a', 2), b = s2.parameter('b', 2);
     expect(() => clipGradNorm([a, b], 1)).toThrow(/clipGradNorm|gradNorm: parameter "b" belongs to another ParameterStore/);
     expect(() => clipGradValue([a, a], 1)).toThrow(/clipGradValue: parameter "a" is listed twice/);
-    expect(() => gradsAreFinite([a, {} as never])).toThrow(/gradsAreFinite: params\[1\] is not a Parameter/);
+    expect(() => gradsAreFinite([a, {} as never])).toThrow(/gradsAreFinite: params\[1\] must be a Parameter, got an Object/);
     const opt = new SGD([a], { lr: 0.1 });
     expect(opt.skippedSteps).toBe(0);
   });

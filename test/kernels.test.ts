@@ -1,11 +1,16 @@
-// The raw kernels, called through each backend's exports exactly as an embedder would:
-// identical float32 bits on both backends for every length 0..67 (so the partial-vector
-// tail is covered) at unaligned offsets, nothing written outside [0, n), and the flag
-// constants agreeing between the AssemblyScript and TypeScript sources.
+// The kernels, called through each backend exactly as the library calls them (named
+// arguments): identical float32 bits on both backends for every flag combination of every
+// element-wise kernel and every length 0..67 (so the partial-vector tail is covered) at
+// unaligned offsets, nothing written outside [0, n), and arguments the flags do not use
+// really unused (omitted on one backend, given on the other). Then the ABI: the module's
+// exports match the definitions, the wrappers refuse missing arguments and unknown flags,
+// and docs/ABI.md and the generated sources are what the generator writes now.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createJsBackend, createWasmBackend, type Backend } from '../src/backend.js';
-import * as flags from '../src/kernels/flags.js';
+import { analyse, analyseAll, renderAbiDoc, renderApi, renderAssembly, renderJs } from '../scripts/gen-kernels.js';
+import { add, defineKernel, mul, negIf, sub, type KernelDef } from '../src/kernels/dsl.js';
+import { createJsBackend, createWasmBackend, kernelWasmBytes, type Backend } from '../src/backend.js';
+import { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, type Kernels } from '../src/kernels/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
 
 const N_MAX = 67;
@@ -23,46 +28,80 @@ function setup(backend: Backend, seed: number): Float32Array {
 
 const at = (k: number) => BASE + k * SLOT;
 
-type Call = (b: Backend, n: number) => void;
-
-const calls: Record<string, Call[]> = {
-  sgd: [0, 1, 2, 3, 16, 18, 48, 50, 19, 51, 17, 33 + 16].map((f): Call => (b, n) =>
-    b.kernels.sgd(at(0), at(1), at(2), n, 0.1, 0.01, 0.9, 0.75, f)),
-  // every combination of MAXIMIZE, WEIGHT_DECAY, DECOUPLED, AMSGRAD with plain Adam, NESTEROV (NAdam) and PLAIN (RAdam)
-  adam: Array.from({ length: 16 }, (_, f) => f).flatMap((f) => [f, f | 32, f | 256, f | 32 | 256]).map((f): Call => (b, n) =>
-    b.kernels.adam(at(0), at(1), at(2), at(3), at(4), n, 0.9, 0.1, 0.999, 0.001, 0.01, 31.6, 1e-8, 0.05, 0.9995, 0.0123, f)),
-  adagrad: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adagrad(at(0), at(1), at(2), n, 0.05, 0.01, 1e-10, f)),
-  rmsprop: [0, 1, 2, 3, 16, 17, 18, 19, 128, 129, 130, 131, 144, 145, 146, 147].map((f): Call => (b, n) =>
-    b.kernels.rmsprop(at(0), at(1), at(2), at(3), at(4), n, 0.01, 0.99, 0.01, 1e-8, 0.01, 0.9, f)),
-  adamax: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adamax(at(0), at(1), at(2), at(3), n, 0.9, 0.1, 0.999, 0.02, 1e-8, 0.05, f)),
-  adadelta: [0, 1, 2, 3].map((f): Call => (b, n) => b.kernels.adadelta(at(0), at(1), at(2), at(3), n, 1, 0.9, 0.1, 1e-6, 0.01, f)),
-  lion: [0, 1, 4, 5].map((f): Call => (b, n) => b.kernels.lion(at(0), at(1), at(2), n, 1e-4, 0.9, 0.1, 0.99, 0.01, 0.999, f)),
-  copy: [(b, n) => b.kernels.copy(at(0), at(1), n)],
-  clamp: [[-1, 1], [0, 0.5], [-1e-30, 1e30]].map(([lo, hi]): Call => (b, n) => b.kernels.clamp(at(0), n, lo, hi)),
-  scale: [0.5, -3, 1e-30, 7.1].map((a): Call => (b, n) => b.kernels.scale(at(0), n, a)),
+/** Scalar sets per kernel, by name. */
+const SCALARS: Record<string, readonly Record<string, number>[]> = {
+  sgd: [{ lr: 0.1, weightDecay: 0.01, momentum: 0.9, dampeningComplement: 0.75 }],
+  adam: [{
+    beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, stepSize: 0.01, invBiasCorrection2Sqrt: 31.6, eps: 1e-8,
+    weightDecay: 0.05, decay: 0.9995, gradCoef: 0.0123, expAvgCoef: 0.0111,
+  }],
+  adagrad: [{ clr: 0.05, weightDecay: 0.01, eps: 1e-10 }],
+  rmsprop: [{ lr: 0.01, alpha: 0.99, oneMinusAlpha: 0.01, eps: 1e-8, weightDecay: 0.01, momentum: 0.9 }],
+  adamax: [{ beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, clr: 0.02, eps: 1e-8, weightDecay: 0.05 }],
+  adadelta: [{ lr: 1, rho: 0.9, oneMinusRho: 0.1, eps: 1e-6, weightDecay: 0.01 }],
+  lion: [{ lr: 1e-4, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, decay: 0.999 }],
+  copy: [{}],
+  clamp: [{ lo: -1, hi: 1 }, { lo: 0, hi: 0.5 }, { lo: -1e-30, hi: 1e30 }],
+  scale: [{ factor: 0.5 }, { factor: -3 }, { factor: 1e-30 }, { factor: 7.1 }],
 };
+
+type Named = (arrays: Record<string, number>, n: number, scalars?: Record<string, number>, flags?: Record<string, boolean>) => void;
+const named = (b: Backend, name: string) => (b.kernels as unknown as Record<string, Named>)[name];
+
+const analysed = analyseAll();
+const byName = new Map(analysed.map((a) => [a.def.name, a]));
+
+/** Flag objects for every combination of the kernel's flags. */
+function combinations(flags: readonly string[]): Record<string, boolean>[] {
+  return Array.from({ length: 1 << flags.length }, (_, bits) => Object.fromEntries(flags.map((f, i) => [f, (bits & (1 << i)) !== 0])));
+}
+
+/** Whether the flags (all of the kernel's, by name) use argument `arg`, from the traced definition. */
+function uses(kernel: string, arg: string, flags: Record<string, boolean>): boolean {
+  const a = byName.get(kernel)!;
+  const key = a.spec.reduce((k, f, i) => k | (flags[f] ? 1 << i : 0), 0);
+  return a.uses.get(arg)![key];
+}
 
 describe('kernels: wasm and js twins agree bit for bit', async () => {
   const wasm = await createWasmBackend();
   const js = createJsBackend();
-  for (const [name, variants] of Object.entries(calls)) {
-    it(`${name}: every flag combination, lengths 0..${N_MAX}, unaligned offsets`, () => {
-      variants.forEach((call, v) => {
-        for (let n = 0; n <= N_MAX; n++) {
-          const seed = 1000 * v + n;
-          const hw = setup(wasm, seed), hj = setup(js, seed);
-          const before = hw.slice(0, (BASE + ARRAYS * SLOT) / 4);
-          call(wasm, n);
-          call(js, n);
-          for (let k = 0; k < ARRAYS; k++) {
-            const from = at(k) / 4;
-            expectSameBits(hw.subarray(from, from + SLOT / 4), hj.subarray(from, from + SLOT / 4), `${name} variant ${v}, n=${n}, array ${k}`);
-            // Nothing past n (nor before the array) changes.
-            expectSameBits(hw.subarray(from + n, from + SLOT / 4), before.subarray(from + n, from + SLOT / 4), `${name} variant ${v}, n=${n}: array ${k} past n`);
+
+  it('every element-wise kernel has test scalars', () => {
+    for (const k of ELEMENTWISE_KERNELS) {
+      expect(SCALARS[k.name], k.name).toBeDefined();
+      for (const set of SCALARS[k.name]) expect(Object.keys(set).sort(), k.name).toEqual([...k.scalars].sort());
+    }
+  });
+
+  for (const k of ELEMENTWISE_KERNELS) {
+    const flagSets = combinations(Object.keys(k.flags));
+    it(`${k.name}: all ${flagSets.length} flag combination(s), lengths 0..${N_MAX}, unaligned offsets, unused arguments omitted on wasm`, () => {
+      let variant = 0;
+      for (const scalars of SCALARS[k.name]) {
+        for (const flags of flagSets) {
+          const all = Object.fromEntries(k.arrays.map((x, i) => [x, at(i)]));
+          // wasm gets only what these flags use; js gets everything.
+          const some = Object.fromEntries(k.arrays.filter((x) => uses(k.name, x, flags)).map((x) => [x, all[x]]));
+          const someScalars = Object.fromEntries(Object.entries(scalars).filter(([x]) => uses(k.name, x, flags)));
+          for (let n = 0; n <= N_MAX; n++) {
+            const seed = 1000 * variant + n;
+            const hw = setup(wasm, seed), hj = setup(js, seed);
+            const before = hw.slice(0, (BASE + ARRAYS * SLOT) / 4);
+            named(wasm, k.name)(some, n, someScalars, flags);
+            named(js, k.name)(all, n, scalars, flags);
+            for (let s = 0; s < ARRAYS; s++) {
+              const from = at(s) / 4;
+              const label = `${k.name} ${JSON.stringify(flags)} ${JSON.stringify(scalars)}, n=${n}, array ${s}`;
+              expectSameBits(hw.subarray(from, from + SLOT / 4), hj.subarray(from, from + SLOT / 4), label);
+              // Nothing past n (nor before the array) changes.
+              expectSameBits(hw.subarray(from + n, from + SLOT / 4), before.subarray(from + n, from + SLOT / 4), `${label} past n`);
+            }
+            expectSameBits(hw.subarray(0, BASE / 4), before.subarray(0, BASE / 4), `${k.name}: bytes before the arrays`);
           }
-          expectSameBits(hw.subarray(0, BASE / 4), before.subarray(0, BASE / 4), `${name} variant ${v}, n=${n}: bytes before the arrays`);
+          variant++;
         }
-      });
+      }
     });
   }
 
@@ -76,7 +115,7 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
           b.ensure(BASE + ARRAYS * SLOT + 64);
           fillMixed(b.heap().subarray(0, (BASE + SLOT) / 4), prng(77 * seed + n), 3, seed < 3 ? 0 : 0.05);
         }
-        for (const name of ['sumSquares', 'maxAbs', 'allFinite'] as const) {
+        for (const name of REDUCTION_NAMES) {
           const a = wasm.kernels[name](at(0), n), b = js.kernels[name](at(0), n);
           if (!same(a, b)) expect.fail(`${name} seed ${seed} n=${n}: wasm ${a}, js ${b}`);
         }
@@ -90,15 +129,123 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
   it('the kernels touched something (a parity test that cannot fail is no test)', () => {
     const hw = setup(wasm, 7);
     const before = hw.slice(at(0) / 4, at(0) / 4 + 8);
-    calls.adam[0](wasm, 8);
+    wasm.kernels.adam({ param: at(0), grad: at(1), expAvg: at(2), expAvgSq: at(3) }, 8, {
+      beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, stepSize: 0.01, invBiasCorrection2Sqrt: 31.6, eps: 1e-8,
+    });
     expect(Array.from(hw.subarray(at(0) / 4, at(0) / 4 + 8))).not.toEqual(Array.from(before));
   });
 });
 
-describe('kernel flags', () => {
-  it('assembly/common.ts and src/kernels/flags.ts define the same bits', () => {
-    const source = readFileSync(new URL('../assembly/common.ts', import.meta.url), 'utf8');
-    const asFlags = Object.fromEntries([...source.matchAll(/export const (\w+): u32 = (\d+);/g)].map((m) => [m[1], Number(m[2])]));
-    expect(asFlags).toEqual({ ...flags });
+describe('kernel ABI', () => {
+  it('the module exports exactly the defined kernels, with the defined argument counts, and abiVersion()', async () => {
+    const module = new WebAssembly.Module(kernelWasmBytes() as Uint8Array<ArrayBuffer>);
+    expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    const exported = WebAssembly.Module.exports(module);
+    expect(exported.filter((e) => e.kind === 'function').map((e) => e.name).sort()).toEqual([...KERNEL_NAMES, 'abiVersion'].sort());
+    expect(exported.filter((e) => e.kind !== 'function')).toEqual([{ name: 'memory', kind: 'memory' }]); // the imported memory, re-exported by asc
+    const instance = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+    const exports = instance.exports as Record<string, (...a: number[]) => number>;
+    expect(exports.abiVersion()).toBe(KERNEL_ABI_VERSION);
+    for (const k of ELEMENTWISE_KERNELS) {
+      expect(exports[k.name].length, k.name).toBe(k.arrays.length + 1 + k.scalars.length + (Object.keys(k.flags).length ? 1 : 0));
+      expect(Object.values(k.flags), k.name).toEqual(Object.keys(k.flags).map((_, i) => 1 << i));
+    }
+    for (const name of REDUCTION_NAMES) expect(exports[name].length, name).toBe(2);
+  });
+
+  it('the named wrappers refuse a missing array or scalar the flags use, an array at address 0 and an unknown flag', () => {
+    for (const b of [createJsBackend()]) {
+      const scalars = SCALARS.adam[0] as unknown as Parameters<Kernels['adam']>[2];
+      const arrays = { param: at(0), grad: at(1), expAvg: at(2), expAvgSq: at(3) };
+      b.ensure(BASE + ARRAYS * SLOT + 64);
+      expect(() => b.kernels.adam(arrays, 4, scalars, { amsgrad: true })).toThrow(/kernels\.adam: array maxExpAvgSq is needed \(used when amsgrad and not plain\) but was not given/);
+      expect(() => b.kernels.adam({ ...arrays, maxExpAvgSq: 0 }, 4, scalars, { amsgrad: true })).toThrow(/array maxExpAvgSq is needed .* but has address 0/);
+      expect(() => b.kernels.adam(arrays, 4, scalars, { amsgrad: true, plain: true })).not.toThrow();
+      const { expAvg: _, ...noExpAvg } = arrays;
+      expect(() => b.kernels.adam(noExpAvg as typeof arrays, 4, scalars)).toThrow(/kernels\.adam: array expAvg is needed \(used always\) but was not given/);
+      const { gradCoef: __, ...noGradCoef } = scalars;
+      expect(() => b.kernels.adam(arrays, 4, noGradCoef as typeof scalars, { nesterov: true })).toThrow(/kernels\.adam: scalar gradCoef is needed \(used when nesterov and not rectified and not plain\) but was not given/);
+      expect(() => b.kernels.adam(arrays, 4, noGradCoef as typeof scalars, { nesterov: true, rectified: true })).not.toThrow();
+      expect(() => b.kernels.adam(arrays, 4, scalars, { amsGrad: true } as never)).toThrow(/kernels\.adam: unknown flag "amsGrad" \(its flags: maximize, weightDecay, decoupled, amsgrad, nesterov, rectified, plain\)/);
+      expect(() => b.kernels.sgd({ param: at(0), grad: at(1) }, 4, { lr: 0.1 }, { momentum: true })).toThrow(/array momentumBuffer is needed \(used when momentum\)/);
+      expect(() => b.kernels.sgd({ param: at(0), grad: at(1) }, 4, { lr: 0.1 })).not.toThrow();
+    }
+  });
+
+  it('docs/ABI.md is what the generator writes now (regenerate: node --import tsx scripts/gen-kernels.ts --docs)', () => {
+    expect(readFileSync(new URL('../docs/ABI.md', import.meta.url), 'utf8')).toBe(renderAbiDoc(analysed));
+  });
+
+  it('the generated sources match the definitions (rebuild: npm run build:wasm)', () => {
+    const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+    expect(read('assembly/generated/kernels.ts')).toBe(renderAssembly(analysed));
+    expect(read('src/generated/kernels-js.ts')).toBe(renderJs(analysed));
+    expect(read('src/generated/kernels-api.ts')).toBe(renderApi(analysed));
+  });
+});
+
+describe('kernel definitions: the generator refuses what the targets could not agree on', () => {
+  const base = {
+    name: 'toy',
+    doc: { summary: 'toy', rule: 'p -= lr * g', mirrors: 'nothing' },
+    arrays: { param: { access: 'readwrite', doc: 'p' }, grad: { access: 'read', doc: 'g' } },
+    scalars: { lr: 'lr' },
+  } as const;
+  const check = (def: unknown) => () => analyse(def as KernelDef);
+
+  it('accepts a well-formed kernel and traces one program per distinct flag combination', () => {
+    const a = analyse(defineKernel({
+      ...base,
+      flags: { maximize: { doc: 'negate', runtime: true }, half: { doc: 'halve' } },
+      body({ param, grad }, s, f) {
+        const g = negIf(f.maximize, grad.load());
+        param.store(sub(param.load(), mul(s.lr, f.half ? mul(0.5, g) : g)));
+      },
+    }) as unknown as KernelDef);
+    expect(a.specs.length).toBe(2);
+    expect(a.flags).toEqual(['maximize', 'half']);
+  });
+
+  it('a runtime flag used other than through negIf', () => {
+    expect(check(defineKernel({
+      ...base,
+      flags: { maximize: { doc: 'negate', runtime: true } },
+      body({ param, grad }, s, f) {
+        const g = grad.load();
+        param.store(sub(param.load(), mul(s.lr, f.maximize ? g : add(g, g))));
+      },
+    }))).toThrow(/runtime flag maximize is used other than through negIf/);
+  });
+
+  it('an array used only under a flag that does not say so, or used without its flag', () => {
+    const gated = (when: string | undefined) => defineKernel({
+      ...base,
+      arrays: { ...base.arrays, buf: { access: 'readwrite', doc: 'b', ...(when ? { when } : {}) } },
+      flags: { momentum: { doc: 'm' }, other: { doc: 'o' } },
+      body({ param, grad, buf }, s, f) {
+        let g = grad.load();
+        if (f.momentum || (when === 'other' && f.other)) { g = add(buf.load(), g); buf.store(g); }
+        if (f.other) g = mul(g, 2);
+        param.store(sub(param.load(), mul(s.lr, g)));
+      },
+    });
+    expect(check(gated(undefined))).toThrow(/array buf is not used with flags \{\}: declare the flag it needs \(when\)/);
+    expect(check(gated('other'))).toThrow(/array buf is declared to be used only with other, but flags \{ momentum \} use it/);
+    expect(check(gated('momentum'))).not.toThrow();
+  });
+
+  it('a flag that changes nothing, a scalar never used, a second load', () => {
+    expect(check(defineKernel({
+      ...base, flags: { idle: { doc: 'nothing' } },
+      body({ param, grad }, s) { param.store(sub(param.load(), mul(s.lr, grad.load()))); },
+    }))).toThrow(/flag idle changes nothing/);
+    expect(check(defineKernel({
+      ...base, scalars: { lr: 'lr', unused: 'x' }, flags: {},
+      body({ param, grad }, s) { param.store(sub(param.load(), mul(s.lr, grad.load()))); },
+    }))).toThrow(/unused is never used/);
+    expect(check(defineKernel({
+      ...base, flags: {},
+      body({ param, grad }, s) { param.store(sub(param.load(), mul(s.lr, add(grad.load(), grad.load())))); },
+    }))).toThrow(/loads grad twice/);
   });
 });

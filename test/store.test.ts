@@ -209,7 +209,7 @@ for (const backend of BACKENDS) {
       const spy = vi.spyOn(store.kernels, 'adam');
       opt.step();
       expect(spy).toHaveBeenCalledTimes(2);
-      expect(spy.mock.calls[0][5]).toBe(ps.slice(0, 60).reduce((n, p) => n + p.paddedSize, 0));
+      expect(spy.mock.calls[0][1]).toBe(ps.slice(0, 60).reduce((n, p) => n + p.paddedSize, 0));
     });
 
     it('a group of non-adjacent parameters steps correctly (one call per adjacent run)', async () => {

@@ -1,6 +1,12 @@
-// JS twin: src/kernels/reduce.ts. Reductions and element-wise clamps for gradient clipping
-// and non-finite checks (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
-import { load, store } from "../common";
+// JS twin: src/kernels/reduce.ts. Reductions for gradient clipping and non-finite checks
+// (torch.nn.utils.clip_grad_norm_, torch.isfinite(...).all()).
+//
+// Hand-written pairs, not generated from src/kernels/defs/: what matters in a reduction is the
+// order in which lanes combine (sumSquares keeps four f64 lane sums and adds them as
+// (l0 + l1) + (l2 + l3)), which an element-wise trace does not express; three short loops cost
+// less to keep by hand than a second DSL would. Their signatures are declared in
+// src/kernels/defs/index.ts (REDUCTIONS) for docs/ABI.md and the typed wrappers.
+import { load } from "../common";
 
 /**
  * Sum of squares of `n` f32 elements at byte offset `x`, in f64: each square is exact in
@@ -56,16 +62,4 @@ export function allFinite(x: usize, n: i32): i32 {
   const lanes = n & 3;
   if (lanes != 0) acc = f32x4.add(acc, f32x4.mul(load(x, lanes), zero));
   return i32(i32x4.all_true(f32x4.eq(acc, acc)));
-}
-
-/** Clamps `n` f32 elements at byte offset `x` into [lo, hi], in place (NaN stays NaN). */
-export function clamp(x: usize, n: i32, lo: f32, hi: f32): void {
-  const l = f32x4.splat(lo), h = f32x4.splat(hi);
-  const end = x + (<usize>(n & ~3) << 2);
-  while (x < end) {
-    v128.store(x, f32x4.min(f32x4.max(v128.load(x), l), h));
-    x += 16;
-  }
-  const lanes = n & 3;
-  if (lanes != 0) store(x, f32x4.min(f32x4.max(load(x, lanes), l), h), lanes);
 }

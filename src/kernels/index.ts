@@ -1,37 +1,27 @@
-import { adadelta } from './adadelta.js';
-import { adagrad } from './adagrad.js';
-import { adam } from './adam.js';
-import { adamax } from './adamax.js';
-import { copy } from './copy.js';
-import { lion } from './lion.js';
-import { allFinite, clamp, maxAbs, sumSquares } from './reduce.js';
-import { rmsprop } from './rmsprop.js';
-import { scale } from './scale.js';
-import { sgd } from './sgd.js';
+// The kernels as the library calls them. The element-wise kernels and their JS twins are
+// generated from src/kernels/defs/ (scripts/gen-kernels.ts, run by the build); the reductions
+// are hand-written pairs (assembly/kernels/reduce.ts, ./reduce.ts).
+import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
+import * as generated from '../generated/kernels-js.js';
+import { allFinite, maxAbs, sumSquares } from './reduce.js';
 
-/** The JS twins, by the name of the WASM export each mirrors. */
-export const jsTwins = { sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, sumSquares, maxAbs, allFinite, clamp } as const;
+export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, bindKernels } from '../generated/kernels-api.js';
+export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
-type Twins = typeof jsTwins;
+/** The JS twins, by the name of the WASM export each mirrors (the heap first, then the export's arguments). */
+export const jsTwins = { ...generated, sumSquares, maxAbs, allFinite } as const;
 
-/** Drops the leading `heap` argument of a JS twin: the signature of the matching WASM export. */
-type Bound<F> = F extends (heap: Float32Array, ...args: infer A) => infer R ? (...args: A) => R : never;
-
-/**
- * The kernel functions of a backend, with the WASM exports' signatures (byte offsets into
- * the arena, element counts, float32 scalars, flag bits).
- */
-export type Kernels = { readonly [K in keyof Twins]: Bound<Twins[K]> };
-
-/** Names of the kernel exports. */
-export const KERNEL_NAMES = Object.keys(jsTwins) as (keyof Twins)[];
-
-/** Binds the JS twins to a heap getter (re-read at every call, so it survives growth). */
-export function bindJsKernels(heap: () => Float32Array): Kernels {
+/** The JS twins bound to a heap getter (re-read at every call, so it survives growth), positional like the exports. */
+export function bindJsRaw(heap: () => Float32Array): RawKernels {
   const bound: Record<string, unknown> = {};
   for (const name of KERNEL_NAMES) {
     const twin = jsTwins[name] as (heap: Float32Array, ...args: number[]) => number | void;
     bound[name] = (...args: number[]) => twin(heap(), ...args);
   }
-  return bound as Kernels;
+  return bound as unknown as RawKernels;
+}
+
+/** The JS twins bound to a heap getter, with named arguments. */
+export function bindJsKernels(heap: () => Float32Array): Kernels {
+  return bindKernels(bindJsRaw(heap));
 }

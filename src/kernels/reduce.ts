@@ -1,4 +1,5 @@
-// JS twin of assembly/kernels/reduce.ts: the same operations in the same order.
+// JS twin of assembly/kernels/reduce.ts: the same operations in the same order. Hand-written,
+// like the SIMD reductions (see there why); the element-wise kernels are generated.
 
 /** Sum of squares in float64, four lane sums combined as (s0 + s1) + (s2 + s3); see the SIMD kernel. */
 export function sumSquares(heap: Float32Array, x: number, n: number): number {
@@ -31,12 +32,4 @@ export function allFinite(heap: Float32Array, x: number, n: number): number {
     if (v - v !== 0) return 0; // Inf - Inf and NaN - NaN are NaN
   }
   return 1;
-}
-
-/** Clamps into [lo, hi] in place (NaN stays NaN). */
-export function clamp(heap: Float32Array, x: number, n: number, lo: number, hi: number): void {
-  const ix = x >>> 2;
-  lo = Math.fround(lo);
-  hi = Math.fround(hi);
-  for (let i = 0; i < n; i++) heap[ix + i] = Math.min(Math.max(heap[ix + i], lo), hi);
 }

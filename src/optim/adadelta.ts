@@ -1,4 +1,3 @@
-import { MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { between, boolean, number } from './options.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -53,11 +52,11 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, state: GroupState, kernels: Kernels): void {
     const fr = Math.fround;
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0);
+    const flags = { maximize: group.maximize, weightDecay: group.weightDecay !== 0 };
     const lr = fr(group.lr), rho = fr(group.rho), c = fr(1 - group.rho), eps = fr(group.eps), wd = fr(group.weightDecay);
     for (const run of state.runs) {
-      kernels.adadelta(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'squareAvg', run), this.stateAt(state, 'accDelta', run),
-        run.n, lr, rho, c, eps, wd, flags);
+      kernels.adadelta({ param: this.paramAt(run), grad: this.gradAt(run), squareAvg: this.stateAt(state, 'squareAvg', run), accDelta: this.stateAt(state, 'accDelta', run) },
+        run.n, { lr, rho, oneMinusRho: c, eps, weightDecay: wd }, flags);
     }
   }
 }

@@ -1,4 +1,3 @@
-import { MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from './options.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -60,10 +59,10 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   protected updateGroup(group: ParamGroup<AdagradOptions>, state: GroupState, kernels: Kernels): void {
     const fr = Math.fround;
     const clr = fr(group.lr / (1 + (state.step - 1) * group.lrDecay));
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0);
+    const flags = { maximize: group.maximize, weightDecay: group.weightDecay !== 0 };
     const wd = fr(group.weightDecay), eps = fr(group.eps);
     for (const run of state.runs) {
-      kernels.adagrad(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'sum', run), run.n, clr, wd, eps, flags);
+      kernels.adagrad({ param: this.paramAt(run), grad: this.gradAt(run), sum: this.stateAt(state, 'sum', run) }, run.n, { clr, weightDecay: wd, eps }, flags);
     }
   }
 }

@@ -1,4 +1,3 @@
-import { AMSGRAD, DECOUPLED, MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from './options.js';
@@ -61,14 +60,15 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
     const fr = Math.fround;
     const stepSize = lr / (1 - powInt(beta1, t));
     const invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
-    const decay = weightDecay === 0 ? 0 : this.decoupled ? DECOUPLED : WEIGHT_DECAY;
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.amsgrad ? AMSGRAD : 0) | decay;
+    const flags = { maximize: group.maximize, amsgrad: group.amsgrad, weightDecay: weightDecay !== 0 && !this.decoupled, decoupled: weightDecay !== 0 && this.decoupled };
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const ss = fr(stepSize), bc = fr(invBiasCorrection2Sqrt), ep = fr(eps), wd = fr(weightDecay);
     const factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
-      kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run),
-        this.stateAt(state, 'maxExpAvgSq', run, group.amsgrad), run.n, b1, c1, b2, c2, ss, bc, ep, wd, factor, 0, flags);
+      kernels.adam({
+        param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run),
+        maxExpAvgSq: this.stateAt(state, 'maxExpAvgSq', run, group.amsgrad),
+      }, run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, stepSize: ss, invBiasCorrection2Sqrt: bc, eps: ep, weightDecay: wd, decay: factor }, flags);
     }
   }
 }

@@ -1,4 +1,3 @@
-import { MAXIMIZE, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from './options.js';
@@ -56,11 +55,11 @@ export class Adamax extends Optimizer<AdamaxOptions> {
     const fr = Math.fround;
     const [beta1, beta2] = group.betas;
     const clr = fr(group.lr / (1 - powInt(beta1, state.step)));
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0);
+    const flags = { maximize: group.maximize, weightDecay: group.weightDecay !== 0 };
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), eps = fr(group.eps), wd = fr(group.weightDecay);
     for (const run of state.runs) {
-      kernels.adamax(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expInf', run),
-        run.n, b1, c1, b2, clr, eps, wd, flags);
+      kernels.adamax({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expInf: this.stateAt(state, 'expInf', run) },
+        run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, clr, eps, weightDecay: wd }, flags);
     }
   }
 }

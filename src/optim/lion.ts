@@ -1,4 +1,3 @@
-import { DECOUPLED, MAXIMIZE } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { betas, boolean, number } from './options.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -53,11 +52,12 @@ export class Lion extends Optimizer<LionOptions> {
   protected updateGroup(group: ParamGroup<LionOptions>, state: GroupState, kernels: Kernels): void {
     const fr = Math.fround;
     const [beta1, beta2] = group.betas;
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? DECOUPLED : 0);
+    const flags = { maximize: group.maximize, decoupled: group.weightDecay !== 0 };
     const lr = fr(group.lr), b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const factor = fr(1 - group.lr * group.weightDecay);
     for (const run of state.runs) {
-      kernels.lion(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), run.n, lr, b1, c1, b2, c2, factor, flags);
+      kernels.lion({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run) }, run.n,
+        { lr, beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, decay: factor }, flags);
     }
   }
 }

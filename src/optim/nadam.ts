@@ -1,4 +1,3 @@
-import { DECOUPLED, MAXIMIZE, NESTEROV, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { LN_0_96, exp } from '../detmath.js';
 import { powInt } from '../scalars.js';
@@ -82,14 +81,16 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const gradCoef = (lr * (1 - mu)) / (1 - muProduct);
     const avgCoef = (lr * muNext) / (1 - muProduct * muNext);
     const invBc2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
-    const decay = weightDecay === 0 ? 0 : group.decoupledWeightDecay ? DECOUPLED : WEIGHT_DECAY;
-    const flags = (group.maximize ? MAXIMIZE : 0) | decay | NESTEROV;
+    const flags = {
+      maximize: group.maximize, weightDecay: weightDecay !== 0 && !group.decoupledWeightDecay, decoupled: weightDecay !== 0 && group.decoupledWeightDecay, nesterov: true,
+    };
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const gc = fr(gradCoef), ac = fr(avgCoef), bc = fr(invBc2Sqrt), eps = fr(group.eps), wd = fr(weightDecay);
     const factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
-      kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run), 0,
-        run.n, b1, c1, b2, c2, ac, bc, eps, wd, factor, gc, flags);
+      kernels.adam({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run) },
+        run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, gradCoef: gc, expAvgCoef: ac, invBiasCorrection2Sqrt: bc, eps, weightDecay: wd, decay: factor },
+        flags);
     }
   }
 }

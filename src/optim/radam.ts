@@ -1,4 +1,3 @@
-import { DECOUPLED, MAXIMIZE, PLAIN, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from './options.js';
@@ -80,14 +79,15 @@ export class RAdam extends Optimizer<RAdamOptions> {
     const biasCorrection1 = 1 - powInt(beta1, t);
     const rect = radamRectification(beta2, t);
     const stepSize = rect === undefined ? lr / biasCorrection1 : (lr * rect * Math.sqrt(1 - powInt(beta2, t))) / biasCorrection1;
-    const decay = weightDecay === 0 ? 0 : group.decoupledWeightDecay ? DECOUPLED : WEIGHT_DECAY;
-    const flags = (group.maximize ? MAXIMIZE : 0) | decay | (rect === undefined ? PLAIN : 0);
+    const flags = {
+      maximize: group.maximize, weightDecay: weightDecay !== 0 && !group.decoupledWeightDecay, decoupled: weightDecay !== 0 && group.decoupledWeightDecay,
+      rectified: rect !== undefined, plain: rect === undefined,
+    };
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const ss = fr(stepSize), eps = fr(group.eps), wd = fr(weightDecay), factor = fr(1 - lr * weightDecay);
     for (const run of state.runs) {
-      // rectified: p -= stepSize*m / (sqrt(v)*1 + eps); multiplying by 1 is exact
-      kernels.adam(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'expAvg', run), this.stateAt(state, 'expAvgSq', run), 0,
-        run.n, b1, c1, b2, c2, ss, 1, eps, wd, factor, 0, flags);
+      kernels.adam({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run) },
+        run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, stepSize: ss, eps, weightDecay: wd, decay: factor }, flags);
     }
   }
 }

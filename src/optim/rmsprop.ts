@@ -1,4 +1,3 @@
-import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from './options.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -64,13 +63,14 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected updateGroup(group: ParamGroup<RMSpropOptions>, state: GroupState, kernels: Kernels): void {
     const fr = Math.fround;
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0) |
-      (group.centered ? CENTERED : 0) | (group.momentum > 0 ? MOMENTUM : 0);
+    const flags = { maximize: group.maximize, weightDecay: group.weightDecay !== 0, centered: group.centered, momentum: group.momentum > 0 };
     const lr = fr(group.lr), alpha = fr(group.alpha), c = fr(1 - group.alpha), eps = fr(group.eps);
     const wd = fr(group.weightDecay), mu = fr(group.momentum);
     for (const run of state.runs) {
-      kernels.rmsprop(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'squareAvg', run), this.stateAt(state, 'gradAvg', run, group.centered),
-        this.stateAt(state, 'momentumBuffer', run, group.momentum > 0), run.n, lr, alpha, c, eps, wd, mu, flags);
+      kernels.rmsprop({
+        param: this.paramAt(run), grad: this.gradAt(run), squareAvg: this.stateAt(state, 'squareAvg', run),
+        gradAvg: this.stateAt(state, 'gradAvg', run, group.centered), momentumBuffer: this.stateAt(state, 'momentumBuffer', run, group.momentum > 0),
+      }, run.n, { lr, alpha, oneMinusAlpha: c, eps, weightDecay: wd, momentum: mu }, flags);
     }
   }
 }

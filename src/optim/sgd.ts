@@ -1,4 +1,3 @@
-import { FIRST_STEP, MAXIMIZE, MOMENTUM, NESTEROV, WEIGHT_DECAY } from '../kernels/flags.js';
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from './options.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -75,12 +74,12 @@ export class SGD extends Optimizer<SGDOptions> {
     // A buffer no step has written yet (the first step, or momentum switched on later)
     // starts as a copy of g, as PyTorch's `buf is None` branch does.
     const first = group.momentum !== 0 && state.fresh.has('momentumBuffer');
-    const flags = (group.maximize ? MAXIMIZE : 0) | (group.weightDecay !== 0 ? WEIGHT_DECAY : 0) |
-      (group.momentum !== 0 ? MOMENTUM : 0) | (group.nesterov ? NESTEROV : 0) | (first ? FIRST_STEP : 0);
+    const flags = { maximize: group.maximize, weightDecay: group.weightDecay !== 0, momentum: group.momentum !== 0, nesterov: group.nesterov, firstStep: first };
     const lr = Math.fround(group.lr), wd = Math.fround(group.weightDecay);
     const mu = Math.fround(group.momentum), dc = Math.fround(1 - group.dampening);
     for (const run of state.runs) {
-      kernels.sgd(this.paramAt(run), this.gradAt(run), this.stateAt(state, 'momentumBuffer', run, group.momentum !== 0), run.n, lr, wd, mu, dc, flags);
+      kernels.sgd({ param: this.paramAt(run), grad: this.gradAt(run), momentumBuffer: this.stateAt(state, 'momentumBuffer', run, group.momentum !== 0) },
+        run.n, { lr, weightDecay: wd, momentum: mu, dampeningComplement: dc }, flags);
     }
   }
 }

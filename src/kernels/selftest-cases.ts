@@ -1,0 +1,68 @@
+// The self-test driver's cases, written once by name. scripts/gen-kernels.ts turns them into
+// the positional calls of the AssemblyScript driver (assembly/generated/selftest-cases.ts, run
+// by other WebAssembly runtimes through build/selftest.wasm) and test/selftest.test.ts runs the
+// same cases over the JS twins through the named wrappers; both must give the same hash.
+
+/** One kernel's cases: the driver's slot (0-4) of each array, its scalars, and flag sets. */
+export interface SelftestCase {
+  readonly kernel: string;
+  /** Slot of each array: 0 and 1 hold signed values (params, grads), 2-4 non-negative ones from 3 on. */
+  readonly arrays: Readonly<Record<string, number>>;
+  readonly scalars: Readonly<Record<string, number>>;
+  /** Each flag set is one case: fresh data, then three steps with a new gradient before each. */
+  readonly flags: readonly Readonly<Record<string, boolean>>[];
+}
+
+/** The cases, in the order both drivers run them. */
+export const SELFTEST_CASES: readonly SelftestCase[] = [
+  {
+    kernel: 'sgd',
+    arrays: { param: 0, grad: 1, momentumBuffer: 2 },
+    scalars: { lr: 0.01, weightDecay: 0.001, momentum: 0.9, dampeningComplement: 1.0 },
+    flags: [{}, { weightDecay: true, maximize: true }, { momentum: true, firstStep: true }, { momentum: true, nesterov: true },
+      { momentum: true, weightDecay: true }],
+  },
+  {
+    kernel: 'adam',
+    arrays: { param: 0, grad: 1, expAvg: 2, expAvgSq: 3, maxExpAvgSq: 4 },
+    scalars: {
+      beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, stepSize: 0.0123, invBiasCorrection2Sqrt: 31.6,
+      eps: 1e-8, weightDecay: 0.01, decay: 0.999, gradCoef: 0.004, expAvgCoef: 0.0117,
+    },
+    flags: [{}, { amsgrad: true, weightDecay: true }, { decoupled: true, maximize: true }, { nesterov: true, decoupled: true },
+      { plain: true }, { amsgrad: true, nesterov: true, maximize: true }, { rectified: true, weightDecay: true }],
+  },
+  {
+    kernel: 'adagrad',
+    arrays: { param: 0, grad: 1, sum: 3 },
+    scalars: { clr: 0.05, weightDecay: 0.001, eps: 1e-10 },
+    flags: [{}, { weightDecay: true, maximize: true }],
+  },
+  {
+    kernel: 'rmsprop',
+    arrays: { param: 0, grad: 1, squareAvg: 3, gradAvg: 2, momentumBuffer: 4 },
+    scalars: { lr: 0.01, alpha: 0.99, oneMinusAlpha: 0.01, eps: 1e-8, weightDecay: 0.001, momentum: 0.9 },
+    flags: [{}, { centered: true, momentum: true }, { weightDecay: true, maximize: true, momentum: true }],
+  },
+  {
+    kernel: 'adamax',
+    arrays: { param: 0, grad: 1, expAvg: 2, expInf: 3 },
+    scalars: { beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, clr: 0.02, eps: 1e-8, weightDecay: 0.001 },
+    flags: [{}, { weightDecay: true, maximize: true }],
+  },
+  {
+    kernel: 'adadelta',
+    arrays: { param: 0, grad: 1, squareAvg: 3, accDelta: 4 },
+    scalars: { lr: 1.0, rho: 0.9, oneMinusRho: 0.1, eps: 1e-6, weightDecay: 0.001 },
+    flags: [{}, { weightDecay: true, maximize: true }],
+  },
+  {
+    kernel: 'lion',
+    arrays: { param: 0, grad: 1, expAvg: 2 },
+    scalars: { lr: 0.0003, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, decay: 0.9999 },
+    flags: [{}, { decoupled: true, maximize: true }],
+  },
+  { kernel: 'scale', arrays: { x: 0 }, scalars: { factor: 0.75 }, flags: [{}] },
+  { kernel: 'clamp', arrays: { x: 1 }, scalars: { lo: -0.5, hi: 0.25 }, flags: [{}] },
+  { kernel: 'copy', arrays: { dst: 4, src: 2 }, scalars: {}, flags: [{}] },
+];
