@@ -19,8 +19,9 @@ export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
 
 /**
  * A backend owns the arena's memory and the kernels that run over it. The wasm backend's
- * memory is a `WebAssembly.Memory` imported by the kernel module; the js backend's is an
- * `ArrayBuffer` with the same layout. Growing detaches the old buffer in both.
+ * memory is a `WebAssembly.Memory` imported by the kernel module (shared where the engine
+ * has `SharedArrayBuffer`, so growing does not detach it); the js backend's is a resizable
+ * `ArrayBuffer` (a plain one where the engine lacks them) with the same layout.
  * @internal
  */
 export interface Backend {
@@ -28,18 +29,14 @@ export interface Backend {
   readonly kernels: Kernels;
   /** The WebAssembly memory (wasm backend only). */
   readonly memory: WebAssembly.Memory | undefined;
-  /** The current buffer; replaced (and the old one detached) when the memory grows. */
+  /** The current buffer; replaced (and, unless `stableViews`, the old one detached) when the memory grows. */
   buffer(): ArrayBuffer;
+  /** True when growing never detaches: views taken once stay valid. */
+  readonly stableViews: boolean;
   /** A Float32Array over the whole current buffer. */
   heap(): Float32Array;
-  /** Makes the memory at least `bytes` long; returns true when the buffer was replaced. */
-  ensure(bytes: number): boolean;
-  /**
-   * Replaces the buffer (growing it by a page at least) so that views over the old one are
-   * detached; used when the arena's layout moves. Shared memories cannot detach: their old
-   * views stay live. Returns true when the buffer was replaced.
-   */
-  renew(bytes: number): boolean;
+  /** Makes the memory at least `bytes` long (contents and addresses kept). */
+  ensure(bytes: number): void;
   /** How many threads run kernel calls, and why. */
   readonly threads: ThreadInfo;
   /** Stops any worker threads. */
@@ -108,6 +105,18 @@ function checkLimit(bytes: number): void {
   }
 }
 
+/** Whether this engine can make a shared WebAssembly memory (which never detaches), and why not. */
+function sharedMemorySupport(): string | undefined {
+  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation)';
+  if (typeof Atomics !== 'object') return 'Atomics is unavailable';
+  try {
+    new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
+  } catch {
+    return 'this engine cannot make a shared WebAssembly memory';
+  }
+  return undefined;
+}
+
 let sharedBytes: Uint8Array | undefined;
 let sharedModule: Promise<WebAssembly.Module> | undefined;
 
@@ -119,17 +128,21 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
   if (source === undefined && !wasmSimdSupported()) {
     throw new Error("backend 'wasm' was asked for, but this engine does not support WebAssembly SIMD (128-bit); use backend 'auto' or 'js'");
   }
-  const unsupported = threads > 1 ? (source !== undefined ? 'a custom kernel module was given (threads need the built-in shared-memory build)' : threadSupport()) : undefined;
+  // A shared memory whenever the engine has one (it never detaches, so views stay valid),
+  // with the shared-memory build of the same kernels; a custom module keeps its own memory.
+  const sharedUnsupported = source !== undefined ? 'a custom kernel module was given (threads need the built-in shared-memory build)' : sharedMemorySupport();
+  const unsupported = threads > 1 ? (sharedUnsupported ?? threadSupport()) : undefined;
   const useThreads = threads > 1 && unsupported === undefined;
+  const shared = sharedUnsupported === undefined;
   let module: WebAssembly.Module;
-  if (useThreads) {
+  if (shared) {
     sharedBytes ??= decodeBase64(KERNELS_SHARED_WASM_BASE64);
     sharedModule ??= WebAssembly.compile(sharedBytes as Uint8Array<ArrayBuffer>);
     module = await sharedModule;
   } else {
     module = await compileModule(source);
   }
-  const memory = useThreads ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1 });
+  const memory = shared ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Kernels & { abiVersion(): number };
   if (typeof exports.abiVersion !== 'function' || exports.abiVersion() !== KERNEL_ABI_VERSION) {
@@ -149,6 +162,7 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
   const backend: Backend = {
     name: 'wasm',
     memory,
+    stableViews: shared,
     threads: info,
     dispose: () => pool?.stop(),
     kernels: pool ? pool.wrap(kernels as unknown as Kernels) : (kernels as unknown as Kernels),
@@ -159,7 +173,7 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     },
     ensure(bytes) {
       const current = memory.buffer.byteLength;
-      if (bytes <= current) return false;
+      if (bytes <= current) return;
       checkLimit(bytes);
       const target = growTarget(current, bytes);
       try {
@@ -172,10 +186,6 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
           throw new RangeError(`Could not grow the WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
         }
       }
-      return true;
-    },
-    renew(bytes) {
-      return backend.ensure(Math.max(bytes, memory.buffer.byteLength + 1));
     },
   };
   return backend;
@@ -190,13 +200,34 @@ function detach(buffer: ArrayBuffer): void {
   }
 }
 
-/** The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. @internal */
+/** A resizable ArrayBuffer (ES2024) of up to 4 GiB, or undefined where the engine has none. */
+function resizableBuffer(bytes: number): ArrayBuffer | undefined {
+  const probe = ArrayBuffer.prototype as { resize?: unknown };
+  if (typeof probe.resize !== 'function') return undefined;
+  for (const max of [MAX_ARENA_BYTES, MAX_ARENA_BYTES / 4]) {
+    try {
+      return new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(bytes, { maxByteLength: max });
+    } catch {
+      // The engine would not reserve that much: try less, then a plain buffer.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins.
+ * Resizable where the engine allows (growing keeps every view valid); elsewhere a growth
+ * copies into a larger buffer and detaches the old one. @internal
+ */
 export function createJsBackend(threads = 1): Backend {
-  let buffer = new ArrayBuffer(PAGE_BYTES);
+  const resizable = resizableBuffer(PAGE_BYTES);
+  let buffer = resizable ?? new ArrayBuffer(PAGE_BYTES);
+  // Over a resizable buffer, a Float32Array without a length tracks the buffer's length.
   let heap = new Float32Array(buffer);
   const backend: Backend = {
     name: 'js',
     memory: undefined,
+    stableViews: resizable !== undefined,
     threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
     dispose: () => {},
     kernels: bindJsKernels(() => heap),
@@ -204,8 +235,21 @@ export function createJsBackend(threads = 1): Backend {
     heap: () => heap,
     ensure(bytes) {
       const current = buffer.byteLength;
-      if (bytes <= current) return false;
+      if (bytes <= current) return;
       checkLimit(bytes);
+      if (resizable !== undefined) {
+        const resize = (n: number) => (buffer as unknown as { resize(n: number): void }).resize(n);
+        try {
+          resize(Math.min(growTarget(current, bytes), (buffer as unknown as { maxByteLength: number }).maxByteLength));
+        } catch {
+          try {
+            resize(pagesFor(bytes) * PAGE_BYTES);
+          } catch (e) {
+            throw new RangeError(`Could not grow the arena to ${bytes} bytes: ${(e as Error).message}`);
+          }
+        }
+        return;
+      }
       let next: ArrayBuffer;
       try {
         next = new ArrayBuffer(growTarget(current, bytes));
@@ -220,10 +264,6 @@ export function createJsBackend(threads = 1): Backend {
       detach(buffer);
       buffer = next;
       heap = new Float32Array(buffer);
-      return true;
-    },
-    renew(bytes) {
-      return backend.ensure(Math.max(bytes, buffer.byteLength + 1));
     },
   };
   return backend;
