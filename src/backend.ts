@@ -11,6 +11,9 @@ export type BackendOption = 'auto' | BackendName;
 /** Compiled kernel module, or its bytes, for environments that must not or cannot decode the embedded copy. */
 export type WasmSource = WebAssembly.Module | BufferSource;
 
+/** Bytes before the first allocation (keeps address 0 free and the segments cache-line aligned). */
+export const ARENA_BASE = 64;
+
 /** Size of a WebAssembly page; both backends grow their memory in whole pages. */
 export const PAGE_BYTES = 65536;
 
@@ -29,14 +32,21 @@ export interface Backend {
   readonly kernels: Kernels;
   /** The WebAssembly memory (wasm backend only). */
   readonly memory: WebAssembly.Memory | undefined;
-  /** The current buffer; replaced (and, unless `stableViews`, the old one detached) when the memory grows. */
-  buffer(): ArrayBuffer;
   /** True when growing never detaches: views taken once stay valid. */
   readonly stableViews: boolean;
-  /** A Float32Array over the whole current buffer. */
-  heap(): Float32Array;
-  /** Makes the memory at least `bytes` long (contents and addresses kept). */
-  ensure(bytes: number): void;
+  /**
+   * Appends `bytes` (a multiple of 16) of zeroed memory and returns its byte address, which
+   * never changes (the arena is append-only: nothing is moved or freed before dispose).
+   */
+  allocate(bytes: number): number;
+  /** A Float32Array over `count` elements at `address`, inside one allocation. */
+  view(address: number, count: number): Float32Array;
+  /** Changes whenever views taken before must be taken again (growth of a detaching memory). */
+  readonly viewsVersion: number;
+  /** Bytes of memory the arena holds. */
+  readonly byteLength: number;
+  /** A copy of the whole arena, indexed by byte address / 4 (for tests and diagnostics). */
+  dump(): Float32Array;
   /** How many threads run kernel calls, and why. */
   readonly threads: ThreadInfo;
   /** Stops any worker threads. */
@@ -158,7 +168,26 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     ? { requested: threads, active: 1, note: 'one thread' }
     : pool ? { requested: threads, active: pool.size, note: `${pool.size} threads over a shared WebAssembly.Memory; calls under ${MIN_PARALLEL} elements run on the calling thread` }
       : { requested: threads, active: 1, note: `one thread: ${unsupported}` };
-  let heap = new Float32Array(memory.buffer);
+  let end = ARENA_BASE;
+  let version = 0;
+  const ensure = (bytes: number) => {
+    const current = memory.buffer.byteLength;
+    if (bytes <= current) return;
+    checkLimit(bytes);
+    const target = growTarget(current, bytes);
+    try {
+      memory.grow((target - current) / PAGE_BYTES);
+    } catch {
+      // The engine refused the amortised size: try the exact size before giving up.
+      try {
+        memory.grow(pagesFor(bytes) - current / PAGE_BYTES);
+      } catch (e) {
+        throw new RangeError(`Could not grow the WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
+      }
+    }
+    // A non-shared memory's old buffer is now detached: views must be taken again.
+    if (!shared) version++;
+  };
   const backend: Backend = {
     name: 'wasm',
     memory,
@@ -166,27 +195,17 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     threads: info,
     dispose: () => pool?.stop(),
     kernels: pool ? pool.wrap(kernels as unknown as Kernels) : (kernels as unknown as Kernels),
-    buffer: () => memory.buffer as ArrayBuffer,
-    heap() {
-      if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
-      return heap;
+    get viewsVersion() { return version; },
+    get byteLength() { return memory.buffer.byteLength; },
+    // Memory a WebAssembly memory grows by is zero, and nothing is ever freed: no fill needed.
+    allocate(bytes) {
+      const at = end;
+      ensure(at + bytes);
+      end = at + bytes;
+      return at;
     },
-    ensure(bytes) {
-      const current = memory.buffer.byteLength;
-      if (bytes <= current) return;
-      checkLimit(bytes);
-      const target = growTarget(current, bytes);
-      try {
-        memory.grow((target - current) / PAGE_BYTES);
-      } catch {
-        // The engine refused the amortised size: try the exact size before giving up.
-        try {
-          memory.grow(pagesFor(bytes) - current / PAGE_BYTES);
-        } catch (e) {
-          throw new RangeError(`Could not grow the WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
-        }
-      }
-    },
+    view: (address, count) => new Float32Array(memory.buffer, address, count),
+    dump: () => new Float32Array(memory.buffer).slice(),
   };
   return backend;
 }
@@ -200,73 +219,53 @@ function detach(buffer: ArrayBuffer): void {
   }
 }
 
-/** A resizable ArrayBuffer (ES2024) of up to 4 GiB, or undefined where the engine has none. */
-function resizableBuffer(bytes: number): ArrayBuffer | undefined {
-  const probe = ArrayBuffer.prototype as { resize?: unknown };
-  if (typeof probe.resize !== 'function') return undefined;
-  for (const max of [MAX_ARENA_BYTES, MAX_ARENA_BYTES / 4]) {
-    try {
-      return new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(bytes, { maxByteLength: max });
-    } catch {
-      // The engine would not reserve that much: try less, then a plain buffer.
-    }
-  }
-  return undefined;
-}
-
 /**
- * The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins.
- * Resizable where the engine allows (growing keeps every view valid); elsewhere a growth
- * copies into a larger buffer and detaches the old one. @internal
+ * The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. A
+ * growth copies into a larger buffer and detaches the old one. @internal
  */
 export function createJsBackend(threads = 1): Backend {
-  const resizable = resizableBuffer(PAGE_BYTES);
-  let buffer = resizable ?? new ArrayBuffer(PAGE_BYTES);
-  // Over a resizable buffer, a Float32Array without a length tracks the buffer's length.
+  let buffer = new ArrayBuffer(PAGE_BYTES);
   let heap = new Float32Array(buffer);
-  const backend: Backend = {
+  let end = ARENA_BASE;
+  let version = 0;
+  const ensure = (bytes: number) => {
+    const current = buffer.byteLength;
+    if (bytes <= current) return;
+    checkLimit(bytes);
+    let next: ArrayBuffer;
+    try {
+      next = new ArrayBuffer(growTarget(current, bytes));
+    } catch {
+      try {
+        next = new ArrayBuffer(pagesFor(bytes) * PAGE_BYTES);
+      } catch (e) {
+        throw new RangeError(`Could not allocate an arena of ${bytes} bytes: ${(e as Error).message}`);
+      }
+    }
+    new Uint8Array(next).set(new Uint8Array(buffer));
+    detach(buffer);
+    buffer = next;
+    heap = new Float32Array(buffer);
+    version++;
+  };
+  return {
     name: 'js',
     memory: undefined,
-    stableViews: resizable !== undefined,
+    stableViews: false,
     threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
     dispose: () => {},
     kernels: bindJsKernels(() => heap),
-    buffer: () => buffer,
-    heap: () => heap,
-    ensure(bytes) {
-      const current = buffer.byteLength;
-      if (bytes <= current) return;
-      checkLimit(bytes);
-      if (resizable !== undefined) {
-        const resize = (n: number) => (buffer as unknown as { resize(n: number): void }).resize(n);
-        try {
-          resize(Math.min(growTarget(current, bytes), (buffer as unknown as { maxByteLength: number }).maxByteLength));
-        } catch {
-          try {
-            resize(pagesFor(bytes) * PAGE_BYTES);
-          } catch (e) {
-            throw new RangeError(`Could not grow the arena to ${bytes} bytes: ${(e as Error).message}`);
-          }
-        }
-        return;
-      }
-      let next: ArrayBuffer;
-      try {
-        next = new ArrayBuffer(growTarget(current, bytes));
-      } catch {
-        try {
-          next = new ArrayBuffer(pagesFor(bytes) * PAGE_BYTES);
-        } catch (e) {
-          throw new RangeError(`Could not allocate an arena of ${bytes} bytes: ${(e as Error).message}`);
-        }
-      }
-      new Uint8Array(next).set(new Uint8Array(buffer));
-      detach(buffer);
-      buffer = next;
-      heap = new Float32Array(buffer);
+    get viewsVersion() { return version; },
+    get byteLength() { return buffer.byteLength; },
+    allocate(bytes) {
+      const at = end;
+      ensure(at + bytes);
+      end = at + bytes;
+      return at;
     },
+    view: (address, count) => new Float32Array(buffer, address, count),
+    dump: () => heap.slice(),
   };
-  return backend;
 }
 
 /** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */

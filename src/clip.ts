@@ -66,12 +66,11 @@ function chunkSumSquares(store: ParameterStore, run: Run, from: number, n: numbe
     at += piece.n;
   }
   if (parts.length === 1) return store.kernels.sumSquares(parts[0].address, parts[0].n);
-  const heap = store.heap();
   const s = [0, 0, 0, 0];
   let k = 0;
   for (const part of parts) {
-    const base = part.address >>> 2;
-    for (let i = 0; i < part.n; i++, k++) { const x = heap[base + i]; s[k & 3] += x * x; }
+    const g = store.view(part.address, part.n);
+    for (let i = 0; i < part.n; i++, k++) { const x = g[i]; s[k & 3] += x * x; }
   }
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
@@ -113,10 +112,9 @@ export function gradNorm(params: Parameter | readonly Parameter[], normType = 2)
     return Math.sqrt(sum);
   }
   // 1-norm: |g| summed in float64 (JS; exact per element, in order)
-  const heap = store.heap();
   for (const r of pieces) {
-    const from = r.address >>> 2;
-    for (let i = 0; i < r.n; i++) sum += Math.abs(heap[from + i]);
+    const g = store.view(r.address, r.n);
+    for (let i = 0; i < r.n; i++) sum += Math.abs(g[i]);
   }
   return sum;
 }

@@ -3,8 +3,6 @@ import { describe } from './optim/options.js';
 import type { ThreadInfo } from './threads.js';
 import type { Kernels } from './kernels/index.js';
 
-/** Bytes before the first segment (keeps offset 0 free and the segments cache-line aligned). */
-const ARENA_BASE = 64;
 /** Every segment starts on this boundary (one f32x4 vector). */
 export const SEGMENT_ALIGN_BYTES = 16;
 /** Every segment is padded to a whole number of vectors of this many f32 elements. */
@@ -77,7 +75,7 @@ export class Parameter {
    */
   readonly position: number;
   #store: ParameterStore;
-  #buffer: ArrayBuffer | undefined;
+  #version = -1;
   #data: Float32Array | undefined;
   #grad: Float32Array | undefined;
 
@@ -113,11 +111,12 @@ export class Parameter {
   }
 
   #refresh(): void {
-    const buffer = this.#store.backendBuffer();
-    if (buffer === this.#buffer) return;
-    this.#buffer = buffer;
-    this.#data = new Float32Array(buffer, this.dataAddress, this.size);
-    this.#grad = new Float32Array(buffer, this.gradAddress, this.size);
+    const store = this.#store;
+    const version = store.viewsVersion;
+    if (version === this.#version) return;
+    this.#data = store.view(this.dataAddress, this.size);
+    this.#grad = store.view(this.gradAddress, this.size);
+    this.#version = version;
   }
 
   /** The parameter's values: a view over the arena (see the class comment). */
@@ -174,7 +173,6 @@ export class ParameterStore {
   readonly #byName = new Map<string, Parameter>();
   #block: Block | undefined;
   #parameterBytes = 0;
-  #end = ARENA_BASE;
 
   private constructor(backend: Backend) {
     this.#backendRef = backend;
@@ -265,7 +263,7 @@ export class ParameterStore {
 
   /** Bytes the arena occupies now (parameters, gradients, optimizer state, padding, reserve). */
   get byteLength(): number {
-    return this.#backend.buffer().byteLength;
+    return this.#backend.byteLength;
   }
 
   /** The parameter registered under `name`, if any. */
@@ -301,7 +299,7 @@ export class ParameterStore {
       block = this.#block = { data, grad, capacity, used: 0 };
     }
     const param = new Parameter(this, name, size, this.#params.length, block.data + block.used, block.grad + block.used, shape, this.#parameterBytes / 4);
-    if (values !== undefined) new Float32Array(this.#backend.buffer(), param.dataAddress, size).set(values);
+    if (values !== undefined) this.#backend.view(param.dataAddress, size).set(values);
     block.used += bytes;
     this.#parameterBytes += bytes;
     this.#params.push(param);
@@ -311,8 +309,7 @@ export class ParameterStore {
 
   /** Sets every gradient in the store to zero. */
   zeroGrad(): void {
-    const heap = this.#backend.heap();
-    for (const p of this.#params) heap.fill(0, p.gradAddress >>> 2, (p.gradAddress >>> 2) + p.size);
+    for (const p of this.#params) this.#backend.view(p.gradAddress, p.size).fill(0);
   }
 
   // ---- internals shared with the optimizers -------------------------------------------
@@ -322,18 +319,26 @@ export class ParameterStore {
     return this.#backend.kernels;
   }
 
-  /** @internal the arena's current buffer */
-  backendBuffer(): ArrayBuffer {
-    return this.#backend.buffer();
+  /**
+   * @internal A Float32Array over `count` elements at byte address `address` (within one
+   * allocation). Live; see {@link viewsVersion}.
+   */
+  view(address: number, count: number): Float32Array {
+    return this.#backend.view(address, count);
   }
 
-  /** @internal a Float32Array over the whole arena */
-  heap(): Float32Array {
-    return this.#backend.heap();
+  /** @internal a copy of the whole arena, indexed by byte address / 4 (tests, diagnostics) */
+  dump(): Float32Array {
+    return this.#backend.dump();
+  }
+
+  /** @internal changes whenever views taken before must be taken again (growth of a detaching memory) */
+  get viewsVersion(): number {
+    return this.#backend.viewsVersion;
   }
 
   /**
-   * @internal Appends `bytes` zeroed bytes (a multiple of 16) to the arena; returns their
+   * @internal Appends `bytes` zeroed bytes to the arena (16-byte aligned); returns their
    * absolute byte address, which never changes.
    */
   allocate(bytes: number): number {
@@ -341,13 +346,8 @@ export class ParameterStore {
   }
 
   #append(bytes: number): number {
-    const at = this.#end;
     const aligned = Math.ceil(bytes / SEGMENT_ALIGN_BYTES) * SEGMENT_ALIGN_BYTES;
-    this.#backend.ensure(at + aligned);
-    // Fresh memory is zero, but a disposed-and-reused engine buffer need not be: be explicit.
-    new Uint8Array(this.#backend.buffer(), at, aligned).fill(0);
-    this.#end = at + aligned;
-    return at;
+    return this.#backend.allocate(aligned);
   }
 }
 

@@ -76,7 +76,7 @@ for (const backend of BACKENDS) {
         b.grad.fill(-0.2);
         opt.step();
       }
-      const heap = store.heap();
+      const heap = store.dump();
       for (const p of [w, b]) {
         for (let i = p.size; i < p.paddedSize; i++) {
           expect(heap[p.dataAddress / 4 + i]).toBe(0);
@@ -123,7 +123,7 @@ for (const backend of BACKENDS) {
       a.grad.set([0.1, 0.2, 0.3]);
       opt.step();
       opt.step();
-      const heap = store.heap();
+      const heap = store.dump();
       expect(heap[a.dataAddress / 4 + 3]).toBe(0);
       for (const v of Object.values(opt.state(a))) {
         if (v instanceof Float32Array) expect(heap[v.byteOffset / 4 + 3]).toBe(0);
@@ -146,7 +146,7 @@ for (const backend of BACKENDS) {
         for (const p of store.parameters) p.grad.set([0.5, -0.5, 0.25, 1, 2]);
         for (const o of opts) o.step();
       }
-      const heap = store.heap();
+      const heap = store.dump();
       for (const [i, p] of store.parameters.entries()) {
         const data = p.dataAddress / 4;
         expect(Array.from(heap.subarray(data + p.size, data + p.paddedSize)), `param ${i}`).toEqual([0, 0, 0]);

@@ -13,7 +13,7 @@ async function fixture() {
 
 /** Snapshot of the whole arena and its size: "nothing changed" means equal snapshots. */
 function snapshot(store: ParameterStore): { bytes: number; heap: Float32Array } {
-  return { bytes: store.byteLength, heap: store.heap().slice() };
+  return { bytes: store.byteLength, heap: store.dump() };
 }
 
 async function expectRejected(make: (w: Parameter, b: Parameter, store: ParameterStore) => unknown, message: RegExp) {

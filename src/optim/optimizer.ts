@@ -152,11 +152,9 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * zero (zero gradient, zero state) except where eps = 0 turns 0/0 into NaN; this restores it.
    */
   #zeroPadding(group: ParamGroup<O>, state: GroupState): void {
-    const heap = this.store.heap();
     group.params.forEach((p, i) => {
       if (p.size === p.paddedSize) return;
-      const data = p.dataAddress >>> 2;
-      heap.fill(0, data + p.size, data + p.paddedSize);
+      this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
       for (const buffer of state.buffers.values()) fillBuffer(this.store, buffer, state.paramOffsets[i] + p.size, p.paddedSize - p.size, 0);
     });
   }
@@ -264,9 +262,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Sets the gradients of every parameter of this optimizer to zero. */
   zeroGrad(): void {
     this.store.assertLive(this.spec.name);
-    const heap = this.store.heap();
     for (const state of this.groupStates) {
-      for (const run of state.runs) heap.fill(0, run.grad >>> 2, (run.grad >>> 2) + run.n);
+      for (const run of state.runs) this.store.view(run.grad, run.n).fill(0);
     }
   }
 

@@ -88,22 +88,20 @@ export function addressOf(buffer: StateBuffer, element: number): number {
 
 /** A copy of `count` elements from `element` on, as float32 values. @internal */
 export function readBuffer(store: ParameterStore, buffer: StateBuffer, element: number, count: number): Float32Array {
-  const at = addressOf(buffer, element) >>> 2;
-  return store.heap().slice(at, at + count);
+  return store.view(addressOf(buffer, element), count).slice();
 }
 
 /** Writes float32 `values` (rounded to the buffer's type) from element `element` on. @internal */
 export function writeBuffer(store: ParameterStore, buffer: StateBuffer, element: number, values: ArrayLike<number>): void {
-  store.heap().set(values, addressOf(buffer, element) >>> 2);
+  store.view(addressOf(buffer, element), values.length).set(values);
 }
 
 /** Fills `count` elements from `element` on with `value`. @internal */
 export function fillBuffer(store: ParameterStore, buffer: StateBuffer, element: number, count: number, value: number): void {
-  const at = addressOf(buffer, element) >>> 2;
-  store.heap().fill(value, at, at + count);
+  store.view(addressOf(buffer, element), count).fill(value);
 }
 
 /** A live view of `count` elements from `element` on (float32 buffers). @internal */
 export function viewBuffer(store: ParameterStore, buffer: StateBuffer, element: number, count: number): Float32Array {
-  return new Float32Array(store.backendBuffer(), addressOf(buffer, element), count);
+  return store.view(addressOf(buffer, element), count);
 }
