@@ -63,7 +63,7 @@ async function measureBandwidth(n: number, options: ConstructorParameters<typeof
   const store = await ParameterStore.create({ backend: 'wasm' });
   const src = store.parameter('src', n), dst = store.parameter('dst', n);
   fill(src.data, 3);
-  const k = store.kernels, s = store.dataBase + src.offset, d = store.dataBase + dst.offset;
+  const k = store.kernels, s = src.dataAddress, d = dst.dataAddress;
   const a = new Float32Array(n), b = new Float32Array(n);
   fill(a, 4);
   bench.add('copy/wasm-simd', () => k.copy({ dst: d, src: s }, n));

@@ -11,6 +11,9 @@ export type BackendOption = 'auto' | BackendName;
 /** Compiled kernel module, or its bytes, for environments that must not or cannot decode the embedded copy. */
 export type WasmSource = WebAssembly.Module | BufferSource;
 
+/** Bytes before the first allocation (keeps address 0 free and the segments cache-line aligned). */
+export const ARENA_BASE = 64;
+
 /** Size of a WebAssembly page; both backends grow their memory in whole pages. */
 export const PAGE_BYTES = 65536;
 
@@ -19,8 +22,9 @@ export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
 
 /**
  * A backend owns the arena's memory and the kernels that run over it. The wasm backend's
- * memory is a `WebAssembly.Memory` imported by the kernel module; the js backend's is an
- * `ArrayBuffer` with the same layout. Growing detaches the old buffer in both.
+ * memory is a `WebAssembly.Memory` imported by the kernel module (shared where the engine
+ * has `SharedArrayBuffer`, so growing does not detach it); the js backend's is a resizable
+ * `ArrayBuffer` (a plain one where the engine lacks them) with the same layout.
  * @internal
  */
 export interface Backend {
@@ -28,18 +32,21 @@ export interface Backend {
   readonly kernels: Kernels;
   /** The WebAssembly memory (wasm backend only). */
   readonly memory: WebAssembly.Memory | undefined;
-  /** The current buffer; replaced (and the old one detached) when the memory grows. */
-  buffer(): ArrayBuffer;
-  /** A Float32Array over the whole current buffer. */
-  heap(): Float32Array;
-  /** Makes the memory at least `bytes` long; returns true when the buffer was replaced. */
-  ensure(bytes: number): boolean;
+  /** True when growing never detaches: views taken once stay valid. */
+  readonly stableViews: boolean;
   /**
-   * Replaces the buffer (growing it by a page at least) so that views over the old one are
-   * detached; used when the arena's layout moves. Shared memories cannot detach: their old
-   * views stay live. Returns true when the buffer was replaced.
+   * Appends `bytes` (a multiple of 16) of zeroed memory and returns its byte address, which
+   * never changes (the arena is append-only: nothing is moved or freed before dispose).
    */
-  renew(bytes: number): boolean;
+  allocate(bytes: number): number;
+  /** A Float32Array over `count` elements at `address`, inside one allocation. */
+  view(address: number, count: number): Float32Array;
+  /** Changes whenever views taken before must be taken again (growth of a detaching memory). */
+  readonly viewsVersion: number;
+  /** Bytes of memory the arena holds. */
+  readonly byteLength: number;
+  /** A copy of the whole arena, indexed by byte address / 4 (for tests and diagnostics). */
+  dump(): Float32Array;
   /** How many threads run kernel calls, and why. */
   readonly threads: ThreadInfo;
   /** Stops any worker threads. */
@@ -108,6 +115,18 @@ function checkLimit(bytes: number): void {
   }
 }
 
+/** Whether this engine can make a shared WebAssembly memory (which never detaches), and why not. */
+function sharedMemorySupport(): string | undefined {
+  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation)';
+  if (typeof Atomics !== 'object') return 'Atomics is unavailable';
+  try {
+    new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
+  } catch {
+    return 'this engine cannot make a shared WebAssembly memory';
+  }
+  return undefined;
+}
+
 let sharedBytes: Uint8Array | undefined;
 let sharedModule: Promise<WebAssembly.Module> | undefined;
 
@@ -119,17 +138,21 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
   if (source === undefined && !wasmSimdSupported()) {
     throw new Error("backend 'wasm' was asked for, but this engine does not support WebAssembly SIMD (128-bit); use backend 'auto' or 'js'");
   }
-  const unsupported = threads > 1 ? (source !== undefined ? 'a custom kernel module was given (threads need the built-in shared-memory build)' : threadSupport()) : undefined;
+  // A shared memory whenever the engine has one (it never detaches, so views stay valid),
+  // with the shared-memory build of the same kernels; a custom module keeps its own memory.
+  const sharedUnsupported = source !== undefined ? 'a custom kernel module was given (threads need the built-in shared-memory build)' : sharedMemorySupport();
+  const unsupported = threads > 1 ? (sharedUnsupported ?? threadSupport()) : undefined;
   const useThreads = threads > 1 && unsupported === undefined;
+  const shared = sharedUnsupported === undefined;
   let module: WebAssembly.Module;
-  if (useThreads) {
+  if (shared) {
     sharedBytes ??= decodeBase64(KERNELS_SHARED_WASM_BASE64);
     sharedModule ??= WebAssembly.compile(sharedBytes as Uint8Array<ArrayBuffer>);
     module = await sharedModule;
   } else {
     module = await compileModule(source);
   }
-  const memory = useThreads ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1 });
+  const memory = shared ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Kernels & { abiVersion(): number };
   if (typeof exports.abiVersion !== 'function' || exports.abiVersion() !== KERNEL_ABI_VERSION) {
@@ -145,38 +168,44 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     ? { requested: threads, active: 1, note: 'one thread' }
     : pool ? { requested: threads, active: pool.size, note: `${pool.size} threads over a shared WebAssembly.Memory; calls under ${MIN_PARALLEL} elements run on the calling thread` }
       : { requested: threads, active: 1, note: `one thread: ${unsupported}` };
-  let heap = new Float32Array(memory.buffer);
+  let end = ARENA_BASE;
+  let version = 0;
+  const ensure = (bytes: number) => {
+    const current = memory.buffer.byteLength;
+    if (bytes <= current) return;
+    checkLimit(bytes);
+    const target = growTarget(current, bytes);
+    try {
+      memory.grow((target - current) / PAGE_BYTES);
+    } catch {
+      // The engine refused the amortised size: try the exact size before giving up.
+      try {
+        memory.grow(pagesFor(bytes) - current / PAGE_BYTES);
+      } catch (e) {
+        throw new RangeError(`Could not grow the WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
+      }
+    }
+    // A non-shared memory's old buffer is now detached: views must be taken again.
+    if (!shared) version++;
+  };
   const backend: Backend = {
     name: 'wasm',
     memory,
+    stableViews: shared,
     threads: info,
     dispose: () => pool?.stop(),
     kernels: bindKernels(pool ? pool.wrap(kernels as unknown as RawKernels) : (kernels as unknown as RawKernels)),
-    buffer: () => memory.buffer as ArrayBuffer,
-    heap() {
-      if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
-      return heap;
+    get viewsVersion() { return version; },
+    get byteLength() { return memory.buffer.byteLength; },
+    // Memory a WebAssembly memory grows by is zero, and nothing is ever freed: no fill needed.
+    allocate(bytes) {
+      const at = end;
+      ensure(at + bytes);
+      end = at + bytes;
+      return at;
     },
-    ensure(bytes) {
-      const current = memory.buffer.byteLength;
-      if (bytes <= current) return false;
-      checkLimit(bytes);
-      const target = growTarget(current, bytes);
-      try {
-        memory.grow((target - current) / PAGE_BYTES);
-      } catch {
-        // The engine refused the amortised size: try the exact size before giving up.
-        try {
-          memory.grow(pagesFor(bytes) - current / PAGE_BYTES);
-        } catch (e) {
-          throw new RangeError(`Could not grow the WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
-        }
-      }
-      return true;
-    },
-    renew(bytes) {
-      return backend.ensure(Math.max(bytes, memory.buffer.byteLength + 1));
-    },
+    view: (address, count) => new Float32Array(memory.buffer, address, count),
+    dump: () => new Float32Array(memory.buffer).slice(),
   };
   return backend;
 }
@@ -190,43 +219,53 @@ function detach(buffer: ArrayBuffer): void {
   }
 }
 
-/** The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. @internal */
+/**
+ * The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. A
+ * growth copies into a larger buffer and detaches the old one. @internal
+ */
 export function createJsBackend(threads = 1): Backend {
   let buffer = new ArrayBuffer(PAGE_BYTES);
   let heap = new Float32Array(buffer);
-  const backend: Backend = {
+  let end = ARENA_BASE;
+  let version = 0;
+  const ensure = (bytes: number) => {
+    const current = buffer.byteLength;
+    if (bytes <= current) return;
+    checkLimit(bytes);
+    let next: ArrayBuffer;
+    try {
+      next = new ArrayBuffer(growTarget(current, bytes));
+    } catch {
+      try {
+        next = new ArrayBuffer(pagesFor(bytes) * PAGE_BYTES);
+      } catch (e) {
+        throw new RangeError(`Could not allocate an arena of ${bytes} bytes: ${(e as Error).message}`);
+      }
+    }
+    new Uint8Array(next).set(new Uint8Array(buffer));
+    detach(buffer);
+    buffer = next;
+    heap = new Float32Array(buffer);
+    version++;
+  };
+  return {
     name: 'js',
     memory: undefined,
+    stableViews: false,
     threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
     dispose: () => {},
     kernels: bindJsKernels(() => heap),
-    buffer: () => buffer,
-    heap: () => heap,
-    ensure(bytes) {
-      const current = buffer.byteLength;
-      if (bytes <= current) return false;
-      checkLimit(bytes);
-      let next: ArrayBuffer;
-      try {
-        next = new ArrayBuffer(growTarget(current, bytes));
-      } catch {
-        try {
-          next = new ArrayBuffer(pagesFor(bytes) * PAGE_BYTES);
-        } catch (e) {
-          throw new RangeError(`Could not allocate an arena of ${bytes} bytes: ${(e as Error).message}`);
-        }
-      }
-      new Uint8Array(next).set(new Uint8Array(buffer));
-      detach(buffer);
-      buffer = next;
-      heap = new Float32Array(buffer);
-      return true;
+    get viewsVersion() { return version; },
+    get byteLength() { return buffer.byteLength; },
+    allocate(bytes) {
+      const at = end;
+      ensure(at + bytes);
+      end = at + bytes;
+      return at;
     },
-    renew(bytes) {
-      return backend.ensure(Math.max(bytes, buffer.byteLength + 1));
-    },
+    view: (address, count) => new Float32Array(buffer, address, count),
+    dump: () => heap.slice(),
   };
-  return backend;
 }
 
 /** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export): from src/kernels/defs/index.ts. */

@@ -24,7 +24,7 @@ interface Block { size: number }
 interface Header {
   kernelHash: string;
   backend: string;
-  params: { name: string; size: number }[];
+  params: { name: string; size: number; shape?: number[] }[];
   optimizer?: Omit<OptimizerStateDict, 'state'> & { state: Record<number, Record<string, number | { block: number }>> };
   scheduler?: SchedulerState | PlateauState;
   blocks: Block[];
@@ -83,7 +83,7 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   const arrays: ArrayLike<number>[] = [];
   const blocks: Block[] = [];
   const add = (a: ArrayLike<number>) => { arrays.push(a); blocks.push({ size: a.length }); return blocks.length - 1; };
-  const params = store.parameters.map((p) => { add(p.data); return { name: p.name, size: p.size }; });
+  const params = store.parameters.map((p) => { add(p.data); return { name: p.name, size: p.size, shape: [...p.shape] }; });
   let opt: Header['optimizer'];
   if (optimizer) {
     const sd = optimizer.stateDict();
@@ -163,7 +163,9 @@ function checkHeader(header: unknown, floats: number, fail: (why: string) => nev
   if (total !== floats) fail(`the blocks hold ${total} floats, the data section ${floats}`);
   if (!Array.isArray(h.params)) fail('the header has no params');
   (h.params as unknown[]).forEach((p, i) => {
-    if (!isObject(p) || Object.keys(p).length !== 2 || typeof p.name !== 'string' || !Number.isSafeInteger(p.size) || (p.size as number) < 0) fail(`params[${i}] is not { name, size }`);
+    const keys = Object.keys(p ?? {}).sort().join();
+    if (!isObject(p) || (keys !== 'name,size' && keys !== 'name,shape,size') || typeof p.name !== 'string' || !Number.isSafeInteger(p.size) || (p.size as number) < 0) fail(`params[${i}] is not { name, size, shape }`);
+    if (p.shape !== undefined && (!Array.isArray(p.shape) || p.shape.length === 0 || !p.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))) fail(`params[${i}].shape is not a list of whole numbers`);
   });
   if (h.optimizer !== undefined && !isObject(h.optimizer)) fail('the optimizer section is not an object');
   if (h.scheduler !== undefined && !isObject(h.scheduler)) fail('the scheduler section is not an object');
@@ -217,9 +219,11 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   const { store, optimizer, scheduler } = parts;
   const saved = header.params;
   const here = store.parameters;
-  const names = (list: { name: string; size: number }[]) => list.map((p) => `${p.name}[${p.size}]`).join(', ') || 'none';
-  if (saved.length !== here.length || saved.some((p, i) => p.name !== here[i].name || p.size !== here[i].size)) {
-    fail(`the checkpoint holds parameters ${names(saved)}, the store has ${names(here.map((p) => ({ name: p.name, size: p.size })))}`);
+  const names = (list: readonly { name: string; size: number; shape?: readonly number[] }[]) =>
+    list.map((p) => `${p.name}[${p.shape && p.shape.length > 1 ? p.shape.join('×') : p.size}]`).join(', ') || 'none';
+  const sameShape = (a: readonly number[] | undefined, b: readonly number[]) => a === undefined || (a.length === b.length && a.every((x, i) => x === b[i]));
+  if (saved.length !== here.length || saved.some((p, i) => p.name !== here[i].name || p.size !== here[i].size || !sameShape(p.shape, here[i].shape))) {
+    fail(`the checkpoint holds parameters ${names(saved)}, the store has ${names(here)}`);
   }
   if (header.blocks.length < here.length || here.some((p, i) => header.blocks[i].size !== p.size)) fail('a parameter block does not match its parameter\'s size');
   if (header.optimizer && !optimizer) fail('the checkpoint holds optimizer state: pass the optimizer');

@@ -4,12 +4,17 @@ import { checkKeys, checkNumber, checkOneOf, wrongType } from './validate.js';
 
 /**
  * Elements per partial sum of the 2-norm. The sum of squares is taken chunk by chunk from
- * the start of each run of adjacent parameters, and the partial sums are added in order, so
- * the result does not depend on how the work is split (a thread takes whole chunks).
+ * the start of each run of parameters registered one after another (as if laid end to end,
+ * whatever blocks of the arena they landed in), and the partial sums are added in order, so
+ * the result depends neither on how the work is split nor on the arena's layout.
  */
 export const NORM_CHUNK = 65536;
 
-interface Span { store: ParameterStore; runs: { offset: number; n: number }[] }
+/** A stretch of gradients that lie back to back in memory. */
+interface Piece { address: number; n: number }
+/** Parameters registered one after another: the unit the norm chunks over, in memory pieces. */
+interface Run { pieces: Piece[]; n: number }
+interface Span { store: ParameterStore; runs: Run[]; pieces: Piece[] }
 
 function spans(context: string, params: Parameter | readonly Parameter[]): Span {
   const list = params instanceof Parameter ? [params] : params;
@@ -17,7 +22,7 @@ function spans(context: string, params: Parameter | readonly Parameter[]): Span 
   list.forEach((p, i) => {
     if (!(p instanceof Parameter)) wrongType(context, `params[${i}]`, p, 'a Parameter');
   });
-  if (list.length === 0) return { store: undefined as unknown as ParameterStore, runs: [] };
+  if (list.length === 0) return { store: undefined as unknown as ParameterStore, runs: [], pieces: [] };
   const store = list[0].store;
   store.assertLive(context);
   const seen = new Set<Parameter>();
@@ -26,13 +31,49 @@ function spans(context: string, params: Parameter | readonly Parameter[]): Span 
     if (seen.has(p)) throw new Error(`${context}: parameter ${JSON.stringify(p.name)} is listed twice`);
     seen.add(p);
   }
-  const runs: { offset: number; n: number }[] = [];
+  const runs: Run[] = [];
+  const pieces: Piece[] = [];
+  let end = -1;
   for (const p of list) {
-    const last = runs[runs.length - 1];
-    if (last && last.offset + last.n * 4 === p.offset) last.n += p.paddedSize;
-    else runs.push({ offset: p.offset, n: p.paddedSize });
+    if (p.position !== end || runs.length === 0) runs.push({ pieces: [], n: 0 });
+    const run = runs[runs.length - 1];
+    const last = run.pieces[run.pieces.length - 1];
+    if (last && last.address + last.n * 4 === p.gradAddress) last.n += p.paddedSize;
+    else if (p.paddedSize > 0) run.pieces.push({ address: p.gradAddress, n: p.paddedSize });
+    run.n += p.paddedSize;
+    end = p.position + p.paddedSize;
   }
-  return { store, runs };
+  for (const run of runs) {
+    for (const piece of run.pieces) {
+      const last = pieces[pieces.length - 1];
+      if (last && last.address + last.n * 4 === piece.address) last.n += piece.n;
+      else pieces.push({ ...piece });
+    }
+  }
+  return { store, runs, pieces };
+}
+
+/**
+ * The sum of squares of elements [from, from + n) of a run, as the `sumSquares` kernel gives
+ * it over contiguous memory: in the kernel when they lie in one piece, else here with the
+ * kernel's four float64 lane sums (lane = element index mod 4; pieces are whole vectors).
+ */
+function chunkSumSquares(store: ParameterStore, run: Run, from: number, n: number): number {
+  let at = 0;
+  const parts: Piece[] = [];
+  for (const piece of run.pieces) {
+    const lo = Math.max(from, at), hi = Math.min(from + n, at + piece.n);
+    if (lo < hi) parts.push({ address: piece.address + 4 * (lo - at), n: hi - lo });
+    at += piece.n;
+  }
+  if (parts.length === 1) return store.kernels.sumSquares(parts[0].address, parts[0].n);
+  const s = [0, 0, 0, 0];
+  let k = 0;
+  for (const part of parts) {
+    const g = store.view(part.address, part.n);
+    for (let i = 0; i < part.n; i++, k++) { const x = g[i]; s[k & 3] += x * x; }
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 /** Options of {@link clipGradNorm}. */
@@ -50,30 +91,29 @@ export interface ClipGradNormOptions {
  * and in practice far less; the infinity norm is exact.
  */
 export function gradNorm(params: Parameter | readonly Parameter[], normType = 2): number {
-  const { store, runs } = spans('gradNorm', params);
+  const { store, runs, pieces } = spans('gradNorm', params);
   checkOneOf('gradNorm', 'normType', normType, [1, 2, Infinity]);
   if (runs.length === 0) return 0;
   const k = store.kernels;
-  const base = store.gradBase;
   if (normType === Infinity) {
+    // The maximum is exact whatever the order.
     let m = 0;
-    for (const r of runs) {
-      for (let i = 0; i < r.n; i += NORM_CHUNK) m = Math.max(m, k.maxAbs(base + r.offset + 4 * i, Math.min(NORM_CHUNK, r.n - i)));
+    for (const r of pieces) {
+      for (let i = 0; i < r.n; i += NORM_CHUNK) m = Math.max(m, k.maxAbs(r.address + 4 * i, Math.min(NORM_CHUNK, r.n - i)));
     }
     return m;
   }
   let sum = 0;
   if (normType === 2) {
     for (const r of runs) {
-      for (let i = 0; i < r.n; i += NORM_CHUNK) sum += k.sumSquares(base + r.offset + 4 * i, Math.min(NORM_CHUNK, r.n - i));
+      for (let i = 0; i < r.n; i += NORM_CHUNK) sum += chunkSumSquares(store, r, i, Math.min(NORM_CHUNK, r.n - i));
     }
     return Math.sqrt(sum);
   }
   // 1-norm: |g| summed in float64 (JS; exact per element, in order)
-  const heap = store.heap();
-  for (const r of runs) {
-    const from = (base + r.offset) >>> 2;
-    for (let i = 0; i < r.n; i++) sum += Math.abs(heap[from + i]);
+  for (const r of pieces) {
+    const g = store.view(r.address, r.n);
+    for (let i = 0; i < r.n; i++) sum += Math.abs(g[i]);
   }
   return sum;
 }
@@ -99,8 +139,8 @@ export function clipGradNorm(params: Parameter | readonly Parameter[], maxNorm: 
   }
   const coef = Math.fround(maxNorm / (total + 1e-6));
   if (!(coef >= 1)) {
-    const { store, runs } = spans('clipGradNorm', params);
-    for (const r of runs) store.kernels.scale({ x: store.gradBase + r.offset }, r.n, { factor: coef });
+    const { store, pieces } = spans('clipGradNorm', params);
+    for (const r of pieces) store.kernels.scale({ x: r.address }, r.n, { factor: coef });
   }
   return total;
 }
@@ -111,13 +151,13 @@ export function clipGradNorm(params: Parameter | readonly Parameter[], maxNorm: 
  */
 export function clipGradValue(params: Parameter | readonly Parameter[], clipValue: number): void {
   checkNumber('clipGradValue', 'clipValue', clipValue, { min: 0 });
-  const { store, runs } = spans('clipGradValue', params);
-  for (const r of runs) store.kernels.clamp({ x: store.gradBase + r.offset }, r.n, { lo: -clipValue, hi: clipValue });
+  const { store, pieces } = spans('clipGradValue', params);
+  for (const r of pieces) store.kernels.clamp({ x: r.address }, r.n, { lo: -clipValue, hi: clipValue });
 }
 
 /** True when every gradient element of `params` is finite: one pass, in the kernels. */
 export function gradsAreFinite(params: Parameter | readonly Parameter[]): boolean {
-  const { store, runs } = spans('gradsAreFinite', params);
-  for (const r of runs) if (!store.kernels.allFinite(store.gradBase + r.offset, r.n)) return false;
+  const { store, pieces } = spans('gradsAreFinite', params);
+  for (const r of pieces) if (!store.kernels.allFinite(r.address, r.n)) return false;
   return true;
 }

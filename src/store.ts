@@ -3,14 +3,12 @@ import { describe } from './optim/options.js';
 import type { ThreadInfo } from './threads.js';
 import type { Kernels } from './kernels/index.js';
 
-/** Bytes before the first segment (keeps offset 0 free and the regions cache-line aligned). */
-const ARENA_BASE = 64;
 /** Every segment starts on this boundary (one f32x4 vector). */
 export const SEGMENT_ALIGN_BYTES = 16;
 /** Every segment is padded to a whole number of vectors of this many f32 elements. */
 export const VECTOR_ELEMENTS = 4;
-/** Smallest data-region capacity, so small models do not relocate at every parameter. */
-const MIN_DATA_CAPACITY = 4096;
+/** Smallest capacity of a parameter block's data (and grad) half, so small models take one block. */
+const MIN_BLOCK_BYTES = 65536;
 
 /** Options of {@link ParameterStore.create}. */
 export interface ParameterStoreOptions {
@@ -36,24 +34,46 @@ export function paddedSize(size: number): number {
 }
 
 
+/** What {@link ParameterStore.parameter} accepts besides a size or initial values. */
+export interface ParameterOptions {
+  /** The tensor's shape (whole numbers >= 0); the size is their product. Default: `[size]`. */
+  shape?: readonly number[];
+  /** Initial values (`size` of them); default zeros. */
+  values?: ArrayLike<number>;
+}
+
 /**
- * A named float32 tensor (flat) living in a {@link ParameterStore}'s arena, with its gradient.
+ * A named float32 tensor living in a {@link ParameterStore}'s arena, with its gradient and
+ * its shape.
  *
- * `data` and `grad` are getters: each returns a live `Float32Array` over the arena. Adding
- * parameters, building an optimizer, or a step or state load that allocates a state buffer
- * for the first time (momentum switched on later) may grow or rearrange the arena; arrays
- * obtained before that are detached (length 0) and must be fetched again, so read `p.data`
- * / `p.grad` afresh after such calls. With `threads` > 1 the arena is a shared memory, which
- * cannot detach: old arrays then stay readable but may no longer be the parameter's.
+ * `data` and `grad` are `Float32Array` views over the arena. Their segments never move: once
+ * registered, a parameter keeps its address for the life of the store, and no view ever
+ * covers another segment. Where the store's memory can grow without detaching
+ * (`store.stableViews`: the js backend on an engine with resizable ArrayBuffers, the wasm
+ * backend on a shared memory), an array taken once stays valid for the life of the store.
+ * Elsewhere (the wasm backend over a non-shared memory, e.g. in a page that is not
+ * cross-origin isolated) growth detaches arrays taken before it (they read as length 0, so a
+ * stale array is visibly empty rather than silently writing elsewhere): take `p.data` /
+ * `p.grad` afresh after registering parameters or building optimizers.
  *
  * @example
- * const w = store.parameter('w', 10);
+ * const w = store.parameter('w', { shape: [784, 128] });
  * w.data.fill(0.5);
  * w.grad.set(gradient);
  */
 export class Parameter {
-  /** @internal byte offset of the segment from the start of the data (and grad) region */
-  readonly offset: number;
+  /** @internal absolute byte address of the values */
+  readonly dataAddress: number;
+  /** @internal absolute byte address of the gradient */
+  readonly gradAddress: number;
+  /** The tensor's shape; the product of its entries is `size`. */
+  readonly shape: readonly number[];
+  /**
+   * @internal elements (padded) of the parameters registered before this one: where it
+   * would start if all were laid end to end, whatever blocks they landed in. Reductions
+   * chunk by it, so their results do not depend on the arena's layout.
+   */
+  readonly position: number;
   #store: ParameterStore;
   #version = -1;
   #data: Float32Array | undefined;
@@ -68,10 +88,16 @@ export class Parameter {
     readonly size: number,
     /** Registration order within the store, from 0. */
     readonly index: number,
-    offset: number,
+    dataAddress: number,
+    gradAddress: number,
+    shape: readonly number[],
+    position: number,
   ) {
+    this.position = position;
     this.#store = store;
-    this.offset = offset;
+    this.dataAddress = dataAddress;
+    this.gradAddress = gradAddress;
+    this.shape = Object.freeze([...shape]);
   }
 
   /** The store that owns this parameter. */
@@ -86,21 +112,22 @@ export class Parameter {
 
   #refresh(): void {
     const store = this.#store;
-    const buffer = store.backendBuffer();
-    this.#data = new Float32Array(buffer, store.dataBase + this.offset, this.size);
-    this.#grad = new Float32Array(buffer, store.gradBase + this.offset, this.size);
-    this.#version = store.layoutVersion;
+    const version = store.viewsVersion;
+    if (version === this.#version) return;
+    this.#data = store.view(this.dataAddress, this.size);
+    this.#grad = store.view(this.gradAddress, this.size);
+    this.#version = version;
   }
 
-  /** The parameter's values: a live view over the arena (see the class comment). */
+  /** The parameter's values: a view over the arena (see the class comment). */
   get data(): Float32Array {
-    if (this.#version !== this.#store.layoutVersion) this.#refresh();
+    this.#refresh();
     return this.#data!;
   }
 
-  /** The parameter's gradient: a live view over the arena, zero until written. */
+  /** The parameter's gradient: a view over the arena, zero until written. */
   get grad(): Float32Array {
-    if (this.#version !== this.#store.layoutVersion) this.#refresh();
+    this.#refresh();
     return this.#grad!;
   }
 
@@ -109,25 +136,34 @@ export class Parameter {
     this.grad.fill(0);
   }
 
-  /** `Parameter("name", size)`. */
+  /** `Parameter("name", size)`, or `Parameter("name", [rows, cols])` when it has a shape of more than one dimension. */
   toString(): string {
-    return `Parameter(${JSON.stringify(this.name)}, ${this.size})`;
+    return `Parameter(${JSON.stringify(this.name)}, ${this.shape.length === 1 ? this.size : `[${this.shape.join(', ')}]`})`;
   }
+}
+
+/** A block of parameters: data and grad halves of the same capacity, filled in registration order. */
+interface Block {
+  readonly data: number;
+  readonly grad: number;
+  readonly capacity: number;
+  used: number;
 }
 
 /**
  * Owns one arena holding every parameter, gradient and optimizer state buffer of a model,
  * and the kernels (WASM SIMD or their bit-identical JS twins) that update it.
  *
- * Layout, deterministic on both backends: 64 reserved bytes; the data region (each
- * parameter's values in registration order, every segment 16-byte aligned and padded with
- * zeros to a multiple of 4 elements); the grad region, the same layout at a fixed distance;
- * then optimizer state. Parameters registered one after another are therefore contiguous,
- * so a param group is one range and one kernel call.
+ * The arena is append-only: nothing in it ever moves. Parameters are registered into
+ * blocks, each a data half and a grad half of the same capacity (every segment 16-byte
+ * aligned and padded with zeros to a multiple of 4 elements); when a block is full the next
+ * one is appended with twice the capacity. Optimizer state buffers are appended as they are
+ * allocated. Parameters registered one after another in one block are contiguous in both
+ * halves, so a param group is one range and one kernel call per block it spans.
  *
  * @example
  * const store = await ParameterStore.create();          // backend 'auto'
- * const w = store.parameter('w', 784 * 10);
+ * const w = store.parameter('w', { shape: [784, 10] });
  * const b = store.parameter('b', 10);
  * const opt = new Adam([w, b], { lr: 1e-3 });
  */
@@ -135,10 +171,8 @@ export class ParameterStore {
   #backendRef: Backend | undefined;
   readonly #params: Parameter[] = [];
   readonly #byName = new Map<string, Parameter>();
-  #dataCapacity = 0;
-  #dataUsed = 0;
-  #stateUsed = 0;
-  #layoutVersion = 0;
+  #block: Block | undefined;
+  #parameterBytes = 0;
 
   private constructor(backend: Backend) {
     this.#backendRef = backend;
@@ -164,7 +198,6 @@ export class ParameterStore {
     if (this.#backendRef === undefined) return;
     this.#backendRef.dispose();
     this.#backendRef = undefined;
-    this.#layoutVersion++;
   }
 
   /** Throws if the store was disposed. @internal */
@@ -174,7 +207,7 @@ export class ParameterStore {
 
   /**
    * Creates an empty store.
-   * @param options `backend`: `'auto'` (default), `'wasm'` or `'js'`; `wasm`: a kernel module to use.
+   * @param options `backend`: `'auto'` (default), `'wasm'` or `'js'`; `wasm`: a kernel module to use; `threads`.
    */
   static async create(options: ParameterStoreOptions = {}): Promise<ParameterStore> {
     if (options === null || typeof options !== 'object') {
@@ -195,6 +228,19 @@ export class ParameterStore {
     return this.#backend.name;
   }
 
+  /**
+   * True when arrays over the arena (`p.data`, `p.grad`, `opt.state(p)` buffers) taken once
+   * stay valid for the life of the store: its memory grows without detaching (a resizable
+   * `ArrayBuffer` on the js backend, a shared `WebAssembly.Memory` on the wasm backend).
+   * False where only a detaching memory is available (the wasm backend without
+   * `SharedArrayBuffer`, e.g. a page that is not cross-origin isolated, or a custom kernel
+   * module): there growth detaches earlier arrays (length 0), so take them afresh after
+   * registering parameters or building optimizers. Segments never move either way.
+   */
+  get stableViews(): boolean {
+    return this.#backend.stableViews;
+  }
+
   /** How many threads run kernel calls (see {@link ParameterStoreOptions.threads}), and a note on why. */
   get threads(): ThreadInfo {
     return { ...this.#backend.threads };
@@ -202,7 +248,7 @@ export class ParameterStore {
 
   /** Bytes of parameters (and, as many, of gradients) registered, padding included. */
   get parameterBytes(): number {
-    return this.#dataUsed;
+    return this.#parameterBytes;
   }
 
   /** The parameters in registration order. */
@@ -217,7 +263,7 @@ export class ParameterStore {
 
   /** Bytes the arena occupies now (parameters, gradients, optimizer state, padding, reserve). */
   get byteLength(): number {
-    return this.#backend.buffer().byteLength;
+    return this.#backend.byteLength;
   }
 
   /** The parameter registered under `name`, if any. */
@@ -226,42 +272,36 @@ export class ParameterStore {
   }
 
   /**
-   * Registers a parameter of `size` float32 elements (zero-initialised), or of the given
-   * initial values, and its gradient (zero). Names are unique within a store.
-   * May grow the arena: see {@link Parameter} about views.
+   * Registers a parameter and its gradient (zero): of `size` float32 elements
+   * (zero-initialised), of the given initial values, or `{ shape, values? }` for a tensor
+   * of that shape (`p.shape`; the size is the product). Names are unique within a store.
+   * The segments never move; see {@link Parameter} about views.
+   *
+   * @example
+   * const w = store.parameter('w', { shape: [784, 128] });
+   * const b = store.parameter('b', 128);
+   * const c = store.parameter('c', [0.5, -1, 2]);
    */
-  parameter(name: string, sizeOrValues: number | ArrayLike<number>): Parameter {
+  parameter(name: string, sizeOrValues: number | ArrayLike<number> | ParameterOptions): Parameter {
     this.assertLive('ParameterStore.parameter');
+    const context = 'ParameterStore.parameter';
     if (typeof name !== 'string' || name.length === 0) {
-      throw new TypeError(`Parameter name must be a non-empty string, got ${describe(name)}`);
+      throw new TypeError(`${context}: parameter name must be a non-empty string, got ${describe(name)}`);
     }
-    if (this.#byName.has(name)) throw new Error(`A parameter named ${JSON.stringify(name)} already exists in this store`);
-    let values: Float32Array | undefined;
-    let size: number;
-    if (typeof sizeOrValues === 'number') {
-      size = sizeOrValues;
-      if (!Number.isSafeInteger(size) || size < 0) {
-        throw new RangeError(`Invalid size for parameter ${JSON.stringify(name)}: ${describe(size)} (expected a whole number >= 0)`);
-      }
-    } else if (sizeOrValues !== null && typeof sizeOrValues === 'object' && typeof sizeOrValues.length === 'number') {
-      const length = sizeOrValues.length;
-      if (!Number.isSafeInteger(length) || length < 0) {
-        throw new RangeError(`Parameter ${JSON.stringify(name)}: initial values have an invalid length ${describe(length)}`);
-      }
-      // Copied before anything moves: the values may be a view over this very arena.
-      values = Float32Array.from(sizeOrValues);
-      size = length;
-    } else {
-      throw new TypeError(`Parameter ${JSON.stringify(name)}: expected a size or an array of initial values, got ${describe(sizeOrValues)}`);
-    }
+    if (this.#byName.has(name)) throw new Error(`${context}: a parameter named ${JSON.stringify(name)} already exists in this store`);
+    const { size, shape, values } = parseParameterInput(`${context}: parameter ${JSON.stringify(name)}`, sizeOrValues);
     const bytes = paddedSize(size) * 4;
-    const needed = this.#dataUsed + bytes;
-    if (needed > this.#dataCapacity) {
-      this.#relocate(Math.max(needed, 2 * this.#dataCapacity, MIN_DATA_CAPACITY));
+    let block = this.#block;
+    if (block === undefined || block.used + bytes > block.capacity) {
+      const capacity = Math.max(bytes, MIN_BLOCK_BYTES, block ? 2 * block.capacity : 0);
+      const data = this.#append(capacity);
+      const grad = this.#append(capacity);
+      block = this.#block = { data, grad, capacity, used: 0 };
     }
-    const param = new Parameter(this, name, size, this.#params.length, this.#dataUsed);
-    if (values !== undefined) new Float32Array(this.#backend.buffer(), this.dataBase + this.#dataUsed, size).set(values);
-    this.#dataUsed = needed;
+    const param = new Parameter(this, name, size, this.#params.length, block.data + block.used, block.grad + block.used, shape, this.#parameterBytes / 4);
+    if (values !== undefined) this.#backend.view(param.dataAddress, size).set(values);
+    block.used += bytes;
+    this.#parameterBytes += bytes;
     this.#params.push(param);
     this.#byName.set(name, param);
     return param;
@@ -269,77 +309,92 @@ export class ParameterStore {
 
   /** Sets every gradient in the store to zero. */
   zeroGrad(): void {
-    new Uint8Array(this.#backend.buffer(), this.gradBase, this.#dataUsed).fill(0);
+    for (const p of this.#params) this.#backend.view(p.gradAddress, p.size).fill(0);
   }
 
   // ---- internals shared with the optimizers -------------------------------------------
-
-  /** @internal byte offset of the data region */
-  get dataBase(): number {
-    return ARENA_BASE;
-  }
-
-  /** @internal byte offset of the grad region */
-  get gradBase(): number {
-    return ARENA_BASE + this.#dataCapacity;
-  }
-
-  /** @internal byte offset of the state region */
-  get stateBase(): number {
-    return ARENA_BASE + 2 * this.#dataCapacity;
-  }
-
-  /** @internal changes whenever views over the arena must be re-derived */
-  get layoutVersion(): number {
-    return this.#layoutVersion;
-  }
 
   /** @internal */
   get kernels(): Kernels {
     return this.#backend.kernels;
   }
 
-  /** @internal the arena's current buffer */
-  backendBuffer(): ArrayBuffer {
-    return this.#backend.buffer();
+  /**
+   * @internal A Float32Array over `count` elements at byte address `address` (within one
+   * allocation). Live; see {@link viewsVersion}.
+   */
+  view(address: number, count: number): Float32Array {
+    return this.#backend.view(address, count);
   }
 
-  /** @internal a Float32Array over the whole arena */
-  heap(): Float32Array {
-    return this.#backend.heap();
+  /** @internal a copy of the whole arena, indexed by byte address / 4 (tests, diagnostics) */
+  dump(): Float32Array {
+    return this.#backend.dump();
+  }
+
+  /** @internal changes whenever views taken before must be taken again (growth of a detaching memory) */
+  get viewsVersion(): number {
+    return this.#backend.viewsVersion;
   }
 
   /**
-   * @internal Reserves `elements` zeroed float32 elements (a multiple of 4) in the state
-   * region; returns their byte offset from the state region's start (stable across growth).
+   * @internal Appends `bytes` zeroed bytes to the arena (16-byte aligned); returns their
+   * absolute byte address, which never changes.
    */
-  allocState(elements: number): number {
-    const offset = this.#stateUsed;
-    const bytes = elements * 4;
-    this.#grow(this.stateBase + offset + bytes);
-    this.#stateUsed = offset + bytes;
-    new Uint8Array(this.#backend.buffer(), this.stateBase + offset, bytes).fill(0);
-    return offset;
+  allocate(bytes: number): number {
+    return this.#append(bytes);
   }
 
-  #grow(bytes: number): void {
-    if (this.#backend.ensure(bytes)) this.#layoutVersion++;
+  #append(bytes: number): number {
+    const aligned = Math.ceil(bytes / SEGMENT_ALIGN_BYTES) * SEGMENT_ALIGN_BYTES;
+    return this.#backend.allocate(aligned);
   }
+}
 
-  /** Grows the data and grad regions to `capacity` bytes each, moving grad and state up. */
-  #relocate(capacity: number): void {
-    capacity = Math.ceil(capacity / 64) * 64;
-    const oldGrad = this.gradBase, oldState = this.stateBase;
-    const newGrad = ARENA_BASE + capacity, newState = ARENA_BASE + 2 * capacity;
-    // Always a new buffer: views taken before the move must not alias the moved regions.
-    if (this.#backend.renew(newState + this.#stateUsed)) this.#layoutVersion++;
-    const u8 = new Uint8Array(this.#backend.buffer());
-    // Highest region first: each move goes up, and copyWithin is a memmove.
-    u8.copyWithin(newState, oldState, oldState + this.#stateUsed);
-    u8.copyWithin(newGrad, oldGrad, oldGrad + this.#dataUsed);
-    u8.fill(0, ARENA_BASE + this.#dataUsed, newGrad);
-    u8.fill(0, newGrad + this.#dataUsed, newState);
-    this.#dataCapacity = capacity;
-    this.#layoutVersion++;
+/** Reads `parameter()`'s second argument: a size, initial values, or `{ shape, values }`. */
+function parseParameterInput(context: string, input: unknown): { size: number; shape: number[]; values: Float32Array | undefined } {
+  const checkSize = (size: unknown, what: string): number => {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`${context}: invalid ${what}: ${describe(size)} (expected a whole number >= 0)`);
+    }
+    return size;
+  };
+  // Copied before anything is allocated: the values may be a view over this very arena.
+  const copy = (values: unknown, what: string): Float32Array => {
+    if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`${context}: ${what} must be an array of numbers, got ${describe(values)}`);
+    }
+    checkSize((values as ArrayLike<number>).length, `${what} length`);
+    return Float32Array.from(values as ArrayLike<number>);
+  };
+  if (typeof input === 'number') {
+    const size = checkSize(input, 'size');
+    return { size, shape: [size], values: undefined };
   }
+  if (input === null || typeof input !== 'object') {
+    throw new TypeError(`${context}: expected a size, an array of initial values or { shape, values }, got ${describe(input)}`);
+  }
+  if (typeof (input as ArrayLike<number>).length === 'number') {
+    const values = copy(input, 'initial values');
+    return { size: values.length, shape: [values.length], values };
+  }
+  const o = input as ParameterOptions;
+  for (const key of Object.keys(o)) {
+    if (key !== 'shape' && key !== 'values') throw new Error(`${context}: unknown option ${JSON.stringify(key)} (valid: shape, values)`);
+  }
+  const values = o.values === undefined ? undefined : copy(o.values, 'values');
+  let shape: number[];
+  if (o.shape === undefined) {
+    if (values === undefined) throw new TypeError(`${context}: { shape, values } needs a shape or values`);
+    shape = [values.length];
+  } else {
+    if (!Array.isArray(o.shape) || o.shape.length === 0) throw new TypeError(`${context}: shape must be a non-empty array of whole numbers, got ${describe(o.shape)}`);
+    shape = o.shape.map((d, i) => checkSize(d, `shape[${i}]`));
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  checkSize(size, `size (the product of shape ${describe(shape)})`);
+  if (values !== undefined && values.length !== size) {
+    throw new RangeError(`${context}: ${values.length} values do not fill shape ${describe(shape)} (${size} elements)`);
+  }
+  return { size, shape, values };
 }

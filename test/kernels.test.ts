@@ -19,9 +19,19 @@ const SLOT = 4 * 80;
 const BASE = 4 * 17;
 const ARRAYS = 5;
 
+const reserved = new WeakSet<Backend>();
+
+/** The test's region of a backend's memory, from address 0 (allocated once per backend). */
+function region(backend: Backend): Float32Array {
+  if (!reserved.has(backend)) {
+    backend.allocate(BASE + ARRAYS * SLOT + 64);
+    reserved.add(backend);
+  }
+  return backend.view(0, (BASE + ARRAYS * SLOT + 64) / 4);
+}
+
 function setup(backend: Backend, seed: number): Float32Array {
-  backend.ensure(BASE + ARRAYS * SLOT + 64);
-  const heap = backend.heap();
+  const heap = region(backend);
   fillMixed(heap.subarray(0, (BASE + ARRAYS * SLOT) / 4 + 16), prng(seed), 2, 0.1);
   return heap;
 }
@@ -112,8 +122,7 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
       for (let n = 0; n <= N_MAX; n++) {
         // seeds 0-2: ordinary values only; 3-5: with specials (Inf, NaN, subnormals, extremes)
         for (const b of [wasm, js]) {
-          b.ensure(BASE + ARRAYS * SLOT + 64);
-          fillMixed(b.heap().subarray(0, (BASE + SLOT) / 4), prng(77 * seed + n), 3, seed < 3 ? 0 : 0.05);
+          fillMixed(region(b).subarray(0, (BASE + SLOT) / 4), prng(77 * seed + n), 3, seed < 3 ? 0 : 0.05);
         }
         for (const name of REDUCTION_NAMES) {
           const a = wasm.kernels[name](at(0), n), b = js.kernels[name](at(0), n);
@@ -157,7 +166,7 @@ describe('kernel ABI', () => {
     for (const b of [createJsBackend()]) {
       const scalars = SCALARS.adam[0] as unknown as Parameters<Kernels['adam']>[2];
       const arrays = { param: at(0), grad: at(1), expAvg: at(2), expAvgSq: at(3) };
-      b.ensure(BASE + ARRAYS * SLOT + 64);
+      region(b);
       expect(() => b.kernels.adam(arrays, 4, scalars, { amsgrad: true })).toThrow(/kernels\.adam: array maxExpAvgSq is needed \(used when amsgrad and not plain\) but was not given/);
       expect(() => b.kernels.adam({ ...arrays, maxExpAvgSq: 0 }, 4, scalars, { amsgrad: true })).toThrow(/array maxExpAvgSq is needed .* but has address 0/);
       expect(() => b.kernels.adam(arrays, 4, scalars, { amsgrad: true, plain: true })).not.toThrow();

@@ -17,7 +17,7 @@ async function fixture() {
 
 /** Snapshot of the whole arena and its size: "nothing changed" means equal snapshots. */
 function snapshot(store: ParameterStore): { bytes: number; heap: Float32Array } {
-  return { bytes: store.byteLength, heap: store.heap().slice() };
+  return { bytes: store.byteLength, heap: store.dump() };
 }
 
 async function expectRejected(make: (w: Parameter, b: Parameter, store: ParameterStore) => unknown, message: RegExp) {
@@ -144,15 +144,18 @@ describe('hyperparameters written into paramGroups are validated at the next ste
 
 describe('store input is validated', () => {
   const cases: [string, (s: ParameterStore) => unknown, RegExp][] = [
-    ['negative size', (s) => s.parameter('x', -1), /Invalid size for parameter "x": -1 \(expected a whole number >= 0\)/],
-    ['fractional size', (s) => s.parameter('x', 2.5), /Invalid size for parameter "x": 2.5/],
-    ['NaN size', (s) => s.parameter('x', NaN), /Invalid size for parameter "x": NaN/],
-    ['unsafe size', (s) => s.parameter('x', 2 ** 60), /Invalid size for parameter "x"/],
+    ['negative size', (s) => s.parameter('x', -1), /ParameterStore.parameter: parameter "x": invalid size: -1 \(expected a whole number >= 0\)/],
+    ['fractional size', (s) => s.parameter('x', 2.5), /parameter "x": invalid size: 2.5/],
+    ['NaN size', (s) => s.parameter('x', NaN), /parameter "x": invalid size: NaN/],
+    ['unsafe size', (s) => s.parameter('x', 2 ** 60), /parameter "x": invalid size: 1152921504606847000/],
     ['size beyond the 4 GiB arena', (s) => s.parameter('x', 2 ** 31), /more than the 4294967296 bytes \(4 GiB\)/],
-    ['duplicate name', (s) => s.parameter('w', 3), /A parameter named "w" already exists in this store/],
-    ['empty name', (s) => s.parameter('', 3), /Parameter name must be a non-empty string, got ""/],
-    ['non-string name', (s) => s.parameter(7 as never, 3), /Parameter name must be a non-empty string, got 7/],
-    ['size of the wrong type', (s) => s.parameter('x', '3' as never), /Parameter "x": expected a size or an array of initial values, got "3"/],
+    ['duplicate name', (s) => s.parameter('w', 3), /ParameterStore.parameter: a parameter named "w" already exists in this store/],
+    ['empty name', (s) => s.parameter('', 3), /ParameterStore.parameter: parameter name must be a non-empty string, got ""/],
+    ['non-string name', (s) => s.parameter(7 as never, 3), /parameter name must be a non-empty string, got 7/],
+    ['a shape of a negative dimension', (s) => s.parameter('x', { shape: [3, -1] }), /parameter "x": invalid shape\[1\]: -1/],
+    ['values that do not fill the shape', (s) => s.parameter('x', { shape: [2, 3], values: [1, 2] }), /parameter "x": 2 values do not fill shape \[2, 3\] \(6 elements\)/],
+    ['an unknown parameter option', (s) => s.parameter('x', { shape: [2], dtype: 'f16' } as never), /parameter "x": unknown option "dtype" \(valid: shape, values\)/],
+    ['size of the wrong type', (s) => s.parameter('x', '3' as never), /parameter "x": expected a size, an array of initial values or \{ shape, values \}, got "3"/],
   ];
   for (const [label, make, message] of cases) {
     it(label, async () => {
