@@ -23,7 +23,7 @@ import { RuntimeFlag, fixRuntimeFlag, trace, type KernelDef, type Node, type Pro
 import { SELFTEST_CASES } from '../src/kernels/selftest-cases.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const RESERVED = new Set(['n', 'i', 'lanes', 'flags', 'heap', 'end', 'need', 'fround', 'load', 'store', 'a', 's', 'f']);
+const RESERVED = new Set(['n', 'i', 'lanes', 'flags', 'heap', 'mem', 'end', 'need', 'fround', 'load', 'store', 'a', 's', 'f']);
 
 // ---------------------------------------------------------------------------------------------
 // Analysis: trace every specialisation, check the definition against its traces.
@@ -385,7 +385,7 @@ function flagBits(a: Analysed, flags: Readonly<Record<string, boolean>>): number
 function jsExpr(n: Node, ref: (i: number) => string, index: (array: string) => string): string {
   const [a, b] = n.args.map(ref);
   switch (n.op) {
-    case 'load': return `heap[${index(n.name!)}]`;
+    case 'load': return `h_${n.name!}[${index(n.name!)}]`;
     case 'scalar': return n.name!;
     case 'const': return Object.is(n.value, -0) ? '-0' : String(n.value);
     case 'add': return `fround(${a} + ${b})`;
@@ -405,20 +405,21 @@ function jsExpr(n: Node, ref: (i: number) => string, index: (array: string) => s
 function jsSpec(a: Analysed, s: Spec): string[] {
   const p = s.program;
   const { arrays, runtime, scalars } = specArgs(a, p);
-  const params = ['heap: Float32Array', ...arrays.map((x) => `${x}: number`), 'n: number', ...runtime.map((r) => `${r}: boolean`), ...scalars.map((x) => `${x}: number`)];
+  const params = ['mem: TwinMemory', ...arrays.map((x) => `${x}: number`), 'n: number', ...runtime.map((r) => `${r}: boolean`), ...scalars.map((x) => `${x}: number`)];
   const out = [`function ${s.fn}(${params.join(', ')}): void {`];
-  // A pure copy: copyWithin moves the bits as the SIMD loads and stores do.
+  // Each array in the heap of the memory block that holds it (a block never splits an array).
+  out.push(`  const ${arrays.map((x) => `h_${x} = mem.heapOf(${x}), i_${x} = mem.indexOf(${x})`).join(', ')};`);
+  // A pure copy: set moves the bits (a memmove when both are in one block) as the SIMD loads and stores do.
   if (p.nodes.length === 1 && p.nodes[0].op === 'load' && p.stores.length === 1 && p.stores[0].value === 0) {
     const src = p.nodes[0].name!, dst = p.stores[0].array;
-    out.push(`  heap.copyWithin(${dst} >>> 2, ${src} >>> 2, (${src} >>> 2) + n);`, '}');
+    out.push(`  h_${dst}.set(h_${src}.subarray(i_${src}, i_${src} + n), i_${dst});`, '}');
     return out;
   }
-  out.push(`  const ${arrays.map((x) => `i_${x} = ${x} >>> 2`).join(', ')};`);
   out.push('  for (let i = 0; i < n; i++) {');
   const names = localNames(p);
   const index = (x: string) => `i_${x} + i`;
   const ref = (i: number): string => names[i] ?? jsExpr(p.nodes[i], ref, index);
-  const stores = (at: number) => p.stores.filter((s) => s.at === at).forEach((st) => out.push(`    heap[${index(st.array)}] = ${ref(st.value)};`));
+  const stores = (at: number) => p.stores.filter((s) => s.at === at).forEach((st) => out.push(`    h_${st.array}[${index(st.array)}] = ${ref(st.value)};`));
   p.nodes.forEach((n, i) => {
     stores(i);
     if (names[i]) out.push(`    const ${names[i]} = ${jsExpr(n, ref, index)};`);
@@ -432,14 +433,14 @@ function jsKernel(a: Analysed): string {
   const d = a.def;
   const out: string[] = [`// ${'-'.repeat(94)}`, `// ${d.name}: twin of the SIMD kernel \`${d.name}\` (assembly/generated/kernels.ts). Mirrors ${d.doc.mirrors}.`, ''];
   for (const s of a.specs) out.push(`// flags ${s.keys.map((k) => describeKey(a.spec, k)).join(' ')}`, ...jsSpec(a, s), '');
-  out.push(docComment([...exportDoc(a), '', 'The JS twin of the SIMD export of the same name: same arguments after `heap`, same float32 bits.']));
-  const params = ['heap: Float32Array', ...a.arrays.map((x) => `${x}: number`), 'n: number', ...a.scalars.map((x) => `${x}: number`), ...(a.flags.length ? ['flags: number'] : [])];
+  out.push(docComment([...exportDoc(a), '', 'The JS twin of the SIMD export of the same name: same arguments after `mem` (which finds each array\'s heap), same float32 bits.']));
+  const params = ['mem: TwinMemory', ...a.arrays.map((x) => `${x}: number`), 'n: number', ...a.scalars.map((x) => `${x}: number`), ...(a.flags.length ? ['flags: number'] : [])];
   out.push(`export function ${d.name}(${params.join(', ')}): void {`);
   for (const x of a.scalars) out.push(`  ${x} = fround(${x});`);
   for (const r of a.runtime) out.push(`  const ${r} = (flags & ${1 << a.flags.indexOf(r)}) !== 0;`);
   const call = (s: Spec) => {
     const { arrays, runtime, scalars } = specArgs(a, s.program);
-    return `${s.fn}(${['heap', ...arrays, 'n', ...runtime, ...scalars].join(', ')});`;
+    return `${s.fn}(${['mem', ...arrays, 'n', ...runtime, ...scalars].join(', ')});`;
   };
   if (a.specs.length === 1) out.push(`  ${call(a.specs[0])}`);
   else {
@@ -457,10 +458,18 @@ export function renderJs(all: readonly Analysed[]): string {
     '//',
     '// The JS twins of the SIMD kernels: the same traced programs, each operation rounded to float32',
     '// (Math.fround after + - * / sqrt; abs, neg, min, max and sign are exact on float32 values), so',
-    '// they give the SIMD kernels\' bits. Arguments as the WASM exports, after the heap.',
+    '// they give the SIMD kernels\' bits. Arguments as the WASM exports, after `mem`: byte addresses',
+    '// are resolved to the heap of the memory block holding them (the js backend\'s arena is a list',
+    '// of blocks that never move), so each array is indexed in its own Float32Array.',
     '/* eslint-disable */',
     '',
     'const fround = Math.fround;',
+    '',
+    '/** Finds the Float32Array holding a byte address, and the element index of the address in it. */',
+    'export interface TwinMemory {',
+    '  heapOf(address: number): Float32Array;',
+    '  indexOf(address: number): number;',
+    '}',
     '',
     ...all.map((a) => `${jsKernel(a)}\n`),
   ].join('\n');

@@ -1,6 +1,6 @@
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
 import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, threadSupport, type ThreadInfo } from './threads.js';
-import { KERNEL_ABI_VERSION, KERNEL_NAMES, bindJsKernels, bindKernels, type Kernels, type RawKernels } from './kernels/index.js';
+import { KERNEL_ABI_VERSION, KERNEL_NAMES, bindJsKernels, bindKernels, type Kernels, type RawKernels, type TwinMemory } from './kernels/index.js';
 
 /** Which kernels run a store's steps. */
 export type BackendName = 'wasm' | 'js';
@@ -210,61 +210,81 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
   return backend;
 }
 
-/** Detaches `buffer` where the engine can (so stale views read as empty on both backends). */
-function detach(buffer: ArrayBuffer): void {
-  try {
-    if (typeof structuredClone === 'function') structuredClone(buffer, { transfer: [buffer] });
-  } catch {
-    // No transfer support: the old buffer stays readable but is no longer the arena.
-  }
+
+/** One block of the js backend's memory: an ArrayBuffer at a fixed place in the address space. */
+interface Block {
+  readonly base: number;
+  readonly size: number;
+  readonly heap: Float32Array;
+  used: number;
 }
 
 /**
- * The pure-JS backend: an ArrayBuffer with the wasm backend's layout and the JS twins. A
- * growth copies into a larger buffer and detaches the old one. @internal
+ * The pure-JS backend: the arena is a list of plain ArrayBuffers ("blocks"), each at a fixed
+ * place in one address space, with the wasm backend's addresses (the first block starts at
+ * address 0 and keeps the first 64 bytes free). An allocation that does not fit the last block
+ * opens a new one, twice as large; nothing is copied, moved or detached, so every view stays
+ * valid for the life of the store, and the JS twins index each array in its own block's
+ * Float32Array (plain ArrayBuffers, which engines access fastest). @internal
  */
 export function createJsBackend(threads = 1): Backend {
-  let buffer = new ArrayBuffer(PAGE_BYTES);
-  let heap = new Float32Array(buffer);
-  let end = ARENA_BASE;
-  let version = 0;
-  const ensure = (bytes: number) => {
-    const current = buffer.byteLength;
-    if (bytes <= current) return;
-    checkLimit(bytes);
-    let next: ArrayBuffer;
+  const blocks: Block[] = [];
+  const open = (base: number, size: number): Block => {
+    checkLimit(base + size);
+    let buffer: ArrayBuffer;
     try {
-      next = new ArrayBuffer(growTarget(current, bytes));
-    } catch {
-      try {
-        next = new ArrayBuffer(pagesFor(bytes) * PAGE_BYTES);
-      } catch (e) {
-        throw new RangeError(`Could not allocate an arena of ${bytes} bytes: ${(e as Error).message}`);
-      }
+      buffer = new ArrayBuffer(size);
+    } catch (e) {
+      throw new RangeError(`Could not allocate ${size} bytes for the arena: ${(e as Error).message}`);
     }
-    new Uint8Array(next).set(new Uint8Array(buffer));
-    detach(buffer);
-    buffer = next;
-    heap = new Float32Array(buffer);
-    version++;
+    const block = { base, size, heap: new Float32Array(buffer), used: 0 };
+    blocks.push(block);
+    return block;
+  };
+  open(0, PAGE_BYTES).used = ARENA_BASE;
+  let last = blocks[0];
+  const find = (address: number): Block => {
+    if (address >= last.base && address < last.base + last.size) return last;
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const b = blocks[i];
+      if (address >= b.base && address < b.base + b.size) return (last = b);
+    }
+    throw new RangeError(`address ${address} is outside the arena`);
+  };
+  const mem: TwinMemory = {
+    heapOf: (address) => find(address).heap,
+    indexOf: (address) => (address - find(address).base) >>> 2,
   };
   return {
     name: 'js',
     memory: undefined,
-    stableViews: false,
+    stableViews: true,
+    viewsVersion: 0,
     threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
     dispose: () => {},
-    kernels: bindJsKernels(() => heap),
-    get viewsVersion() { return version; },
-    get byteLength() { return buffer.byteLength; },
+    kernels: bindJsKernels(mem),
+    get byteLength() { return blocks.reduce((n, b) => n + b.size, 0); },
     allocate(bytes) {
-      const at = end;
-      ensure(at + bytes);
-      end = at + bytes;
+      let block = blocks[blocks.length - 1];
+      if (block.used + bytes > block.size) {
+        // A gap of one vector keeps two blocks from ever looking adjacent.
+        const base = block.base + block.size + 16;
+        block = open(base, pagesFor(Math.max(bytes, 2 * block.size)) * PAGE_BYTES);
+      }
+      const at = block.base + block.used;
+      block.used += bytes;
       return at;
     },
-    view: (address, count) => new Float32Array(buffer, address, count),
-    dump: () => heap.slice(),
+    view(address, count) {
+      const b = find(address);
+      return new Float32Array(b.heap.buffer, address - b.base, count);
+    },
+    dump() {
+      const top = blocks[blocks.length - 1];
+      const out = new Float32Array((top.base + top.size) / 4);
+      for (const b of blocks) out.set(b.heap, b.base / 4);
+      return out;
+    },
   };
 }
 

@@ -76,7 +76,7 @@ describe('loadCheckpoint reads every byte container exactly', () => {
     for (const [label, container] of containers) {
       const target = await fuzzWorld('js', 2, 6);
       loadCheckpoint(container as Uint8Array, { store: target.store, optimizer: target.opt, scheduler: target.sched });
-      expect(fingerprint(target), label).toBe(fingerprintWithGrads(source, target));
+      expect(fingerprint(target, false), label).toBe(fingerprintWithGrads(source, target));
     }
   });
 
@@ -96,7 +96,7 @@ describe('loadCheckpoint reads every byte container exactly', () => {
 function fingerprintWithGrads(source: Awaited<ReturnType<typeof fuzzWorld>>, target: Awaited<ReturnType<typeof fuzzWorld>>): string {
   const grads = source.params.map((p) => p.grad.slice());
   source.params.forEach((p, i) => p.grad.set(target.params[i].grad));
-  const f = fingerprint(source);
+  const f = fingerprint(source, false);
   source.params.forEach((p, i) => p.grad.set(grads[i]));
   return f;
 }

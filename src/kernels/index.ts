@@ -3,25 +3,38 @@
 // are hand-written pairs (assembly/kernels/reduce.ts, ./reduce.ts).
 import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
 import * as generated from '../generated/kernels-js.js';
+import type { TwinMemory } from '../generated/kernels-js.js';
 import { allFinite, maxAbs, sumSquares } from './reduce.js';
 
 export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, bindKernels } from '../generated/kernels-api.js';
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
-/** The JS twins, by the name of the WASM export each mirrors (the heap first, then the export's arguments). */
+/** The JS twins of the element-wise kernels (over a {@link TwinMemory}) and of the reductions (over one heap). */
 export const jsTwins = { ...generated, sumSquares, maxAbs, allFinite } as const;
 
-/** The JS twins bound to a heap getter (re-read at every call, so it survives growth), positional like the exports. */
-export function bindJsRaw(heap: () => Float32Array): RawKernels {
+export type { TwinMemory } from '../generated/kernels-js.js';
+
+const REDUCTIONS = { sumSquares, maxAbs, allFinite } as const;
+
+/**
+ * The JS twins bound to a memory (which finds the heap holding each address), positional like
+ * the exports. A reduction's range lies in one heap, as every array does.
+ */
+export function bindJsRaw(mem: TwinMemory): RawKernels {
   const bound: Record<string, unknown> = {};
   for (const name of KERNEL_NAMES) {
-    const twin = jsTwins[name] as (heap: Float32Array, ...args: number[]) => number | void;
-    bound[name] = (...args: number[]) => twin(heap(), ...args);
+    if (name in REDUCTIONS) {
+      const twin = REDUCTIONS[name as keyof typeof REDUCTIONS];
+      bound[name] = (x: number, n: number) => twin(mem.heapOf(x), 4 * mem.indexOf(x), n);
+    } else {
+      const twin = (generated as Record<string, unknown>)[name] as (mem: TwinMemory, ...args: number[]) => void;
+      bound[name] = (...args: number[]) => twin(mem, ...args);
+    }
   }
   return bound as unknown as RawKernels;
 }
 
-/** The JS twins bound to a heap getter, with named arguments. */
-export function bindJsKernels(heap: () => Float32Array): Kernels {
-  return bindKernels(bindJsRaw(heap));
+/** The JS twins bound to a memory, with named arguments. */
+export function bindJsKernels(mem: TwinMemory): Kernels {
+  return bindKernels(bindJsRaw(mem));
 }

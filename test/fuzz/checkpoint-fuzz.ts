@@ -35,14 +35,14 @@ export async function fuzzWorld(backend: BackendName, seed: number, steps: numbe
 }
 
 /** Every bit a load may change (and the gradients, which it must not), as one exact string. */
-export function fingerprint(w: FuzzWorld): string {
+export function fingerprint(w: FuzzWorld, withArenaSize = true): string {
   return stateDictToJSON({
     data: w.params.map((p) => p.data.slice()),
     grad: w.params.map((p) => p.grad.slice()),
     views: w.params.map((p) => w.opt.state(p)),
     opt: w.opt.stateDict(),
     sched: w.sched.stateDict(),
-    bytes: w.store.byteLength,
+    bytes: withArenaSize ? w.store.byteLength : 0,
   });
 }
 
