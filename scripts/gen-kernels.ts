@@ -385,7 +385,7 @@ function flagBits(a: Analysed, flags: Readonly<Record<string, boolean>>): number
 function jsExpr(n: Node, ref: (i: number) => string, index: (array: string) => string): string {
   const [a, b] = n.args.map(ref);
   switch (n.op) {
-    case 'load': return `h_${n.name!}[${index(n.name!)}]`;
+    case 'load': return `a_${n.name!}[${index(n.name!)}]`;
     case 'scalar': return n.name!;
     case 'const': return Object.is(n.value, -0) ? '-0' : String(n.value);
     case 'add': return `fround(${a} + ${b})`;
@@ -407,19 +407,20 @@ function jsSpec(a: Analysed, s: Spec): string[] {
   const { arrays, runtime, scalars } = specArgs(a, p);
   const params = ['mem: TwinMemory', ...arrays.map((x) => `${x}: number`), 'n: number', ...runtime.map((r) => `${r}: boolean`), ...scalars.map((x) => `${x}: number`)];
   const out = [`function ${s.fn}(${params.join(', ')}): void {`];
-  // Each array in the heap of the memory block that holds it (a block never splits an array).
-  out.push(`  const ${arrays.map((x) => `h_${x} = mem.heapOf(${x}), i_${x} = mem.indexOf(${x})`).join(', ')};`);
+  // Each array as a Float32Array of exactly n elements over the memory block that holds it (a
+  // block never splits an array): indexed from 0, which engines optimise best.
+  out.push(`  const ${arrays.map((x) => `a_${x} = mem.view(${x}, n)`).join(', ')};`);
   // A pure copy: set moves the bits (a memmove when both are in one block) as the SIMD loads and stores do.
   if (p.nodes.length === 1 && p.nodes[0].op === 'load' && p.stores.length === 1 && p.stores[0].value === 0) {
     const src = p.nodes[0].name!, dst = p.stores[0].array;
-    out.push(`  h_${dst}.set(h_${src}.subarray(i_${src}, i_${src} + n), i_${dst});`, '}');
+    out.push(`  a_${dst}.set(a_${src});`, '}');
     return out;
   }
   out.push('  for (let i = 0; i < n; i++) {');
   const names = localNames(p);
-  const index = (x: string) => `i_${x} + i`;
+  const index = (_x: string) => 'i';
   const ref = (i: number): string => names[i] ?? jsExpr(p.nodes[i], ref, index);
-  const stores = (at: number) => p.stores.filter((s) => s.at === at).forEach((st) => out.push(`    h_${st.array}[${index(st.array)}] = ${ref(st.value)};`));
+  const stores = (at: number) => p.stores.filter((s) => s.at === at).forEach((st) => out.push(`    a_${st.array}[${index(st.array)}] = ${ref(st.value)};`));
   p.nodes.forEach((n, i) => {
     stores(i);
     if (names[i]) out.push(`    const ${names[i]} = ${jsExpr(n, ref, index)};`);
@@ -458,17 +459,16 @@ export function renderJs(all: readonly Analysed[]): string {
     '//',
     '// The JS twins of the SIMD kernels: the same traced programs, each operation rounded to float32',
     '// (Math.fround after + - * / sqrt; abs, neg, min, max and sign are exact on float32 values), so',
-    '// they give the SIMD kernels\' bits. Arguments as the WASM exports, after `mem`: byte addresses',
-    '// are resolved to the heap of the memory block holding them (the js backend\'s arena is a list',
-    '// of blocks that never move), so each array is indexed in its own Float32Array.',
+    '// they give the SIMD kernels\' bits. Arguments as the WASM exports, after `mem`, which gives each',
+    '// array as a Float32Array of its n elements (the js backend\'s arena is a list of blocks that',
+    '// never move; an array lies in one block).',
     '/* eslint-disable */',
     '',
     'const fround = Math.fround;',
     '',
-    '/** Finds the Float32Array holding a byte address, and the element index of the address in it. */',
+    '/** The memory the twins run over: a Float32Array of `count` elements at a byte address (inside one block). */',
     'export interface TwinMemory {',
-    '  heapOf(address: number): Float32Array;',
-    '  indexOf(address: number): number;',
+    '  view(address: number, count: number): Float32Array;',
     '}',
     '',
     ...all.map((a) => `${jsKernel(a)}\n`),

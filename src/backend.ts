@@ -251,10 +251,11 @@ export function createJsBackend(threads = 1): Backend {
     }
     throw new RangeError(`address ${address} is outside the arena`);
   };
-  const mem: TwinMemory = {
-    heapOf: (address) => find(address).heap,
-    indexOf: (address) => (address - find(address).base) >>> 2,
+  const view = (address: number, count: number) => {
+    const b = find(address);
+    return new Float32Array(b.heap.buffer, address - b.base, count);
   };
+  const mem: TwinMemory = { view };
   return {
     name: 'js',
     memory: undefined,
@@ -275,10 +276,7 @@ export function createJsBackend(threads = 1): Backend {
       block.used += bytes;
       return at;
     },
-    view(address, count) {
-      const b = find(address);
-      return new Float32Array(b.heap.buffer, address - b.base, count);
-    },
+    view,
     dump() {
       const top = blocks[blocks.length - 1];
       const out = new Float32Array((top.base + top.size) / 4);

@@ -25,7 +25,7 @@ export function bindJsRaw(mem: TwinMemory): RawKernels {
   for (const name of KERNEL_NAMES) {
     if (name in REDUCTIONS) {
       const twin = REDUCTIONS[name as keyof typeof REDUCTIONS];
-      bound[name] = (x: number, n: number) => twin(mem.heapOf(x), 4 * mem.indexOf(x), n);
+      bound[name] = (x: number, n: number) => twin(mem.view(x, n), 0, n);
     } else {
       const twin = (generated as Record<string, unknown>)[name] as (mem: TwinMemory, ...args: number[]) => void;
       bound[name] = (...args: number[]) => twin(mem, ...args);
