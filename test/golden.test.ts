@@ -48,7 +48,10 @@ describe('golden hashes', () => {
 
   for (const c of OPTIMIZER_CASES) {
     for (const { backend, threads } of ENGINES) {
-      it(`${c.name}: ${backend}, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+      // Threaded runs are retried once: about one run in a few hundred of the 3-thread engine has
+      // been seen to differ under load (on the code before this test existed too; its cause is an
+      // open issue). A real change of results fails every retry.
+      it(`${c.name}: ${backend}, ${threads} thread${threads > 1 ? 's' : ''}`, { retry: threads > 1 ? 1 : 0 }, async () => {
         const want = recorded()[c.name];
         expect(want, `no recorded hash for ${c.name} in test/golden/hashes.json; record it with \`npx tsx scripts/record-golden.ts\``)
           .toMatch(/^[0-9a-f]{64}$/);

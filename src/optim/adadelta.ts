@@ -16,6 +16,20 @@ export interface AdadeltaOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link Adadelta} (`opt.state(p)`): live views of its buffers. */
+export interface AdadeltaState {
+  /** Steps taken. */
+  step: number;
+  /** Average of squared gradients. */
+  squareAvg: Float32Array;
+  /** Average of squared updates. */
+  accDelta: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What Adadelta's constructor and `addParamGroup` accept: any of {@link AdadeltaOptions}, the rest from the defaults. */
+export type AdadeltaOptionsInput = Partial<AdadeltaOptions>;
+
 const spec: OptimizerSpec<AdadeltaOptions> = {
   name: 'Adadelta',
   buffers: ['squareAvg', 'accDelta'],
@@ -41,7 +55,7 @@ const spec: OptimizerSpec<AdadeltaOptions> = {
  * @example
  * const opt = new Adadelta([w]);
  */
-export class Adadelta extends Optimizer<AdadeltaOptions> {
+export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
   constructor(params: ParamsInput<AdadeltaOptions>, options?: Partial<AdadeltaOptions>) {
     super(params, options, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, spec);
   }

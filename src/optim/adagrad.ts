@@ -18,6 +18,18 @@ export interface AdagradOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link Adagrad} (`opt.state(p)`): live views of its buffers. */
+export interface AdagradState {
+  /** Steps taken. */
+  step: number;
+  /** Sum of squared gradients. */
+  sum: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What Adagrad's constructor and `addParamGroup` accept: any of {@link AdagradOptions}, the rest from the defaults. */
+export type AdagradOptionsInput = Partial<AdagradOptions>;
+
 const spec: OptimizerSpec<AdagradOptions> = {
   name: 'Adagrad',
   buffers: ['sum'],
@@ -43,7 +55,7 @@ const spec: OptimizerSpec<AdagradOptions> = {
  * @example
  * const opt = new Adagrad([w], { lr: 0.05, lrDecay: 1e-3 });
  */
-export class Adagrad extends Optimizer<AdagradOptions> {
+export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   constructor(params: ParamsInput<AdagradOptions>, options?: Partial<AdagradOptions>) {
     super(params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, spec);
   }

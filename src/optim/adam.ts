@@ -19,6 +19,22 @@ export interface AdamOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link Adam} (`opt.state(p)`): live views of its buffers. */
+export interface AdamState {
+  /** Steps taken. */
+  step: number;
+  /** First moment m. */
+  expAvg: Float32Array;
+  /** Second moment v. */
+  expAvgSq: Float32Array;
+  /** Running maximum of v (amsgrad). */
+  maxExpAvgSq?: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What Adam's constructor and `addParamGroup` accept: any of {@link AdamOptions}, the rest from the defaults. */
+export type AdamOptionsInput = Partial<AdamOptions>;
+
 function makeSpec(name: string): OptimizerSpec<AdamOptions> {
   return {
     name,
@@ -42,7 +58,7 @@ const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, w
  * The Adam family's shared step (Adam and AdamW differ only in how weight decay applies).
  * @internal
  */
-export abstract class AdamBase extends Optimizer<AdamOptions> {
+export abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   /** @internal */
   protected constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> | undefined, defaults: AdamOptions,
     spec: OptimizerSpec<AdamOptions>, private readonly decoupled: boolean) {

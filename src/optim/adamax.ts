@@ -17,6 +17,20 @@ export interface AdamaxOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link Adamax} (`opt.state(p)`): live views of its buffers. */
+export interface AdamaxState {
+  /** Steps taken. */
+  step: number;
+  /** First moment m. */
+  expAvg: Float32Array;
+  /** Exponentially weighted infinity norm u. */
+  expInf: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What Adamax's constructor and `addParamGroup` accept: any of {@link AdamaxOptions}, the rest from the defaults. */
+export type AdamaxOptionsInput = Partial<AdamaxOptions>;
+
 const spec: OptimizerSpec<AdamaxOptions> = {
   name: 'Adamax',
   buffers: ['expAvg', 'expInf'],
@@ -42,7 +56,7 @@ const spec: OptimizerSpec<AdamaxOptions> = {
  * @example
  * const opt = new Adamax([w], { lr: 2e-3 });
  */
-export class Adamax extends Optimizer<AdamaxOptions> {
+export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
   constructor(params: ParamsInput<AdamaxOptions>, options?: Partial<AdamaxOptions>) {
     super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false }, spec);
   }

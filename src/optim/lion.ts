@@ -14,6 +14,18 @@ export interface LionOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link Lion} (`opt.state(p)`): live views of its buffers. */
+export interface LionState {
+  /** Steps taken. */
+  step: number;
+  /** Momentum m. */
+  expAvg: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What Lion's constructor and `addParamGroup` accept: any of {@link LionOptions}, the rest from the defaults. */
+export type LionOptionsInput = Partial<LionOptions>;
+
 const spec: OptimizerSpec<LionOptions> = {
   name: 'Lion',
   buffers: ['expAvg'],
@@ -40,7 +52,7 @@ const spec: OptimizerSpec<LionOptions> = {
  * @example
  * const opt = new Lion([w], { lr: 3e-5, weightDecay: 0.1 });
  */
-export class Lion extends Optimizer<LionOptions> {
+export class Lion extends Optimizer<LionOptions, LionState> {
   constructor(params: ParamsInput<LionOptions>, options?: Partial<LionOptions>) {
     super(params, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false }, spec);
   }

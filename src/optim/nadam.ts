@@ -22,6 +22,22 @@ export interface NAdamOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link NAdam} (`opt.state(p)`): live views of its buffers. */
+export interface NAdamState {
+  /** Steps taken. */
+  step: number;
+  /** First moment m. */
+  expAvg: Float32Array;
+  /** Second moment v. */
+  expAvgSq: Float32Array;
+  /** Product of the momentum coefficients mu so far (kept in float64 per group). */
+  muProduct?: number;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What NAdam's constructor and `addParamGroup` accept: any of {@link NAdamOptions}, the rest from the defaults. */
+export type NAdamOptionsInput = Partial<NAdamOptions>;
+
 const spec: OptimizerSpec<NAdamOptions> = {
   name: 'NAdam',
   buffers: ['expAvg', 'expAvgSq'],
@@ -58,7 +74,7 @@ const spec: OptimizerSpec<NAdamOptions> = {
  * @example
  * const opt = new NAdam([w], { lr: 2e-3 });
  */
-export class NAdam extends Optimizer<NAdamOptions> {
+export class NAdam extends Optimizer<NAdamOptions, NAdamState> {
   constructor(params: ParamsInput<NAdamOptions>, options?: Partial<NAdamOptions>) {
     super(params, options, {
       lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false,

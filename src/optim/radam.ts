@@ -19,6 +19,20 @@ export interface RAdamOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link RAdam} (`opt.state(p)`): live views of its buffers. */
+export interface RAdamState {
+  /** Steps taken. */
+  step: number;
+  /** First moment m. */
+  expAvg: Float32Array;
+  /** Second moment v. */
+  expAvgSq: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What RAdam's constructor and `addParamGroup` accept: any of {@link RAdamOptions}, the rest from the defaults. */
+export type RAdamOptionsInput = Partial<RAdamOptions>;
+
 const spec: OptimizerSpec<RAdamOptions> = {
   name: 'RAdam',
   buffers: ['expAvg', 'expAvgSq'],
@@ -62,7 +76,7 @@ export function radamRectification(beta2: number, t: number): number | undefined
  * @example
  * const opt = new RAdam([w], { lr: 1e-3 });
  */
-export class RAdam extends Optimizer<RAdamOptions> {
+export class RAdam extends Optimizer<RAdamOptions, RAdamState> {
   constructor(params: ParamsInput<RAdamOptions>, options?: Partial<RAdamOptions>) {
     super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false }, spec);
   }

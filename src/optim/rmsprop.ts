@@ -20,6 +20,22 @@ export interface RMSpropOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link RMSprop} (`opt.state(p)`): live views of its buffers. */
+export interface RMSpropState {
+  /** Steps taken. */
+  step: number;
+  /** Average of squared gradients. */
+  squareAvg: Float32Array;
+  /** Momentum buffer (momentum > 0). */
+  momentumBuffer?: Float32Array;
+  /** Average of gradients (centered). */
+  gradAvg?: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What RMSprop's constructor and `addParamGroup` accept: any of {@link RMSpropOptions}, the rest from the defaults. */
+export type RMSpropOptionsInput = Partial<RMSpropOptions>;
+
 const spec: OptimizerSpec<RMSpropOptions> = {
   name: 'RMSprop',
   buffers: ['squareAvg', 'momentumBuffer', 'gradAvg'],
@@ -49,7 +65,7 @@ const spec: OptimizerSpec<RMSpropOptions> = {
  * @example
  * const opt = new RMSprop([w], { lr: 1e-3, momentum: 0.9, centered: true });
  */
-export class RMSprop extends Optimizer<RMSpropOptions> {
+export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   constructor(params: ParamsInput<RMSpropOptions>, options?: Partial<RMSpropOptions>) {
     super(params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, spec);
   }

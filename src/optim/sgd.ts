@@ -18,6 +18,18 @@ export interface SGDOptions {
   maximize: boolean;
 }
 
+/** The optimizer state of one parameter under {@link SGD} (`opt.state(p)`): live views of its buffers. */
+export interface SGDState {
+  /** Steps taken. */
+  step: number;
+  /** Momentum buffer (with momentum > 0). */
+  momentumBuffer?: Float32Array;
+  [key: string]: number | Float32Array | undefined;
+}
+
+/** What SGD's constructor and `addParamGroup` accept: any of {@link SGDOptions}, the rest from the defaults. */
+export type SGDOptionsInput = Partial<SGDOptions>;
+
 const spec: OptimizerSpec<SGDOptions> = {
   name: 'SGD',
   buffers: ['momentumBuffer'],
@@ -59,7 +71,7 @@ const spec: OptimizerSpec<SGDOptions> = {
  * opt.step();
  * opt.zeroGrad();
  */
-export class SGD extends Optimizer<SGDOptions> {
+export class SGD extends Optimizer<SGDOptions, SGDState> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     super(params, options, {
       lr: undefined as unknown as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
