@@ -1,0 +1,130 @@
+// The one table of optimizers: every list of optimizers in the project (the CLI, the demo,
+// the benchmark, the playground, the tests) reads it. An entry names a class and the options
+// it adds; everything else about it (defaults, option checks, state buffers and their element
+// types, bytes per parameter, the kernel it runs) is read from the class itself by
+// `optimizerInfo`, so nothing here restates what the class already knows.
+import { ParameterStore, type Parameter } from './store.js';
+import type { AnyOptimizer, ParamsInput } from './optim/optimizer.js';
+import { DTYPES, type StateDtype } from './optim/state.js';
+import { SGD } from './optim/sgd.js';
+import { Adam, AdamW } from './optim/adam.js';
+import { Adagrad } from './optim/adagrad.js';
+import { RMSprop } from './optim/rmsprop.js';
+import { NAdam } from './optim/nadam.js';
+import { Adamax } from './optim/adamax.js';
+import { RAdam } from './optim/radam.js';
+import { Adadelta } from './optim/adadelta.js';
+import { Lion } from './optim/lion.js';
+
+/** An optimizer class as the registry holds it. */
+export type OptimizerClass = new (params: ParamsInput<never>, options: never) => AnyOptimizer;
+
+/** One entry of {@link OPTIMIZERS}: a class and the options that make this variant of it. */
+export interface OptimizerEntry {
+  /** Key used by the CLI, the demo, the benchmark and the playground: `adam`, `momentum`, `nag`. */
+  readonly key: string;
+  /** Name for tables and charts: `SGD momentum`. */
+  readonly label: string;
+  /** The class. */
+  readonly optimizer: OptimizerClass;
+  /** Options this variant sets on top of the class defaults (`{ momentum: 0.9 }`); `lr` comes from {@link lr}. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** A learning rate to start from (the class default where it has one), e.g. for a sweep. */
+  readonly lr: number;
+  /** What a 1Cycle scheduler cycles: SGD's `momentum`, the Adam family's `betas[0]`, or nothing. */
+  readonly momentum?: 'momentum' | 'betas';
+  /** PyTorch's class name where PyTorch has the optimizer (the reference fixtures use it). */
+  readonly torch?: string;
+}
+
+/**
+ * Every optimizer variant the tools list, in the order they list them. Adding an optimizer
+ * means adding its class and one line here: the CLI, demo, benchmark, playground and the
+ * table-driven tests pick it up.
+ */
+export const OPTIMIZERS: readonly OptimizerEntry[] = [
+  { key: 'sgd', label: 'SGD', optimizer: SGD as OptimizerClass, options: {}, lr: 0.01, torch: 'SGD' },
+  { key: 'momentum', label: 'SGD momentum', optimizer: SGD as OptimizerClass, options: { momentum: 0.9 }, lr: 0.01, momentum: 'momentum', torch: 'SGD' },
+  { key: 'nag', label: 'NAG (Nesterov)', optimizer: SGD as OptimizerClass, options: { momentum: 0.9, nesterov: true }, lr: 0.01, momentum: 'momentum', torch: 'SGD' },
+  { key: 'adagrad', label: 'AdaGrad', optimizer: Adagrad as OptimizerClass, options: {}, lr: 1e-2, torch: 'Adagrad' },
+  { key: 'rmsprop', label: 'RMSProp', optimizer: RMSprop as OptimizerClass, options: {}, lr: 1e-2, torch: 'RMSprop' },
+  { key: 'adam', label: 'Adam', optimizer: Adam as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas', torch: 'Adam' },
+  { key: 'adamw', label: 'AdamW', optimizer: AdamW as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas', torch: 'AdamW' },
+  { key: 'nadam', label: 'NAdam', optimizer: NAdam as OptimizerClass, options: {}, lr: 2e-3, momentum: 'betas', torch: 'NAdam' },
+  { key: 'adamax', label: 'AdaMax', optimizer: Adamax as OptimizerClass, options: {}, lr: 2e-3, momentum: 'betas', torch: 'Adamax' },
+  { key: 'radam', label: 'RAdam', optimizer: RAdam as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas', torch: 'RAdam' },
+  { key: 'adadelta', label: 'Adadelta', optimizer: Adadelta as OptimizerClass, options: {}, lr: 1, torch: 'Adadelta' },
+  { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
+];
+
+/** The entry of `key`; throws naming the known keys when there is none. */
+export function optimizerEntry(key: string): OptimizerEntry {
+  const entry = OPTIMIZERS.find((e) => e.key === key);
+  if (entry === undefined) throw new Error(`unknown optimizer ${JSON.stringify(key)} (known: ${OPTIMIZERS.map((e) => e.key).join(', ')})`);
+  return entry;
+}
+
+/**
+ * Builds the optimizer of an entry over `params`: the class defaults, the entry's options,
+ * the entry's lr, then `overrides`.
+ *
+ * @example
+ * const opt = createOptimizer(optimizerEntry('nag'), [w, b], { lr: 0.05 });
+ */
+export function createOptimizer(entry: OptimizerEntry, params: readonly Parameter[], overrides: Record<string, unknown> = {}): AnyOptimizer {
+  return new entry.optimizer(params as never, { lr: entry.lr, ...entry.options, ...overrides } as never);
+}
+
+/** What {@link optimizerInfo} reads from a class. */
+export interface OptimizerInfo {
+  /** The class's name (`Adam`). */
+  readonly className: string;
+  /** Every option with its value for this entry (class defaults, the entry's options and lr). */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** The options the class accepts (each validated by its checker). */
+  readonly optionNames: readonly string[];
+  /** The state buffers this variant allocates, with their element types. */
+  readonly stateBuffers: readonly { readonly name: string; readonly dtype: StateDtype }[];
+  /**
+   * Bytes a step moves per parameter: read value and gradient, write the value, and read and
+   * write each state buffer (what the benchmark's bandwidth figures divide by).
+   */
+  readonly bytesPerParameter: number;
+  /** Bytes the arena holds per parameter: value, gradient and state. */
+  readonly bytesHeldPerParameter: number;
+  /** The kernel export a step calls (`adam` for the whole Adam family). */
+  readonly kernel: string;
+}
+
+/**
+ * Reads an entry's facts from its class: builds it over a small parameter on a js store,
+ * steps it once and records its state buffers and the kernel it called.
+ */
+export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInfo> {
+  const store = await ParameterStore.create({ backend: 'js' });
+  try {
+    const p = store.parameter('probe', 4);
+    const opt = createOptimizer(entry, [p]);
+    const kernels = store.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const called: string[] = [];
+    for (const name of Object.keys(kernels)) {
+      const fn = kernels[name];
+      kernels[name] = (...a: unknown[]) => { called.push(name); return fn(...a); };
+    }
+    p.grad.fill(0.5);
+    opt.step();
+    const spec = opt.spec;
+    const dtypes = new Map(spec.buffers.map((b) => (typeof b === 'string' ? [b, 'float32' as StateDtype] : [b.name, b.dtype])));
+    const state = opt.state(p) as Record<string, unknown>;
+    const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype: dtypes.get(name)! }));
+    const stateBytes = stateBuffers.reduce((n, b) => n + DTYPES[b.dtype].bytesPerElement, 0);
+    const { params: _, ...defaults } = opt.paramGroups[0] as Record<string, unknown>;
+    return {
+      className: spec.name, defaults, optionNames: Object.keys(spec.checks), stateBuffers,
+      bytesPerParameter: 3 * 4 + 2 * stateBytes, bytesHeldPerParameter: 2 * 4 + stateBytes,
+      kernel: called[0] ?? 'none',
+    };
+  } finally {
+    store.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+// The registry's facts are read from the classes, not restated: check what optimizerInfo reads
+// for a few entries against the classes' documented state, and that every entry builds, steps
+// and reports a kernel that the module exports.
+import { describe, expect, it } from 'vitest';
+import { OPTIMIZERS, ParameterStore, createOptimizer, optimizerEntry, optimizerInfo } from '../src/index.js';
+import { KERNEL_NAMES } from '../src/kernels/index.js';
+
+describe('optimizerInfo reads each entry from its class', () => {
+  it('Adam: two float32 buffers, 7 words moved and 4 held per parameter, the adam kernel', async () => {
+    const info = await optimizerInfo(optimizerEntry('adam'));
+    expect(info.className).toBe('Adam');
+    expect(info.stateBuffers).toEqual([{ name: 'expAvg', dtype: 'float32' }, { name: 'expAvgSq', dtype: 'float32' }]);
+    expect(info.bytesPerParameter).toBe(7 * 4);
+    expect(info.bytesHeldPerParameter).toBe(4 * 4);
+    expect(info.kernel).toBe('adam');
+    expect(info.defaults).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false });
+    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+  });
+
+  it('plain SGD holds no state; momentum and NAG hold a momentum buffer', async () => {
+    expect((await optimizerInfo(optimizerEntry('sgd'))).stateBuffers).toEqual([]);
+    expect((await optimizerInfo(optimizerEntry('sgd'))).bytesPerParameter).toBe(3 * 4);
+    expect((await optimizerInfo(optimizerEntry('nag'))).stateBuffers.map((b) => b.name)).toEqual(['momentumBuffer']);
+    expect((await optimizerInfo(optimizerEntry('nag'))).defaults).toMatchObject({ momentum: 0.9, nesterov: true });
+  });
+
+  for (const entry of OPTIMIZERS) {
+    it(`${entry.key}: builds, steps, and names an exported kernel`, async () => {
+      const info = await optimizerInfo(entry);
+      expect(KERNEL_NAMES).toContain(info.kernel);
+      expect(info.defaults.lr).toBe(entry.lr);
+      for (const [k, v] of Object.entries(entry.options)) expect(info.defaults[k]).toEqual(v);
+      const store = await ParameterStore.create({ backend: 'wasm' });
+      const p = store.parameter('w', [1, 2, 3]);
+      const opt = createOptimizer(entry, [p], { lr: entry.lr * 2 });
+      expect(opt.paramGroups[0].lr).toBe(entry.lr * 2);
+      p.grad.set([0.1, -0.2, 0.3]);
+      opt.step();
+      opt.step();
+      expect(Array.from(p.data)).not.toEqual([1, 2, 3]);
+    });
+  }
+
+  it('an unknown key names the known ones', () => {
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*lion\)/);
+  });
+});
