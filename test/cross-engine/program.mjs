@@ -4,24 +4,22 @@
 // the same hash in every engine means the same bits, scalars and kernels included.
 // Plain JavaScript importing the built package, so Node, Deno, Bun and browsers run it as is.
 import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, OneCycleLR, ParameterStore, RAdam, RMSprop, SGD,
-  CosineAnnealingWarmRestarts, PolynomialLR, clipGradNorm, crc32, detmath, oneCycleSchedule, powInt,
+  OneCycleLR, ParameterStore, CosineAnnealingWarmRestarts, PolynomialLR, OPTIMIZERS, clipGradNorm, createOptimizer, crc32, detmath,
+  oneCycleSchedule, powInt,
 } from '../../dist/index.js';
 
-const OPTIMIZERS = [
-  ['sgd', (p) => new SGD(p, { lr: 0.01 }), false],
-  ['momentum', (p) => new SGD(p, { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 }), true],
-  ['nesterov', (p) => new SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true }), true],
-  ['adagrad', (p) => new Adagrad(p, { lr: 0.05, lrDecay: 1e-3, initialAccumulatorValue: 0.1 }), false],
-  ['rmsprop', (p) => new RMSprop(p, { lr: 0.003, momentum: 0.5, centered: true }), true],
-  ['adam', (p) => new Adam(p, { lr: 0.01, amsgrad: true }), true],
-  ['adamw', (p) => new AdamW(p, { lr: 0.01, weightDecay: 0.05 }), true],
-  ['nadam', (p) => new NAdam(p, { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true }), true],
-  ['adamax', (p) => new Adamax(p, { lr: 0.01 }), true],
-  ['radam', (p) => new RAdam(p, { lr: 0.01 }), true],
-  ['adadelta', (p) => new Adadelta(p, { lr: 1, weightDecay: 1e-3 }), false],
-  ['lion', (p) => new Lion(p, { lr: 3e-4, weightDecay: 0.1 }), true],
-];
+// Every optimizer of the registry, with a few options that exercise more of its kernel.
+const EXTRA = {
+  momentum: { weightDecay: 1e-4 },
+  adagrad: { lr: 0.05, lrDecay: 1e-3, initialAccumulatorValue: 0.1 },
+  rmsprop: { lr: 0.003, momentum: 0.5, centered: true },
+  adam: { lr: 0.01, amsgrad: true },
+  adamw: { lr: 0.01, weightDecay: 0.05 },
+  nadam: { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true },
+  adadelta: { weightDecay: 1e-3 },
+  lion: { lr: 3e-4, weightDecay: 0.1 },
+};
+const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined]);
 
 /** xorshift32: integers only, the same sequence in every engine. */
 function rng(seed) {
@@ -43,7 +41,7 @@ function bytesOf(a) {
 async function runBackend(backend, steps) {
   const store = await ParameterStore.create({ backend });
   const hashes = [];
-  for (const [name, make, momentum] of OPTIMIZERS) {
+  for (const [name, make, momentum] of OPTIMIZER_RUNS) {
     const next = rng(0x9e3779b9 ^ name.length * 7919 ^ name.charCodeAt(0));
     const sizes = [37, 64, 5];
     const params = sizes.map((n, i) => store.parameter(`${name}.${i}`, Array.from({ length: n }, () => unit(next))));
