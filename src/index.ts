@@ -36,6 +36,8 @@ export { Adadelta } from './optim/adadelta.js';
 export type { AdadeltaOptions, AdadeltaOptionsInput, AdadeltaState } from './optim/adadelta.js';
 export { Lion } from './optim/lion.js';
 export type { LionOptions, LionOptionsInput, LionState } from './optim/lion.js';
+export { ADOPT } from './optim/adopt.js';
+export type { ADOPTOptions, ADOPTOptionsInput, ADOPTState } from './optim/adopt.js';
 export { powInt } from './scalars.js';
 export { clipGradNorm, clipGradValue, gradNorm, gradsAreFinite, NORM_CHUNK } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';

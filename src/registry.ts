@@ -15,6 +15,7 @@ import { Adamax } from './optim/adamax.js';
 import { RAdam } from './optim/radam.js';
 import { Adadelta } from './optim/adadelta.js';
 import { Lion } from './optim/lion.js';
+import { ADOPT } from './optim/adopt.js';
 
 /** An optimizer class as the registry holds it. */
 export type OptimizerClass = new (params: ParamsInput<never>, options: never) => AnyOptimizer;
@@ -55,6 +56,7 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'radam', label: 'RAdam', optimizer: RAdam as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas', torch: 'RAdam' },
   { key: 'adadelta', label: 'Adadelta', optimizer: Adadelta as OptimizerClass, options: {}, lr: 1, torch: 'Adadelta' },
   { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
+  { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
 ];
 
 /** The entry of `key`; throws naming the known keys when there is none. */

@@ -17,11 +17,12 @@ describe('optimizerInfo reads each entry from its class', () => {
     expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
   });
 
-  it('plain SGD holds no state; momentum and NAG hold a momentum buffer', async () => {
+  it('plain SGD holds no state; momentum and NAG hold a momentum buffer; ADOPT runs its own kernel', async () => {
     expect((await optimizerInfo(optimizerEntry('sgd'))).stateBuffers).toEqual([]);
     expect((await optimizerInfo(optimizerEntry('sgd'))).bytesPerParameter).toBe(3 * 4);
     expect((await optimizerInfo(optimizerEntry('nag'))).stateBuffers.map((b) => b.name)).toEqual(['momentumBuffer']);
     expect((await optimizerInfo(optimizerEntry('nag'))).defaults).toMatchObject({ momentum: 0.9, nesterov: true });
+    expect((await optimizerInfo(optimizerEntry('adopt'))).kernel).toBe('adopt');
   });
 
   for (const entry of OPTIMIZERS) {
@@ -42,6 +43,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*lion\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt\)/);
   });
 });

@@ -7,6 +7,7 @@ import type { KernelDef } from '../dsl.js';
 import adadelta from './adadelta.js';
 import adagrad from './adagrad.js';
 import adam from './adam.js';
+import adopt from './adopt.js';
 import adamax from './adamax.js';
 import clamp from './clamp.js';
 import copy from './copy.js';
@@ -20,13 +21,13 @@ import sgd from './sgd.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = 'c991709a396fa17c';
+export const ABI_FINGERPRINT = 'c86e49b40c0299e7';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
