@@ -3,7 +3,7 @@ import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
 import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
 import type { ReduceLROnPlateau, PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
-import { kindOf } from './optim/options.js';
+import { kindOf } from './validate.js';
 import { assertLittleEndian } from './state-json.js';
 import { ParameterStore } from './store.js';
 

@@ -1,5 +1,5 @@
 import { createBackend, type Backend, type BackendName, type BackendOption, type WasmSource } from './backend.js';
-import { describe } from './optim/options.js';
+import { describe } from './validate.js';
 import type { ThreadInfo } from './threads.js';
 import type { Kernels } from './kernels/index.js';
 

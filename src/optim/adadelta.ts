@@ -1,5 +1,5 @@
 import type { Kernels } from '../kernels/index.js';
-import { between, boolean, number } from './options.js';
+import { between, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adadelta} (PyTorch's `torch.optim.Adadelta`, camelCase). */

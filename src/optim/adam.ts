@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
-import { betas, boolean, number } from './options.js';
+import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch's, camelCase). */
@@ -55,8 +55,8 @@ const ADAMW_SPEC = makeSpec('AdamW');
 const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
 
 /**
- * The Adam family's shared step (Adam and AdamW differ only in how weight decay applies).
- * @internal
+ * The shared base of {@link Adam} and {@link AdamW}, which differ only in how weight decay
+ * applies (`opt instanceof AdamBase` holds for both).
  */
 export abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   /** @internal */

@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
-import { betas, boolean, number } from './options.js';
+import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adamax} (PyTorch's `torch.optim.Adamax`, camelCase). */

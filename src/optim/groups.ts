@@ -1,7 +1,7 @@
 // Param groups: what constructors accept, how a group is merged with the defaults, and the
 // validation of its hyperparameters (at construction, before every step and on load).
 import { Parameter } from '../store.js';
-import { describe, kindOf, type Check } from './options.js';
+import { describe, kindOf, type Check } from '../validate.js';
 import type { StateDtype } from './state.js';
 
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */

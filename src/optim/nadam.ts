@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/index.js';
 import { LN_0_96, exp } from '../detmath.js';
 import { powInt } from '../scalars.js';
-import { betas, boolean, number } from './options.js';
+import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link NAdam} (PyTorch's `torch.optim.NAdam`, camelCase). */

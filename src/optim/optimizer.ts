@@ -8,7 +8,7 @@ import {
   checkOptionKeys, hyperparameters, parseParams, prepareGroup, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
-import { describe } from './options.js';
+import { describe } from '../validate.js';
 import {
   addressOf, allocateBuffer, fillBuffer, layoutGroup, readBuffer, viewBuffer, writeBuffer,
   type GroupState, type Run, type StateDtype,

@@ -3,7 +3,7 @@
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import type { Parameter } from '../store.js';
 import { isPlainObject, type OptimizerSpec, type ParamGroup } from './groups.js';
-import { describe, kindOf } from './options.js';
+import { describe, kindOf } from '../validate.js';
 
 /** One parameter's saved state: its step count, buffers, and host-side scalars. */
 export interface ParamStateEntry {
