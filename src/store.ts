@@ -189,10 +189,10 @@ export class ParameterStore {
   }
 
   /**
-   * Releases the arena (the WebAssembly memory or the ArrayBuffer, once nothing else holds
-   * it). Any later use of the store, its parameters or an optimizer over them throws.
-   * Views taken earlier are detached where the engine allows (js backend) or left pointing at
-   * memory no longer used.
+   * Releases the arena (the WebAssembly memory or the ArrayBuffers, once nothing else holds
+   * them) and stops any worker threads. Any later use of the store, its parameters or an
+   * optimizer over them throws. Arrays taken earlier keep the memory they cover alive and
+   * readable, but it is no longer the store's.
    */
   dispose(): void {
     if (this.#backendRef === undefined) return;
