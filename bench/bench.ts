@@ -1,21 +1,22 @@
-// The benchmark suite (npm run bench): one optimizer step of every optimizer at 64K, 1M and
-// 16M parameters on simdopt's wasm and js backends, beside its peers: a plain unrounded
-// JavaScript loop of the same update, and TF.js (tfjs-core with the cpu and wasm backends)
-// for the optimizers TF.js has; plus 1,000 small tensors against one tensor of the same size.
-// Each configuration verifies before it is timed (wasm ≡ js bit for bit, the step moved the
-// parameters, the peers land within tolerance of simdopt). The copy bandwidth is measured in
+// The benchmark suite (npm run bench): one optimizer step of every registry entry at 64K, 1M
+// and 16M parameters on simdopt's wasm and js backends, beside the peers it has (bench/plain.ts,
+// bench/tfjs.ts: tables keyed by registry key): a plain unrounded JavaScript loop of the same
+// update, and TF.js (tfjs-core with the cpu and wasm backends) for the optimizers TF.js has;
+// plus 1,000 small tensors against one tensor of the same size. Each configuration verifies
+// before it is timed (wasm ≡ js bit for bit, the first steps moved the parameters, the peers
+// land within tolerance of simdopt). The copy bandwidth is measured in
 // the same run: a roofline is the bytes a step must move over it (see README).
 //
 //   npm run bench
-//   npm run bench -- --sizes 65536,1048576 --optimizers adam,sgd-momentum --time 500 --no-tfjs
+//   npm run bench -- --sizes 65536,1048576 --optimizers adam,momentum --time 500 --no-tfjs
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { Adam, ParameterStore } from '../dist/index.js';
-import { BENCH_OPTIMIZERS, benchSetup, fillLcg as fill, sameBits, verifiedPair } from '../dist/cli/bench.js';
+import { benchOptimizers, benchSetup, fillLcg as fill, sameBits, verifiedPair } from '../dist/cli/bench.js';
 import { barChart } from '../dist/demo/svg.js';
-import { plainOptimizer } from './plain.js';
-import { TFJS_OPTIMIZERS, quietTf, tfPeer, type TfPeer } from './tfjs.js';
+import { PLAIN_PEERS, type Hyper } from './plain.js';
+import { hasTfPeer, quietTf, tfPeer, type TfPeer } from './tfjs.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,14 +24,13 @@ function arg(name: string, fallback: string): string {
 }
 
 const sizes = arg('sizes', '65536,1048576,16777216').split(',').map(Number);
-const wanted = arg('optimizers', BENCH_OPTIMIZERS.map((o) => o.name).join(',')).split(',');
 const timeMs = Number(arg('time', '1000'));
 const out = arg('out', 'bench/results/latest.json');
 const withTf = !process.argv.includes('--no-tfjs');
 /** tfjs-backend-cpu takes seconds per step at 16M: it runs up to this size. */
 const TF_CPU_MAX = 1 << 20;
-const optimizers = BENCH_OPTIMIZERS.filter((o) => wanted.includes(o.name));
-for (const w of wanted) if (!BENCH_OPTIMIZERS.some((o) => o.name === w)) throw new Error(`unknown optimizer ${w}; known: ${BENCH_OPTIMIZERS.map((o) => o.name).join(', ')}`);
+const wanted = arg('optimizers', '');
+const optimizers = await benchOptimizers(wanted ? wanted.split(',') : undefined);
 quietTf();
 
 const progress = (s: string) => process.stderr.write(`\r\x1b[K${s}`);
@@ -86,35 +86,38 @@ for (const n of sizes) {
   const bw = await measureBandwidth(n, options);
   for (const o of optimizers) {
     progress(`n=${n}: ${o.name}: verifying…`);
-    const { wasm, js } = await verifiedPair(o, n);
-    // simdopt's first step (taken by verifiedPair) is the reference for the peers' first steps
+    const { wasm, js, steps } = await verifiedPair(o, n);
+    // simdopt's first steps (taken by verifiedPair) are the reference for the peers' first steps
     const reference = wasm.param.data.slice();
+    const hyper = wasm.opt.paramGroups[0] as unknown as Hyper;
     const p0 = new Float32Array(n), g = new Float32Array(n);
     fill(p0, 1);
     fill(g, 2);
     const plainP = p0.slice();
-    const plain = plainOptimizer(o.name, plainP, g)!;
-    plain(1);
-    checkClose(`${o.name} plain JS`, plainP, reference, p0);
-    let t = 1;
+    const plain = PLAIN_PEERS[o.name]?.(plainP, g, hyper);
+    let t = 0;
+    if (plain) {
+      while (t < steps) plain(++t);
+      checkClose(`${o.name} plain JS`, plainP, reference, p0);
+    }
     // two threads: the same bits as one, then timed
     const threaded = await benchSetup('wasm', o, n, 2);
-    threaded.opt.step();
+    for (let s = 0; s < steps; s++) threaded.opt.step();
     if (!sameBits(threaded.param.data, reference)) throw new Error(`${o.name} n=${n}: 2 threads differ from 1`);
     progress(`n=${n}: ${o.name}: timing…`);
     const own = new Bench(options);
     own.add('wasm', () => { wasm.opt.step(); });
     own.add('wasm-2t', () => { threaded.opt.step(); });
     own.add('js', () => { js.opt.step(); });
-    own.add('plain-js', () => plain(++t));
+    if (plain) own.add('plain-js', () => plain(++t));
     await own.run();
     threaded.store.dispose();
-    const times: Record<string, number> = Object.fromEntries(['wasm', 'wasm-2t', 'js', 'plain-js'].map((x) => [x, median(own, x)]));
-    if (withTf && TFJS_OPTIMIZERS.includes(o.name)) {
+    const times: Record<string, number> = Object.fromEntries(own.tasks.map((x) => [x.name, median(own, x.name)]));
+    if (withTf && hasTfPeer(o.name)) {
       for (const backend of ['wasm', 'cpu'] as const) {
         if (backend === 'cpu' && n > TF_CPU_MAX) continue;
-        const peer: TfPeer = (await tfPeer(backend, o.name, p0, g))!; // also makes `backend` TF.js's active one
-        peer.step();
+        const peer: TfPeer = (await tfPeer(backend, o.name, hyper, p0, g))!; // also makes `backend` TF.js's active one
+        for (let s = 0; s < steps; s++) peer.step();
         checkClose(`${o.name} tfjs-${backend}`, peer.read(), reference, p0);
         const tfBench = new Bench({ ...options, iterations: Math.min(iterations, 10) });
         tfBench.add('tf', () => { peer.step(); peer.read(); });

@@ -2,7 +2,7 @@
 // start, with the library's kernels running in the page (wasm, or js where WebAssembly SIMD is
 // missing). window.playground exposes the same controls to scripts (and to the tests).
 import {
-  ParameterStore, SGD, Adagrad, RMSprop, Adam, AdamW, NAdam, Adamax, Lion,
+  ParameterStore, OPTIMIZERS, createOptimizer,
   OneCycleLR, CosineAnnealingLR, ExponentialLR, oneCycleSchedule, cosineSchedule, exponentialSchedule, detmath,
 } from '../dist/index.js';
 
@@ -36,18 +36,16 @@ const FUNCTIONS = {
   },
 };
 
-const OPTIMIZERS = {
-  sgd: { label: 'SGD', color: '#7f7f7f', kind: 'sgd', make: (p, lr) => new SGD(p, { lr }), on: false },
-  momentum: { label: 'Momentum', color: '#1f77b4', kind: 'momentum', make: (p, lr) => new SGD(p, { lr, momentum: 0.9 }), on: true },
-  nag: { label: 'NAG', color: '#17becf', kind: 'momentum', make: (p, lr) => new SGD(p, { lr, momentum: 0.9, nesterov: true }), on: true },
-  adagrad: { label: 'AdaGrad', color: '#2ca02c', kind: 'adagrad', make: (p, lr) => new Adagrad(p, { lr }), on: true },
-  rmsprop: { label: 'RMSProp', color: '#ff7f0e', kind: 'rms', make: (p, lr) => new RMSprop(p, { lr }), on: true },
-  adam: { label: 'Adam', color: '#d62728', kind: 'adam', make: (p, lr) => new Adam(p, { lr }), on: true },
-  adamw: { label: 'AdamW', color: '#e377c2', kind: 'adam', make: (p, lr) => new AdamW(p, { lr, weightDecay: 0 }), on: false },
-  nadam: { label: 'NAdam', color: '#9467bd', kind: 'adam', make: (p, lr) => new NAdam(p, { lr }), on: false },
-  adamax: { label: 'AdaMax', color: '#8c564b', kind: 'adam', make: (p, lr) => new Adamax(p, { lr }), on: false },
-  lion: { label: 'Lion', color: '#bcbd22', kind: 'lion', make: (p, lr) => new Lion(p, { lr }), on: false },
-};
+// Every optimizer of the library's registry, in its order, colored from the palette by index.
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
+  '#393b79', '#ad494a', '#637939', '#8c6d31', '#7b4173', '#3182bd', '#e6550d', '#31a354', '#756bb1', '#636363'];
+/** The optimizers shown when the page opens. */
+const ON = ['momentum', 'nag', 'adagrad', 'rmsprop', 'adam'];
+const SHOWN = OPTIMIZERS.map((entry, i) => ({ key: entry.key, label: entry.label, entry, color: PALETTE[i % PALETTE.length], on: ON.includes(entry.key) }));
+
+/** Which of a function's tuned rates (`lr.<kind>`) an optimizer starts from; the others start from the registry's lr. */
+const KIND = { sgd: 'sgd', momentum: 'momentum', nag: 'momentum', adagrad: 'adagrad', rmsprop: 'rms', adam: 'adam', adamw: 'adam', nadam: 'adam', adamax: 'adam', lion: 'lion' };
+const defaultLr = (f, o) => f.lr[KIND[o.key]] ?? o.entry.lr;
 
 const $ = (id) => document.getElementById(id);
 const state = { fn: 'rosenbrock', runners: [], running: false, step: 0, backend: '' };
@@ -59,7 +57,8 @@ function lrFor(name) {
 
 function buildControls() {
   for (const [k, f] of Object.entries(FUNCTIONS)) $('fn').append(new Option(f.label, k));
-  for (const [k, o] of Object.entries(OPTIMIZERS)) {
+  for (const o of SHOWN) {
+    const k = o.key;
     const label = document.createElement('label');
     label.innerHTML = `<input type="checkbox" id="on-${k}" ${o.on ? 'checked' : ''}> <span style="color:${o.color}">■</span> ${o.label} <input type="number" id="lr-${k}" step="any">`;
     $('opts').append(label);
@@ -71,17 +70,17 @@ function buildControls() {
   $('start').onclick = () => { state.running = true; loop(); };
   $('pause').onclick = () => { state.running = false; };
   $('reset').onclick = () => reset();
-  for (const k of Object.keys(OPTIMIZERS)) { $(`on-${k}`).onchange = () => reset(); $(`lr-${k}`).onchange = () => reset(); }
+  for (const { key: k } of SHOWN) { $(`on-${k}`).onchange = () => reset(); $(`lr-${k}`).onchange = () => reset(); }
 }
 
 function setDefaultLrs() {
   const f = FUNCTIONS[state.fn];
-  for (const [k, o] of Object.entries(OPTIMIZERS)) $(`lr-${k}`).value = f.lr[o.kind];
+  for (const o of SHOWN) $(`lr-${o.key}`).value = defaultLr(f, o);
 }
 
-function scheduleFor(opt, total) {
+function scheduleFor(o, opt, total) {
   const kind = $('schedule').value;
-  if (kind === 'onecycle') return new OneCycleLR(opt, { maxLr: opt.paramGroups[0].lr, totalSteps: total, cycleMomentum: 'betas' in opt.defaults || opt.defaults.momentum > 0 });
+  if (kind === 'onecycle') return new OneCycleLR(opt, { maxLr: opt.paramGroups[0].lr, totalSteps: total, cycleMomentum: o.entry.momentum !== undefined });
   if (kind === 'cosine') return new CosineAnnealingLR(opt, { tMax: total });
   if (kind === 'exponential') return new ExponentialLR(opt, { gamma: detmath.pow(0.01, 1 / total) });
   return undefined;
@@ -93,13 +92,14 @@ async function reset() {
   const f = FUNCTIONS[state.fn];
   const total = Number($('steps').value);
   const runners = [];
-  for (const [k, o] of Object.entries(OPTIMIZERS)) {
+  for (const o of SHOWN) {
+    const k = o.key;
     if (!$(`on-${k}`).checked) continue;
     const store = await ParameterStore.create();
     state.backend = store.backend;
     const p = store.parameter('xy', f.start);
-    const opt = o.make([p], lrFor(k));
-    runners.push({ key: k, o, store, p, opt, sched: scheduleFor(opt, total), path: [[...f.start]], losses: [f.f(...f.start)] });
+    const opt = createOptimizer(o.entry, [p], { lr: lrFor(k) });
+    runners.push({ key: k, o, store, p, opt, sched: scheduleFor(o, opt, total), path: [[...f.start]], losses: [f.f(...f.start)] });
   }
   for (const r of state.runners) r.store.dispose();
   state.runners = runners;
@@ -211,7 +211,7 @@ await reset();
 
 window.playground = {
   functions: Object.keys(FUNCTIONS),
-  optimizers: Object.keys(OPTIMIZERS),
+  optimizers: SHOWN.map((o) => o.key),
   /** Picks a function (and its default learning rates), then resets. */
   async select(fn, schedule = 'constant') { $('fn').value = fn; state.fn = fn; $('schedule').value = schedule; setDefaultLrs(); drawPreview(); await reset(); },
   /** Runs `n` steps at once and redraws. */

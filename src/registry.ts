@@ -86,7 +86,12 @@ export interface OptimizerInfo {
   /** The options the class accepts (each validated by its checker). */
   readonly optionNames: readonly string[];
   /** The state buffers this variant allocates, with their element types. */
-  readonly stateBuffers: readonly { readonly name: string; readonly dtype: StateDtype }[];
+  readonly stateBuffers: readonly {
+    /** The buffer's state key (`expAvg`). */
+    readonly name: string;
+    /** Its element type in the arena. */
+    readonly dtype: StateDtype;
+  }[];
   /**
    * Bytes a step moves per parameter: read value and gradient, write the value, and read and
    * write each state buffer (what the benchmark's bandwidth figures divide by).

@@ -1,35 +1,43 @@
 // The one table of optimizer configurations that drives the parity, reference, first-step
-// and (later) save/load and convergence tests. Each optimizer class is listed once with the
-// PyTorch class it mirrors; each case is a named option set.
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
+// and (later) save/load and convergence tests. The classes come from the library's registry
+// (src/registry.ts), each once, with the PyTorch class it mirrors; each case is a named
+// option set.
+import { OPTIMIZERS, ParameterStore, createOptimizer, type OptimizerEntry, type Parameter } from '../src/index.js';
 
 export type { AnyOptimizer } from '../src/optim/optimizer.js';
 import type { AnyOptimizer } from '../src/optim/optimizer.js';
 type Factory = (params: Parameter[], options: Record<string, unknown>) => AnyOptimizer;
 
 export interface OptimizerClass {
-  /** PyTorch's class name (the reference file's `optimizer` field). */
+  /** PyTorch's class name (the reference file's `optimizer` field); the class's own name where PyTorch has none. */
   readonly torch: string;
   readonly create: Factory;
-  /** Every state buffer the class can hold, for checks that they exist or not. */
+  /** Every state buffer the class can hold (its spec's buffers), for checks that they exist or not. */
   readonly stateKeys: readonly string[];
-  /** Where a scheduler writes momentum: SGD's `momentum` or the Adam family's `betas[0]`. */
-  readonly momentumKey: 'momentum' | 'betas';
+  /** Where a scheduler writes momentum: SGD's `momentum`, the Adam family's `betas[0]`, or nowhere. */
+  readonly momentumKey: 'momentum' | 'betas' | undefined;
 }
 
-export const OPTIMIZER_CLASSES: readonly OptimizerClass[] = [
-  { torch: 'SGD', create: (p, o) => new SGD(p, o as never) as AnyOptimizer, stateKeys: ['momentumBuffer'], momentumKey: 'momentum' },
-  { torch: 'Adam', create: (p, o) => new Adam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' },
-  { torch: 'AdamW', create: (p, o) => new AdamW(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' },
-  { torch: 'Adagrad', create: (p, o) => new Adagrad(p, o) as AnyOptimizer, stateKeys: ['sum'], momentumKey: 'momentum' },
-  { torch: 'RMSprop', create: (p, o) => new RMSprop(p, o) as AnyOptimizer, stateKeys: ['squareAvg', 'momentumBuffer', 'gradAvg'], momentumKey: 'momentum' },
-  { torch: 'NAdam', create: (p, o) => new NAdam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq'], momentumKey: 'betas' },
-  { torch: 'Adamax', create: (p, o) => new Adamax(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expInf'], momentumKey: 'betas' },
-  { torch: 'RAdam', create: (p, o) => new RAdam(p, o) as AnyOptimizer, stateKeys: ['expAvg', 'expAvgSq'], momentumKey: 'betas' },
-  { torch: 'Adadelta', create: (p, o) => new Adadelta(p, o) as AnyOptimizer, stateKeys: ['squareAvg', 'accDelta'], momentumKey: 'momentum' },
-  // Not in PyTorch: the name is the class's own.
-  { torch: 'Lion', create: (p, o) => new Lion(p, o) as AnyOptimizer, stateKeys: ['expAvg'], momentumKey: 'betas' },
-];
+/** The state buffers a class declares, read from an instance's spec (built over a throwaway store). */
+async function declaredBuffers(entries: readonly OptimizerEntry[]): Promise<string[][]> {
+  const store = await ParameterStore.create({ backend: 'js' });
+  try {
+    return entries.map((entry, i) => createOptimizer(entry, [store.parameter(`probe${i}`, 1)]).spec.buffers.map((b) => (typeof b === 'string' ? b : b.name)));
+  } finally {
+    store.dispose();
+  }
+}
+
+const classEntries = OPTIMIZERS.filter((e, i) => OPTIMIZERS.findIndex((x) => x.optimizer === e.optimizer) === i);
+const classBuffers = await declaredBuffers(classEntries);
+
+/** Every optimizer class of the registry, once (its first entry names it). */
+export const OPTIMIZER_CLASSES: readonly OptimizerClass[] = classEntries.map((entry, i) => ({
+  torch: entry.torch ?? entry.optimizer.name,
+  create: (p, o) => new entry.optimizer(p as never, o as never),
+  stateKeys: classBuffers[i],
+  momentumKey: OPTIMIZERS.find((e) => e.optimizer === entry.optimizer && e.momentum !== undefined)?.momentum,
+}));
 
 export function optimizerClass(torch: string): OptimizerClass | undefined {
   return OPTIMIZER_CLASSES.find((c) => c.torch === torch);
@@ -78,6 +86,9 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'adadelta/wd-maximize', torch: 'Adadelta', options: { rho: 0.5, weightDecay: 0.01, maximize: true } },
   { name: 'lion/default', torch: 'Lion', options: {} },
   { name: 'lion/wd-maximize', torch: 'Lion', options: { lr: 1e-3, betas: [0.95, 0.98], weightDecay: 0.1, maximize: true } },
+  { name: 'adopt/default', torch: 'ADOPT', options: {} },
+  { name: 'adopt/l2-unclipped-maximize', torch: 'ADOPT', options: { lr: 1e-2, weightDecay: 0.05, clip: false, maximize: true } },
+  { name: 'adopt/decoupled', torch: 'ADOPT', options: { lr: 1e-2, betas: [0.5, 0.99], weightDecay: 0.1, decoupledWeightDecay: true } },
 ];
 
 /** Converts a PyTorch option name (`weight_decay`) to this library's (`weightDecay`). */

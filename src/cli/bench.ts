@@ -1,40 +1,30 @@
 // The optimizer-step benchmark shared by `simdopt bench` (dependency-free timing) and the
-// project's `npm run bench` (tinybench): the optimizers, the bytes each kernel moves, and the
-// check every benchmark makes before timing.
-import { Adadelta } from '../optim/adadelta.js';
-import { Adagrad } from '../optim/adagrad.js';
-import { Adam, AdamW } from '../optim/adam.js';
-import { Adamax } from '../optim/adamax.js';
-import { Lion } from '../optim/lion.js';
-import { NAdam } from '../optim/nadam.js';
+// project's `npm run bench` (tinybench): the optimizers (the registry's entries, with the bytes
+// each step moves as optimizerInfo reads them), and the check every benchmark makes before
+// timing.
 import type { AnyOptimizer } from '../optim/optimizer.js';
-import { RAdam } from '../optim/radam.js';
-import { RMSprop } from '../optim/rmsprop.js';
-import { SGD } from '../optim/sgd.js';
+import { OPTIMIZERS, createOptimizer, optimizerEntry, optimizerInfo, type OptimizerEntry } from '../registry.js';
 import { ParameterStore, type Parameter } from '../store.js';
 
 export interface BenchOptimizer {
+  /** The registry key (`adam`, `momentum`): the benchmark's name for it. */
   name: string;
+  entry: OptimizerEntry;
   /** Bytes a step must read and write per parameter. */
   bytesPerParam: number;
-  create(params: Parameter[]): AnyOptimizer;
 }
 
-/** Every optimizer with the bytes its kernel must read and write per parameter. */
-export const BENCH_OPTIMIZERS: readonly BenchOptimizer[] = [
-  { name: 'sgd', bytesPerParam: 3 * 4, create: (p) => new SGD(p, { lr: 1e-3 }) }, // read p, g; write p
-  { name: 'sgd-momentum', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9 }) }, // + buf
-  { name: 'sgd-nesterov', bytesPerParam: 5 * 4, create: (p) => new SGD(p, { lr: 1e-3, momentum: 0.9, nesterov: true }) },
-  { name: 'adam', bytesPerParam: 7 * 4, create: (p) => new Adam(p, { lr: 1e-3 }) }, // read p, g, m, v; write p, m, v
-  { name: 'adamw', bytesPerParam: 7 * 4, create: (p) => new AdamW(p, { lr: 1e-3 }) },
-  { name: 'adagrad', bytesPerParam: 5 * 4, create: (p) => new Adagrad(p, {}) }, // + sum
-  { name: 'rmsprop', bytesPerParam: 5 * 4, create: (p) => new RMSprop(p, {}) }, // + squareAvg
-  { name: 'nadam', bytesPerParam: 7 * 4, create: (p) => new NAdam(p, {}) },
-  { name: 'adamax', bytesPerParam: 7 * 4, create: (p) => new Adamax(p, {}) }, // + m, u
-  { name: 'radam', bytesPerParam: 7 * 4, create: (p) => new RAdam(p, {}) },
-  { name: 'adadelta', bytesPerParam: 7 * 4, create: (p) => new Adadelta(p, {}) }, // + squareAvg, accDelta
-  { name: 'lion', bytesPerParam: 5 * 4, create: (p) => new Lion(p, {}) }, // + m
-];
+/** Earlier names of the benchmark's optimizers, still accepted by `--optimizers`. */
+export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum': 'momentum', 'sgd-nesterov': 'nag' };
+
+/**
+ * The registry entries named by `names` (registry keys or {@link BENCH_ALIASES}; default every
+ * entry), each with the bytes its step moves. Throws naming the known keys on an unknown name.
+ */
+export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.map((e) => e.key)): Promise<BenchOptimizer[]> {
+  const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
+  return Promise.all(entries.map(async (entry) => ({ name: entry.key, entry, bytesPerParam: (await optimizerInfo(entry)).bytesPerParameter })));
+}
 
 /** Deterministic values in [-1, 1). */
 export function fillLcg(a: Float32Array, seed: number): void {
@@ -58,22 +48,31 @@ export async function benchSetup(backend: 'wasm' | 'js', o: BenchOptimizer, n: n
   const param = store.parameter('w', n);
   fillLcg(param.data, 1);
   fillLcg(param.grad, 2);
-  return { store, param, opt: o.create([param]) };
+  return { store, param, opt: createOptimizer(o.entry, [param]) };
 }
 
+/** Steps {@link verifiedPair} takes at most before the parameters must have moved (ADOPT's first step only fills its second moment). */
+export const MAX_VERIFY_STEPS = 3;
+
 /**
- * Builds the optimizer on both backends, takes one step on each, and checks the results are
- * bit-identical and the parameters moved; throws otherwise. Returns the two ready setups.
+ * Builds the optimizer on both backends and steps both until the parameters move (at most
+ * {@link MAX_VERIFY_STEPS} steps), checking after every step that the results are
+ * bit-identical; throws otherwise. Returns the two ready setups and the steps taken.
  */
 export async function verifiedPair(o: BenchOptimizer, n: number) {
   const w = await benchSetup('wasm', o, n), j = await benchSetup('js', o, n);
-  w.opt.step();
-  j.opt.step();
   const before = new Float32Array(n);
   fillLcg(before, 1);
-  if (!sameBits(w.param.data, j.param.data)) throw new Error(`${o.name} n=${n}: wasm and js differ after one step`);
-  if (n > 0 && sameBits(w.param.data, before)) throw new Error(`${o.name} n=${n}: the step changed nothing`);
-  return { wasm: w, js: j };
+  const moved = () => n === 0 || !sameBits(w.param.data, before);
+  let steps = 0;
+  do {
+    w.opt.step();
+    j.opt.step();
+    steps++;
+    if (!sameBits(w.param.data, j.param.data)) throw new Error(`${o.name} n=${n}: wasm and js differ after ${steps} step(s)`);
+  } while (!moved() && steps < MAX_VERIFY_STEPS);
+  if (!moved()) throw new Error(`${o.name} n=${n}: ${steps} steps changed nothing`);
+  return { wasm: w, js: j, steps };
 }
 
 /** Median time of `fn` in ms: a warm-up, then samples until `budgetMs` (at least `minSamples`). */

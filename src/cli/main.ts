@@ -2,14 +2,15 @@
 // The simdopt command line: demo (the main job), bench, schedule (plot any schedule), lr-find.
 import { writeFileSync } from 'node:fs';
 import { ParameterStore } from '../store.js';
-import { DEMO_LAYERS, DEMO_OPTIMIZERS, DEMO_SAMPLES, DEMO_SCHEDULES, oneCycleSpeedup, runDemo, type DemoSchedule } from '../demo/run.js';
+import { DEMO_LAYERS, DEMO_SAMPLES, DEMO_SCHEDULES, oneCycleSpeedup, runDemo, type DemoSchedule } from '../demo/run.js';
 import { oneCycleSummary, renderReport, summaryTable } from '../demo/report.js';
 import { MLP } from '../demo/mlp.js';
 import { spirals } from '../demo/spirals.js';
 import { lineChart } from '../demo/svg.js';
 import { CLI_SCHEDULES, buildSchedule, scheduleSpec, type Schedule, type ScheduleName } from '../schedules/table.js';
 import { lrRangeTest } from '../schedules/range-test.js';
-import { BENCH_OPTIMIZERS, medianMs, verifiedPair } from './bench.js';
+import { OPTIMIZERS, createOptimizer, optimizerEntry } from '../registry.js';
+import { BENCH_ALIASES, benchOptimizers, medianMs, verifiedPair } from './bench.js';
 import { UsageError, optionHelp, parseArgs, type OptionSpec } from './args.js';
 
 interface Command {
@@ -22,6 +23,16 @@ interface Command {
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const progress = (s: string) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`); else process.stderr.write(`${s}\n`); };
 const engine = () => `Node ${process.version}`;
+
+const KEYS = OPTIMIZERS.map((e) => e.key).join(', ');
+/** The registry entry of `key`; a usage error naming the known keys when there is none. */
+function entryOf(key: string) {
+  try {
+    return optimizerEntry(key);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -80,7 +91,7 @@ const commands: Record<string, Command> = {
     summary: 'train a small MLP on two spirals with every optimizer and schedule; print a table, write an HTML report',
     usage: 'simdopt demo [--optimizer sgd,adam,...] [--schedule constant,onecycle,...] [--steps 1000] [--out simdopt-report.html]',
     options: {
-      optimizer: { type: 'list', help: `optimizers (default all: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})` },
+      optimizer: { type: 'list', help: `optimizers (default all: ${KEYS})` },
       schedule: { type: 'list', help: `schedules (default all: ${DEMO_SCHEDULES.join(', ')})` },
       steps: { type: 'int', help: 'full-batch steps per run (default 1000)' },
       target: { type: 'number', help: 'loss that counts as reached (default 0.05)' },
@@ -90,7 +101,7 @@ const commands: Record<string, Command> = {
     },
     async run(o) {
       const optimizers = o.optimizer as string[] | undefined, schedules = o.schedule as DemoSchedule[] | undefined;
-      for (const x of optimizers ?? []) if (!(x in DEMO_OPTIMIZERS)) throw new UsageError(`unknown optimizer ${JSON.stringify(x)} (known: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})`);
+      for (const x of optimizers ?? []) entryOf(x);
       for (const x of schedules ?? []) if (!DEMO_SCHEDULES.includes(x)) throw new UsageError(`unknown schedule ${JSON.stringify(x)} (known: ${DEMO_SCHEDULES.join(', ')})`);
       const steps = (o.steps as number | undefined) ?? 1000;
       if (steps < 2) throw new UsageError('--steps must be at least 2');
@@ -115,25 +126,22 @@ const commands: Record<string, Command> = {
 
   bench: {
     summary: 'time one optimizer step on both backends (verified first), with Mparam/s',
-    usage: 'simdopt bench [--optimizers adam,sgd-momentum] [--sizes 65536,1048576] [--time 500]',
+    usage: 'simdopt bench [--optimizers adam,momentum] [--sizes 65536,1048576] [--time 500]',
     options: {
-      optimizers: { type: 'list', help: `(default all: ${BENCH_OPTIMIZERS.map((b) => b.name).join(', ')})` },
+      optimizers: { type: 'list', help: `(default all: ${KEYS}; also ${Object.keys(BENCH_ALIASES).join(', ')})` },
       sizes: { type: 'list', help: 'parameter counts (default 65536,1048576)' },
       time: { type: 'int', help: 'ms of sampling per measurement (default 500)' },
     },
     async run(o) {
-      const names = (o.optimizers as string[] | undefined) ?? BENCH_OPTIMIZERS.map((b) => b.name);
-      const list = names.map((n) => {
-        const b = BENCH_OPTIMIZERS.find((x) => x.name === n);
-        if (!b) throw new UsageError(`unknown optimizer ${JSON.stringify(n)} (known: ${BENCH_OPTIMIZERS.map((x) => x.name).join(', ')})`);
-        return b;
-      });
+      const names = o.optimizers as string[] | undefined;
+      for (const n of names ?? []) entryOf(BENCH_ALIASES[n] ?? n);
       const sizes = ((o.sizes as string[] | undefined) ?? ['65536', '1048576']).map((s) => {
         const n = Number(s);
         if (!Number.isInteger(n) || n < 1 || n > 1 << 26) throw new UsageError(`--sizes: ${JSON.stringify(s)} is not a whole number in [1, 67108864]`);
         return n;
       });
       const budget = (o.time as number | undefined) ?? 500;
+      const list = await benchOptimizers(names);
       out(`simdopt bench: ${engine()}, median of samples over ${budget} ms each\n`);
       out('| optimizer | size | wasm ms | js ms | wasm Mparam/s | js Mparam/s | wasm / js |');
       out('|---|---:|---:|---:|---:|---:|---:|');
@@ -190,7 +198,7 @@ const commands: Record<string, Command> = {
     summary: 'run the LR range test on the demo task; print the suggestion, plot loss against lr',
     usage: 'simdopt lr-find [--optimizer adam] [--start-lr 1e-7] [--end-lr 10] [--num-iter 100] [--svg lr-find.svg]',
     options: {
-      optimizer: { type: 'string', help: `one of ${Object.keys(DEMO_OPTIMIZERS).join(', ')} (default adam)` },
+      optimizer: { type: 'string', help: `one of ${KEYS} (default adam)` },
       'start-lr': { type: 'number', help: 'default 1e-7' },
       'end-lr': { type: 'number', help: 'default 10' },
       'num-iter': { type: 'int', help: 'default 100' },
@@ -198,13 +206,11 @@ const commands: Record<string, Command> = {
       svg: { type: 'string', help: 'write the plot here' },
     },
     async run(o) {
-      const name = (o.optimizer as string | undefined) ?? 'adam';
-      const spec = DEMO_OPTIMIZERS[name];
-      if (!spec) throw new UsageError(`unknown optimizer ${JSON.stringify(name)} (known: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})`);
+      const spec = entryOf((o.optimizer as string | undefined) ?? 'adam');
       const store = await ParameterStore.create();
       const model = new MLP(store, DEMO_LAYERS, 1);
       const data = spirals(DEMO_SAMPLES);
-      const opt = spec.make(model.parameters, spec.lr);
+      const opt = createOptimizer(spec, model.parameters);
       let r;
       try {
         r = await lrRangeTest(opt, () => model.lossAndGrad(data).loss, {

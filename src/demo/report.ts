@@ -1,15 +1,15 @@
 // The demo's self-contained HTML report: summary table, the 1Cycle comparison, loss curves,
 // and the lr / momentum curves of each schedule.
-import { DEMO_SCHEDULES, EXPONENTIAL_END, ONECYCLE_PEAK, oneCycleSpeedup, type DemoResult } from './run.js';
+import { DEMO_SCHEDULES, EXPONENTIAL_END, ONECYCLE_PEAK, SWEEP_DECADES, SWEEP_STEPS, oneCycleSpeedup, type DemoResult } from './run.js';
 import { esc, lineChart } from './svg.js';
 
 const ratio = (x: number | null) => (x === null ? 'neither reached' : `${x.toFixed(2)}×`);
 
 /** The result as a Markdown-style table (also printed by the CLI). */
 export function summaryTable(result: DemoResult): string {
-  const rows = ['| optimizer | schedule | final loss | accuracy | steps to loss < ' + result.target + ' | time (ms) |', '|---|---|---:|---:|---:|---:|'];
+  const rows = ['| optimizer | schedule | base lr | final loss | accuracy | steps to loss < ' + result.target + ' | time (ms) |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const r of result.runs) {
-    rows.push(`| ${r.label} | ${r.schedule} | ${r.finalLoss.toFixed(4)} | ${(100 * r.accuracy).toFixed(1)}% | ${r.stepsToTarget ?? `> ${result.steps}`} | ${r.ms.toFixed(0)} |`);
+    rows.push(`| ${r.label} | ${r.schedule} | ${r.baseLr} | ${r.finalLoss.toFixed(4)} | ${(100 * r.accuracy).toFixed(1)}% | ${r.stepsToTarget ?? `> ${result.steps}`} | ${r.ms.toFixed(0)} |`);
   }
   return rows.join('\n');
 }
@@ -35,6 +35,7 @@ export function renderReport(result: DemoResult, meta: { date: string; engine: s
   const optimizers = [...new Set(result.runs.map((r) => r.optimizer))];
   const schedules = [...new Set(result.runs.map((r) => r.schedule))];
   const s = oneCycleSpeedup(result);
+  const decades = Array.from({ length: SWEEP_DECADES }, (_, k) => `×${10 ** k}`).join(', ');
   const lossCharts = optimizers.map((o) => {
     const runs = result.runs.filter((r) => r.optimizer === o);
     return lineChart(runs.map((r) => ({ name: r.schedule, values: r.losses })), {
@@ -67,8 +68,9 @@ th:first-child, td:first-child, .t2 th:nth-child(2), .t2 td:nth-child(2) { text-
 <h1>Optimizers and learning-rate schedules on two spirals</h1>
 <p class="note">A ${result.layers.join('–')} tanh MLP (forward and backward in JavaScript, weights in a simdopt store on the
 <b>${esc(result.backend)}</b> backend) trained full-batch on ${result.samples} points of two interleaved spirals for
-${result.steps} steps, once per optimizer and schedule. Each optimizer's base lr is the best of a three-point constant-lr
-sweep; exponential decay ends at ${EXPONENTIAL_END}× base; cosine anneals to 0; 1Cycle peaks at ${ONECYCLE_PEAK}× base
+${result.steps} steps, once per optimizer of the registry and per schedule. Each optimizer's base lr (in the table of all
+runs) is the smallest of its registry lr ${decades} at which a ${SWEEP_STEPS}-step 1Cycle run halves the loss;
+exponential decay ends at ${EXPONENTIAL_END}× base; cosine anneals to 0; 1Cycle peaks at ${ONECYCLE_PEAK}× base
 (starting at peak/25), cycling momentum (or β1) between 0.95 and 0.85 where the optimizer has one.
 Target: loss &lt; ${result.target}. ${esc(meta.engine)}, ${esc(meta.date)}.</p>
 <h2 id="onecycle">Does 1Cycle converge faster?</h2>

@@ -1,36 +1,18 @@
-// The main job: train the demo MLP on two spirals once per optimizer and per schedule, and
-// measure how fast each reaches a target loss.
+// The main job: train the demo MLP on two spirals once per optimizer of the registry and per
+// schedule, and measure how fast each reaches a target loss.
 import { pow } from '../detmath.js';
-import { Adagrad } from '../optim/adagrad.js';
-import { Adam, AdamW } from '../optim/adam.js';
-import { Adamax } from '../optim/adamax.js';
-import { NAdam } from '../optim/nadam.js';
-import type { AnyOptimizer } from '../optim/optimizer.js';
-import { RMSprop } from '../optim/rmsprop.js';
-import { SGD } from '../optim/sgd.js';
+import { OPTIMIZERS, createOptimizer, optimizerEntry, type OptimizerEntry } from '../registry.js';
 import { readMomentum } from '../schedules/scheduler.js';
 import { createScheduler } from '../schedules/schedulers.js';
 import { ParameterStore } from '../store.js';
 import type { BackendOption } from '../backend.js';
-import type { Parameter } from '../store.js';
 import { MLP } from './mlp.js';
-import { spirals } from './spirals.js';
+import { spirals, type Dataset } from './spirals.js';
 
-/**
- * The demo's optimizers, each with its base learning rate: the best of a three-point sweep
- * (×0.3, ×1, ×3) of constant-lr runs on this task, so the constant schedule is at its best.
- */
-export const DEMO_OPTIMIZERS: Record<string, { label: string; lr: number; momentum: boolean; make: (p: Parameter[], lr: number) => AnyOptimizer }> = {
-  sgd: { label: 'SGD', lr: 1.5, momentum: false, make: (p, lr) => new SGD(p, { lr }) },
-  momentum: { label: 'SGD momentum', lr: 0.3, momentum: true, make: (p, lr) => new SGD(p, { lr, momentum: 0.9 }) },
-  nag: { label: 'NAG (Nesterov)', lr: 0.3, momentum: true, make: (p, lr) => new SGD(p, { lr, momentum: 0.9, nesterov: true }) },
-  adagrad: { label: 'AdaGrad', lr: 0.3, momentum: false, make: (p, lr) => new Adagrad(p, { lr }) },
-  rmsprop: { label: 'RMSProp', lr: 0.015, momentum: false, make: (p, lr) => new RMSprop(p, { lr }) },
-  adam: { label: 'Adam', lr: 0.01, momentum: true, make: (p, lr) => new Adam(p, { lr }) },
-  adamw: { label: 'AdamW', lr: 0.01, momentum: true, make: (p, lr) => new AdamW(p, { lr, weightDecay: 1e-3 }) },
-  nadam: { label: 'NAdam', lr: 0.03, momentum: true, make: (p, lr) => new NAdam(p, { lr }) },
-  adamax: { label: 'AdaMax', lr: 0.06, momentum: true, make: (p, lr) => new Adamax(p, { lr }) },
-};
+/** Steps of each short run of the base-lr sweep ({@link demoBaseLr}). */
+export const SWEEP_STEPS = 200;
+/** Decades the sweep tries: the entry's lr times 1, 10, 100 and 1000. */
+export const SWEEP_DECADES = 4;
 
 /** 1Cycle's peak is this multiple of the optimizer's base lr (it starts at peak/25). */
 export const ONECYCLE_PEAK = 3;
@@ -39,13 +21,14 @@ export const EXPONENTIAL_END = 0.01;
 
 /**
  * The demo's schedules, by their names in the schedule table (as the CLI spells them), each
- * with the options a run of `steps` steps with optimizer `spec` uses. 'constant' is ConstantLR
- * with factor 1: the optimizer's lr throughout.
+ * with the options a run of `steps` steps from base lr `lr` with `entry` uses. 'constant' is
+ * ConstantLR with factor 1: the optimizer's lr throughout. 1Cycle cycles momentum (or β1)
+ * where the entry names one.
  */
 const DEMO_SCHEDULE_OPTIONS = {
   constant: () => ({ factor: 1 }),
   exponential: (steps: number) => ({ gamma: pow(EXPONENTIAL_END, 1 / steps) }),
-  onecycle: (steps: number, spec: (typeof DEMO_OPTIMIZERS)[string]) => ({ maxLr: spec.lr * ONECYCLE_PEAK, totalSteps: steps, cycleMomentum: spec.momentum }),
+  onecycle: (steps: number, lr: number, entry: OptimizerEntry) => ({ maxLr: lr * ONECYCLE_PEAK, totalSteps: steps, cycleMomentum: entry.momentum !== undefined }),
   cosine: (steps: number) => ({ tMax: steps }),
 };
 export type DemoSchedule = keyof typeof DEMO_SCHEDULE_OPTIONS;
@@ -53,6 +36,7 @@ export type DemoSchedule = keyof typeof DEMO_SCHEDULE_OPTIONS;
 export const DEMO_SCHEDULES = Object.keys(DEMO_SCHEDULE_OPTIONS) as DemoSchedule[];
 
 export interface DemoOptions {
+  /** Registry keys of the optimizers to train (default: every entry of the registry). */
   optimizers?: string[];
   schedules?: DemoSchedule[];
   /** Full-batch training steps per run (default 1000). */
@@ -94,46 +78,69 @@ export const DEMO_SAMPLES = 200;
 /** The demo network: 2 inputs, two tanh layers of 32, 2 classes. */
 export const DEMO_LAYERS = [2, 32, 32, 2];
 
+/** One training run of the demo network from its fixed initialisation: `lr` as base, under `schedule`. */
+async function train(entry: OptimizerEntry, lr: number, schedule: DemoSchedule, data: Dataset, steps: number, target: number, backend: BackendOption) {
+  const store = await ParameterStore.create({ backend });
+  const model = new MLP(store, DEMO_LAYERS, 1);
+  const opt = createOptimizer(entry, model.parameters, { lr });
+  const sched = createScheduler(schedule, opt, DEMO_SCHEDULE_OPTIONS[schedule](steps, lr, entry));
+  const losses: number[] = [], lrs: number[] = [], momenta: (number | null)[] = [];
+  let stepsToTarget: number | null = null;
+  const t0 = performance.now();
+  for (let s = 0; s < steps; s++) {
+    const { loss } = model.lossAndGrad(data);
+    losses.push(loss);
+    lrs.push(opt.paramGroups[0].lr);
+    momenta.push(readMomentum(opt.paramGroups[0]) ?? null);
+    if (stepsToTarget === null && loss < target) stepsToTarget = s;
+    opt.step();
+    sched.step();
+  }
+  const ms = performance.now() - t0;
+  const final = model.lossAndGrad(data);
+  const used = store.backend;
+  store.dispose();
+  return { backend: used, losses, lrs, momenta, finalLoss: final.loss, accuracy: final.accuracy, stepsToTarget, ms };
+}
+
+/**
+ * The demo's base lr for `entry`: the entry's lr, raised a decade at a time (at most
+ * {@link SWEEP_DECADES} values) until a short 1Cycle run ({@link SWEEP_STEPS} steps, peaking at
+ * {@link ONECYCLE_PEAK}× the lr) at least halves the loss; when none does, the one that ended
+ * lowest. The registry's lrs are PyTorch's defaults, set for large models and noisy
+ * minibatches; this small full-batch task needs larger ones. Taking the smallest lr that
+ * trains, checked through 1Cycle's peak, keeps every schedule's run stable.
+ */
+export async function demoBaseLr(entry: OptimizerEntry, backend: BackendOption = 'auto', data: Dataset = spirals(DEMO_SAMPLES)): Promise<number> {
+  let best = { lr: entry.lr, loss: Infinity };
+  for (let k = 0; k < SWEEP_DECADES; k++) {
+    const lr = Number((entry.lr * 10 ** k).toPrecision(12));
+    const run = await train(entry, lr, 'onecycle', data, SWEEP_STEPS, 0, backend);
+    if (run.finalLoss <= run.losses[0] / 2) return lr;
+    if (run.finalLoss < best.loss) best = { lr, loss: run.finalLoss };
+  }
+  return best.lr;
+}
+
 /** Trains every (optimizer, schedule) pair; see {@link DemoOptions}. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
-  const optimizers = options.optimizers ?? Object.keys(DEMO_OPTIMIZERS);
+  const entries = (options.optimizers ?? OPTIMIZERS.map((e) => e.key)).map(optimizerEntry);
   const schedules = options.schedules ?? [...DEMO_SCHEDULES];
-  for (const o of optimizers) if (!(o in DEMO_OPTIMIZERS)) throw new Error(`unknown optimizer ${JSON.stringify(o)} (known: ${Object.keys(DEMO_OPTIMIZERS).join(', ')})`);
   for (const s of schedules) if (!DEMO_SCHEDULES.includes(s)) throw new Error(`unknown schedule ${JSON.stringify(s)} (known: ${DEMO_SCHEDULES.join(', ')})`);
   const steps = options.steps ?? 1000;
   if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`steps must be a whole number >= 2, got ${steps}`);
   const target = options.target ?? 0.05;
+  const backendOption = options.backend ?? 'auto';
   const data = spirals(DEMO_SAMPLES);
   const runs: DemoRun[] = [];
   let backend = '';
-  const total = optimizers.length * schedules.length;
-  for (const name of optimizers) {
+  const total = entries.length * schedules.length;
+  for (const entry of entries) {
+    const baseLr = await demoBaseLr(entry, backendOption, data);
     for (const schedule of schedules) {
-      const spec = DEMO_OPTIMIZERS[name];
-      const store = await ParameterStore.create({ backend: options.backend ?? 'auto' });
-      backend = store.backend;
-      const model = new MLP(store, DEMO_LAYERS, 1);
-      const opt = spec.make(model.parameters, spec.lr);
-      const sched = createScheduler(schedule, opt, DEMO_SCHEDULE_OPTIONS[schedule](steps, spec));
-      const losses: number[] = [], lrs: number[] = [], momenta: (number | null)[] = [];
-      let stepsToTarget: number | null = null;
-      const t0 = performance.now();
-      for (let s = 0; s < steps; s++) {
-        const { loss } = model.lossAndGrad(data);
-        losses.push(loss);
-        lrs.push(opt.paramGroups[0].lr);
-        momenta.push(readMomentum(opt.paramGroups[0]) ?? null);
-        if (stepsToTarget === null && loss < target) stepsToTarget = s;
-        opt.step();
-        sched.step();
-      }
-      const ms = performance.now() - t0;
-      const final = model.lossAndGrad(data);
-      store.dispose();
-      const run: DemoRun = {
-        optimizer: name, label: spec.label, schedule, baseLr: spec.lr, losses, lrs, momenta,
-        finalLoss: final.loss, accuracy: final.accuracy, stepsToTarget, ms,
-      };
+      const { backend: used, ...result } = await train(entry, baseLr, schedule, data, steps, target, backendOption);
+      backend = used;
+      const run: DemoRun = { optimizer: entry.key, label: entry.label, schedule, baseLr, ...result };
       runs.push(run);
       options.onProgress?.(runs.length, total, run);
     }
