@@ -36,7 +36,7 @@ function checkOwnSegments(all: ReturnType<typeof cacheViews>): void {
 
 async function allocateEverything(store: Store, a: Parameter, b: Parameter, opt: Adam) {
   const sgd = new SGD([a], { lr: 0.1 }); // no momentum: no buffer yet
-  for (let i = 0; i < 30; i++) store.parameter(`filler${i}`, 20_000 + i); // several new blocks, memory growth
+  for (let i = 0; i < 30; i++) store.parameter(`filler${i}`, 400_000 + i); // several new blocks (48 MiB and more), memory growth
   const c = store.parameter('c', { shape: [300, 7] });
   opt.addParamGroup({ params: [c], lr: 0.01 });
   sgd.paramGroups[0].momentum = 0.9; // a buffer an option switches on later: allocated at the step
