@@ -1,5 +1,5 @@
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
-import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, threadSupport, type ThreadInfo } from './threads.js';
+import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, sharedMemorySupport, threadSupport, type ThreadInfo } from './threads.js';
 import { KERNEL_ABI_VERSION, KERNEL_NAMES, bindJsKernels, bindKernels, type Kernels, type RawKernels, type TwinMemory } from './kernels/index.js';
 
 /** Which kernels run a store's steps. */
@@ -113,18 +113,6 @@ function checkLimit(bytes: number): void {
   if (bytes > MAX_ARENA_BYTES) {
     throw new RangeError(`The arena would need ${bytes} bytes, more than the ${MAX_ARENA_BYTES} bytes (4 GiB) a 32-bit WebAssembly memory can address`);
   }
-}
-
-/** Whether this engine can make a shared WebAssembly memory (which never detaches), and why not. */
-function sharedMemorySupport(): string | undefined {
-  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation)';
-  if (typeof Atomics !== 'object') return 'Atomics is unavailable';
-  try {
-    new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
-  } catch {
-    return 'this engine cannot make a shared WebAssembly memory';
-  }
-  return undefined;
 }
 
 let sharedBytes: Uint8Array | undefined;

@@ -63,10 +63,22 @@ function workerSource(node: boolean): string {
 
 interface AnyWorker { terminate(): unknown; postMessage(m: unknown): void; unref?(): void }
 
-/** Whether this engine can share a WebAssembly memory with workers, and why not. */
-export function threadSupport(): string | undefined {
+/** Whether this engine can make a shared WebAssembly memory (which never detaches), and why not. */
+export function sharedMemorySupport(): string | undefined {
   if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation)';
   if (typeof Atomics !== 'object') return 'Atomics is unavailable';
+  try {
+    new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
+  } catch {
+    return 'this engine cannot make a shared WebAssembly memory';
+  }
+  return undefined;
+}
+
+/** Whether this engine can share a WebAssembly memory with workers, and why not. */
+export function threadSupport(): string | undefined {
+  const shared = sharedMemorySupport();
+  if (shared !== undefined) return shared;
   const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } }; Worker?: unknown };
   if (!g.process?.versions?.node && g.crossOriginIsolated === false) return 'the page is not cross-origin isolated';
   if (!g.process?.versions?.node && typeof g.Worker !== 'function') return 'Web Workers are unavailable';
