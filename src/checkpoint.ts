@@ -249,9 +249,9 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
         return [k, block(ref.block as number)];
       })) as ParamStateEntry;
     }
-    sd = { ...header.optimizer, state } as OptimizerStateDict;
     try {
-      optimizer.validateStateDict(sd, options);
+      // The checked copy is what gets applied: the state is copied and checked once.
+      sd = optimizer.checkStateDict({ ...header.optimizer, state }, options);
     } catch (e) {
       fail((e as Error).message.replace(/; nothing was changed$/, ''));
     }
@@ -265,7 +265,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
     }
   }
   // Everything checked: apply.
-  if (optimizer && sd) optimizer.loadStateDict(sd, options);
+  if (optimizer && sd) optimizer.applyStateDict(sd);
   here.forEach((p, i) => p.data.set(block(i)));
   // Checked above: the state fits this scheduler, whichever kind it is.
   if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState);

@@ -17,7 +17,7 @@ export type { BackendName, BackendOption, WasmSource } from './backend.js';
 export { MIN_PARALLEL_ELEMENTS } from './threads.js';
 export type { ThreadInfo } from './threads.js';
 export { Optimizer } from './optim/optimizer.js';
-export type { AnyOptimizer, ParamGroup, ParamGroupInput, ParamsInput, ParameterState, OptimizerStateDict, ParamStateEntry, LoadStateOptions } from './optim/optimizer.js';
+export type { AnyOptimizer, MomentsState, ParamGroup, ParamGroupInput, ParamsInput, ParameterState, OptimizerStateDict, ParamStateEntry, LoadStateOptions } from './optim/optimizer.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions, SGDOptionsInput, SGDState } from './optim/sgd.js';
 export { Adam, AdamW, AdamBase } from './optim/adam.js';

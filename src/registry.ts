@@ -5,6 +5,7 @@
 // `optimizerInfo`, so nothing here restates what the class already knows.
 import { ParameterStore, type Parameter } from './store.js';
 import type { AnyOptimizer, ParamsInput } from './optim/optimizer.js';
+import { stateBufferSpecs } from './optim/groups.js';
 import { DTYPES, type StateDtype } from './optim/state.js';
 import { SGD } from './optim/sgd.js';
 import { Adam, AdamW } from './optim/adam.js';
@@ -121,7 +122,7 @@ export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInf
     p.grad.fill(0.5);
     opt.step();
     const spec = opt.spec;
-    const dtypes = new Map(spec.buffers.map((b) => (typeof b === 'string' ? [b, 'float32' as StateDtype] : [b.name, b.dtype])));
+    const dtypes = new Map(stateBufferSpecs(spec).map((b) => [b.name, b.dtype]));
     const state = opt.state(p) as Record<string, unknown>;
     const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype: dtypes.get(name)! }));
     const stateBytes = stateBuffers.reduce((n, b) => n + DTYPES[b.dtype].bytesPerElement, 0);

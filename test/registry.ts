@@ -2,6 +2,7 @@
 // and (later) save/load and convergence tests. The classes come from the library's registry
 // (src/registry.ts), each once, with the PyTorch class it mirrors; each case is a named
 // option set.
+import { stateBufferSpecs } from '../src/optim/groups.js';
 import { OPTIMIZERS, ParameterStore, createOptimizer, type OptimizerEntry, type Parameter } from '../src/index.js';
 
 export type { AnyOptimizer } from '../src/optim/optimizer.js';
@@ -22,7 +23,7 @@ export interface OptimizerClass {
 async function declaredBuffers(entries: readonly OptimizerEntry[]): Promise<string[][]> {
   const store = await ParameterStore.create({ backend: 'js' });
   try {
-    return entries.map((entry, i) => createOptimizer(entry, [store.parameter(`probe${i}`, 1)]).spec.buffers.map((b) => (typeof b === 'string' ? b : b.name)));
+    return entries.map((entry, i) => stateBufferSpecs(createOptimizer(entry, [store.parameter(`probe${i}`, 1)]).spec).map((b) => b.name));
   } finally {
     store.dispose();
   }

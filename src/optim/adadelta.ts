@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { between, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adadelta} (PyTorch's `torch.optim.Adadelta`, camelCase). */
 export interface AdadeltaOptions {
@@ -17,14 +17,11 @@ export interface AdadeltaOptions {
 }
 
 /** The optimizer state of one parameter under {@link Adadelta} (`opt.state(p)`): live views of its buffers. */
-export interface AdadeltaState {
-  /** Steps taken. */
-  step: number;
+export interface AdadeltaState extends ParameterState {
   /** Average of squared gradients. */
   squareAvg: Float32Array;
   /** Average of squared updates. */
   accDelta: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What Adadelta's constructor and `addParamGroup` accept: any of {@link AdadeltaOptions}, the rest from the defaults. */

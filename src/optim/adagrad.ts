@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adagrad} (PyTorch's `torch.optim.Adagrad`, camelCase). */
 export interface AdagradOptions {
@@ -19,12 +19,9 @@ export interface AdagradOptions {
 }
 
 /** The optimizer state of one parameter under {@link Adagrad} (`opt.state(p)`): live views of its buffers. */
-export interface AdagradState {
-  /** Steps taken. */
-  step: number;
+export interface AdagradState extends ParameterState {
   /** Sum of squared gradients. */
   sum: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What Adagrad's constructor and `addParamGroup` accept: any of {@link AdagradOptions}, the rest from the defaults. */

@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch's, camelCase). */
 export interface AdamOptions {
@@ -20,16 +20,9 @@ export interface AdamOptions {
 }
 
 /** The optimizer state of one parameter under {@link Adam} (`opt.state(p)`): live views of its buffers. */
-export interface AdamState {
-  /** Steps taken. */
-  step: number;
-  /** First moment m. */
-  expAvg: Float32Array;
-  /** Second moment v. */
-  expAvgSq: Float32Array;
+export interface AdamState extends MomentsState {
   /** Running maximum of v (amsgrad). */
   maxExpAvgSq?: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What Adam's constructor and `addParamGroup` accept: any of {@link AdamOptions}, the rest from the defaults. */

@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Adamax} (PyTorch's `torch.optim.Adamax`, camelCase). */
 export interface AdamaxOptions {
@@ -18,14 +18,11 @@ export interface AdamaxOptions {
 }
 
 /** The optimizer state of one parameter under {@link Adamax} (`opt.state(p)`): live views of its buffers. */
-export interface AdamaxState {
-  /** Steps taken. */
-  step: number;
+export interface AdamaxState extends ParameterState {
   /** First moment m. */
   expAvg: Float32Array;
   /** Exponentially weighted infinity norm u. */
   expInf: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What Adamax's constructor and `addParamGroup` accept: any of {@link AdamaxOptions}, the rest from the defaults. */

@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link ADOPT} (the reference implementation's, camelCase). */
 export interface ADOPTOptions {
@@ -20,16 +20,8 @@ export interface ADOPTOptions {
   maximize: boolean;
 }
 
-/** ADOPT's state: the two moments. */
-export interface ADOPTState {
-  /** Steps taken. */
-  step: number;
-  /** First moment m, an average of normalised gradients. */
-  expAvg: Float32Array;
-  /** Second moment v. */
-  expAvgSq: Float32Array;
-  [key: string]: number | Float32Array | undefined;
-}
+/** ADOPT's state (`opt.state(p)`): the first moment, an average of normalised gradients, and the second moment. */
+export type ADOPTState = MomentsState;
 
 /** What ADOPT's constructor and `addParamGroup` accept: any of {@link ADOPTOptions}, the rest from the defaults. */
 export type ADOPTOptionsInput = Partial<ADOPTOptions>;

@@ -2,7 +2,7 @@
 // validation of its hyperparameters (at construction, before every step and on load).
 import { Parameter } from '../store.js';
 import { describe, kindOf, type Check } from '../validate.js';
-import type { StateDtype } from './state.js';
+import type { StateBufferSpec, StateDtype } from './state.js';
 
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
 export type ParamGroupInput<O> = Partial<O> & {
@@ -35,6 +35,11 @@ export interface OptimizerSpec<O> {
   readonly checks: { readonly [K in keyof O]-?: Check };
   /** Checks across options (e.g. Nesterov needs momentum). */
   readonly crossCheck?: (group: O, context: string) => void;
+}
+
+/** Every state buffer a spec declares, with its element type (a bare name is float32). */
+export function stateBufferSpecs(spec: OptimizerSpec<unknown>): StateBufferSpec[] {
+  return spec.buffers.map((b) => (typeof b === 'string' ? { name: b, dtype: 'float32' } : b));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link Lion}. */
 export interface LionOptions {
@@ -15,12 +15,9 @@ export interface LionOptions {
 }
 
 /** The optimizer state of one parameter under {@link Lion} (`opt.state(p)`): live views of its buffers. */
-export interface LionState {
-  /** Steps taken. */
-  step: number;
+export interface LionState extends ParameterState {
   /** Momentum m. */
   expAvg: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What Lion's constructor and `addParamGroup` accept: any of {@link LionOptions}, the rest from the defaults. */

@@ -2,7 +2,7 @@ import type { Kernels } from '../kernels/index.js';
 import { LN_0_96, exp } from '../detmath.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link NAdam} (PyTorch's `torch.optim.NAdam`, camelCase). */
 export interface NAdamOptions {
@@ -23,16 +23,9 @@ export interface NAdamOptions {
 }
 
 /** The optimizer state of one parameter under {@link NAdam} (`opt.state(p)`): live views of its buffers. */
-export interface NAdamState {
-  /** Steps taken. */
-  step: number;
-  /** First moment m. */
-  expAvg: Float32Array;
-  /** Second moment v. */
-  expAvgSq: Float32Array;
+export interface NAdamState extends MomentsState {
   /** Product of the momentum coefficients mu so far (kept in float64 per group). */
   muProduct?: number;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What NAdam's constructor and `addParamGroup` accept: any of {@link NAdamOptions}, the rest from the defaults. */

@@ -5,7 +5,7 @@ import type { Kernels } from '../kernels/index.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
 import {
-  checkOptionKeys, hyperparameters, parseParams, prepareGroup, validateGroup,
+  checkOptionKeys, hyperparameters, parseParams, prepareGroup, stateBufferSpecs, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
@@ -56,6 +56,17 @@ export interface ParameterState {
 }
 
 /**
+ * The state of one parameter under an optimizer that keeps two moments (Adam, AdamW, NAdam,
+ * RAdam, ADOPT): live views of the first and second moment.
+ */
+export interface MomentsState extends ParameterState {
+  /** First moment m. */
+  expAvg: Float32Array;
+  /** Second moment v. */
+  expAvgSq: Float32Array;
+}
+
+/**
  * Base of every optimizer: param groups, validation, state allocation in the arena and the
  * per-step loop. A subclass supplies its defaults, its option table, the state buffers a
  * group needs, and `updateGroup`, which computes the step's scalars once (in float64, handed
@@ -78,7 +89,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
-    this.#dtypes = new Map(spec.buffers.map((b) => (typeof b === 'string' ? [b, 'float32'] : [b.name, b.dtype])));
+    this.#dtypes = new Map(stateBufferSpecs(spec as OptimizerSpec<unknown>).map((b) => [b.name, b.dtype]));
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -368,7 +379,19 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    */
   loadStateDict(input: OptimizerStateDict, options: LoadStateOptions = {}): void {
     this.store.assertLive(`${this.spec.name}.loadStateDict`);
-    const sd = checkedStateDict(this, input, options);
+    this.applyStateDict(this.checkStateDict(input, options));
+  }
+
+  /**
+   * The checked private copy that {@link loadStateDict} applies (throws as it does), for
+   * callers that check several parts before applying any (checkpoints). @internal
+   */
+  checkStateDict(input: unknown, options: LoadStateOptions = {}): OptimizerStateDict {
+    return checkedStateDict(this, input, options);
+  }
+
+  /** Applies a state dict returned by {@link checkStateDict}. @internal */
+  applyStateDict(sd: OptimizerStateDict): void {
     const scalars = this.spec.scalars ?? [];
     const buffers = bufferNames(this.spec as OptimizerSpec<unknown>);
     let index = 0;

@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link RAdam} (PyTorch's `torch.optim.RAdam`, camelCase). */
 export interface RAdamOptions {
@@ -20,15 +20,7 @@ export interface RAdamOptions {
 }
 
 /** The optimizer state of one parameter under {@link RAdam} (`opt.state(p)`): live views of its buffers. */
-export interface RAdamState {
-  /** Steps taken. */
-  step: number;
-  /** First moment m. */
-  expAvg: Float32Array;
-  /** Second moment v. */
-  expAvgSq: Float32Array;
-  [key: string]: number | Float32Array | undefined;
-}
+export type RAdamState = MomentsState;
 
 /** What RAdam's constructor and `addParamGroup` accept: any of {@link RAdamOptions}, the rest from the defaults. */
 export type RAdamOptionsInput = Partial<RAdamOptions>;

@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link RMSprop} (PyTorch's `torch.optim.RMSprop`, camelCase). */
 export interface RMSpropOptions {
@@ -21,16 +21,13 @@ export interface RMSpropOptions {
 }
 
 /** The optimizer state of one parameter under {@link RMSprop} (`opt.state(p)`): live views of its buffers. */
-export interface RMSpropState {
-  /** Steps taken. */
-  step: number;
+export interface RMSpropState extends ParameterState {
   /** Average of squared gradients. */
   squareAvg: Float32Array;
   /** Momentum buffer (momentum > 0). */
   momentumBuffer?: Float32Array;
   /** Average of gradients (centered). */
   gradAvg?: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What RMSprop's constructor and `addParamGroup` accept: any of {@link RMSpropOptions}, the rest from the defaults. */

@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link SGD} (PyTorch's `torch.optim.SGD`, camelCase). */
 export interface SGDOptions {
@@ -19,12 +19,9 @@ export interface SGDOptions {
 }
 
 /** The optimizer state of one parameter under {@link SGD} (`opt.state(p)`): live views of its buffers. */
-export interface SGDState {
-  /** Steps taken. */
-  step: number;
+export interface SGDState extends ParameterState {
   /** Momentum buffer (with momentum > 0). */
   momentumBuffer?: Float32Array;
-  [key: string]: number | Float32Array | undefined;
 }
 
 /** What SGD's constructor and `addParamGroup` accept: any of {@link SGDOptions}, the rest from the defaults. */

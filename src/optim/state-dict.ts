@@ -2,7 +2,7 @@
 // of the input is checked, and only that copy is applied).
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import type { Parameter } from '../store.js';
-import { isPlainObject, type OptimizerSpec, type ParamGroup } from './groups.js';
+import { isPlainObject, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
 import { describe, kindOf } from '../validate.js';
 
 /** One parameter's saved state: its step count, buffers, and host-side scalars. */
@@ -57,7 +57,7 @@ export interface StateDictHost<O> {
 
 /** Names of an optimizer's state buffers. @internal */
 export function bufferNames(spec: OptimizerSpec<unknown>): string[] {
-  return spec.buffers.map((b) => (typeof b === 'string' ? b : b.name));
+  return stateBufferSpecs(spec).map((b) => b.name);
 }
 
 /**
