@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ABI_FINGERPRINT, ABI_VERSION, KERNELS, REDUCTIONS, type HandWrittenExport } from '../src/kernels/defs/index.js';
+import { ABI_FINGERPRINT, ABI_VERSION, HAND_WRITTEN, KERNELS, REDUCTIONS, type HandWrittenExport } from '../src/kernels/defs/index.js';
 import { RuntimeFlag, fixRuntimeFlag, trace, type KernelDef, type Node, type Program } from '../src/kernels/dsl.js';
 import { SELFTEST_CASES } from '../src/kernels/selftest-cases.js';
 
@@ -584,12 +584,12 @@ export function renderApi(all: readonly Analysed[]): string {
     `export const REDUCTION_NAMES = [${REDUCTIONS.map((r) => `'${r.name}'`).join(', ')}] as const;`,
     '',
     '/** Every kernel export (abiVersion aside), in export order. @internal */',
-    `export const KERNEL_NAMES = [${[...all.map((a) => a.def.name), ...REDUCTIONS.map((r) => r.name)].map((x) => `'${x}'`).join(', ')}] as const;`,
+    `export const KERNEL_NAMES = [${[...all.map((a) => a.def.name), ...HAND_WRITTEN.map((r) => r.name)].map((x) => `'${x}'`).join(', ')}] as const;`,
     '',
     '/** The exports as WebAssembly (or a JS twin bound to its heap) presents them: positional. @internal */',
     'export interface RawKernels {',
     ...all.map((a) => `  ${a.def.name}(${rawSignature(a)}): void;`),
-    ...REDUCTIONS.map((r) => `  ${r.name}(${r.args.map((x) => `${x.name}: number`).join(', ')}): number;`),
+    ...HAND_WRITTEN.map((r) => `  ${r.name}(${r.args.map((x) => `${x.name}: number`).join(', ')}): ${r.result === 'void' ? 'void' : 'number'};`),
     '}',
     '',
   ];
@@ -605,9 +605,9 @@ export function renderApi(all: readonly Analysed[]): string {
     out.push(`  /** ${a.def.doc.summary} */`);
     out.push(`  ${a.def.name}(${apiSignature(a)}): void;`);
   }
-  for (const r of REDUCTIONS) {
+  for (const r of HAND_WRITTEN) {
     out.push(`  /** ${r.summary} */`);
-    out.push(`  ${r.name}(${r.args.map((x) => `${x.name}: number`).join(', ')}): number;`);
+    out.push(`  ${r.name}(${r.args.map((x) => `${x.name}: number`).join(', ')}): ${r.result === 'void' ? 'void' : 'number'};`);
   }
   out.push('}', '');
   for (const a of all) {
@@ -647,11 +647,11 @@ export function renderApi(all: readonly Analysed[]): string {
     '',
     '/** Wraps positional kernels (WASM exports, JS twins, a thread pool) in the named API. @internal */',
     'export function bindKernels(raw: RawKernels): Kernels {',
-    `  const { ${[...all.map((a) => a.def.name), ...REDUCTIONS.map((r) => r.name)].join(', ')} } = raw;`,
+    `  const { ${[...all.map((a) => a.def.name), ...HAND_WRITTEN.map((r) => r.name)].join(', ')} } = raw;`,
     '  return {',
   );
   for (const a of all) out.push(...apiWrapper(a));
-  for (const r of REDUCTIONS) out.push(`    ${r.name},`);
+  for (const r of HAND_WRITTEN) out.push(`    ${r.name},`);
   out.push('  };', '}', '');
   return out.join('\n');
 }
@@ -670,7 +670,7 @@ function abiExports(all: readonly Analysed[]): AbiExport[] {
       params: [...a.arrays.map((x): [string, string] => [x, 'ptr']), ['n', 'i32'] as [string, string], ...a.scalars.map((x): [string, string] => [x, 'f32']), ...(a.flags.length ? [['flags', 'u32'] as [string, string]] : [])],
       result: 'void',
     })),
-    ...REDUCTIONS.map((r: HandWrittenExport) => ({ name: r.name, params: r.args.map((x): [string, string] => [x.name, x.type]), result: r.result })),
+    ...HAND_WRITTEN.map((r: HandWrittenExport) => ({ name: r.name, params: r.args.map((x): [string, string] => [x.name, x.type]), result: r.result })),
     { name: 'abiVersion', params: [], result: 'i32' },
   ];
 }
@@ -736,9 +736,9 @@ export function renderAbiDoc(all: readonly Analysed[]): string {
     }
     out.push(`${a.specs.length} specialised loop${a.specs.length > 1 ? 's' : ''} (${1 << a.spec.length} flag combination${a.spec.length ? 's' : ''}${a.runtime.length ? `, ${a.runtime.join(', ')} at run time` : ''}).`, '');
   }
-  for (const r of REDUCTIONS) {
+  for (const r of HAND_WRITTEN) {
     const e = exports.find((x) => x.name === r.name)!;
-    out.push(`### \`${r.name}\``, '', '```', sig(e), '```', '', `${r.summary} Returns ${r.resultDoc}. Hand-written (assembly/kernels/reduce.ts, twin src/kernels/reduce.ts).`, '');
+    out.push(`### \`${r.name}\``, '', '```', sig(e), '```', '', `${r.summary}${r.result === 'void' ? '' : ` Returns ${r.resultDoc}.`} Hand-written (${r.source}).`, '');
   }
   out.push('### `abiVersion`', '', '```', 'abiVersion() -> i32', '```', '', `Returns ${ABI_VERSION}. A host checks it before calling anything else.`, '');
   out.push(
@@ -762,7 +762,7 @@ export function analyseAll(): Analysed[] {
     if (names.has(def.name)) fail(`two kernels are named ${def.name}`);
     names.add(def.name);
   }
-  for (const r of REDUCTIONS) if (names.has(r.name)) fail(`${r.name} is both generated and hand-written`);
+  for (const r of HAND_WRITTEN) if (names.has(r.name)) fail(`${r.name} is both generated and hand-written`);
   return KERNELS.map(analyse);
 }
 

@@ -1,5 +1,5 @@
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
-import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, sharedMemorySupport, threadSupport, type ThreadInfo } from './threads.js';
+import { MIN_PARALLEL_ELEMENTS as MIN_PARALLEL, ThreadPool, sharedMemorySupport, threadSupport, type PART_KERNELS, type ThreadInfo } from './threads.js';
 import { KERNEL_ABI_VERSION, KERNEL_NAMES, bindJsKernels, bindKernels, type Kernels, type RawKernels, type TwinMemory } from './kernels/index.js';
 
 /** Which kernels run a store's steps. */
@@ -49,6 +49,16 @@ export interface Backend {
   dump(): Float32Array;
   /** How many threads run kernel calls, and why. */
   readonly threads: ThreadInfo;
+  /**
+   * The arena address of a Float32Array over this backend's memory, or undefined when the
+   * array is not a view of it (or of a buffer since detached by growth).
+   */
+  addressOf(view: Float32Array): number | undefined;
+  /**
+   * Runs a kernel once per argument list, in parallel where the backend has threads (at most
+   * `threads.active` lists), returning when all are done.
+   */
+  runParts(name: keyof typeof PART_KERNELS, parts: number[][]): void;
   /** Stops any worker threads. */
   dispose(): void;
 }
@@ -194,6 +204,12 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     },
     view: (address, count) => new Float32Array(memory.buffer, address, count),
     dump: () => new Float32Array(memory.buffer).slice(),
+    addressOf: (v) => (v.buffer === memory.buffer ? v.byteOffset : undefined),
+    runParts(name, parts) {
+      const fn = kernels[name] as (...a: number[]) => void;
+      if (pool && parts.length > 1) pool.runParts(name, fn, parts);
+      else for (const a of parts) fn(...a);
+    },
   };
   return backend;
 }
@@ -247,6 +263,7 @@ export function createJsBackend(threads = 1): Backend {
     return new Float32Array(b.heap.buffer, address - b.base, count);
   };
   const mem: TwinMemory = { view };
+  const kernels = bindJsKernels(mem);
   return {
     name: 'js',
     memory: undefined,
@@ -254,7 +271,7 @@ export function createJsBackend(threads = 1): Backend {
     viewsVersion: 0,
     threads: { requested: threads, active: 1, note: threads > 1 ? 'one thread: the js backend runs on the calling thread' : 'one thread' },
     dispose: () => {},
-    kernels: bindJsKernels(mem),
+    kernels,
     get byteLength() { return blocks.reduce((n, b) => n + b.size, 0); },
     allocate(bytes) {
       let block = blocks[blocks.length - 1];
@@ -274,6 +291,14 @@ export function createJsBackend(threads = 1): Backend {
       return at;
     },
     view,
+    addressOf(v) {
+      for (const b of blocks) if (b.heap.buffer === v.buffer) return b.base + v.byteOffset;
+      return undefined;
+    },
+    runParts(name, parts) {
+      const fn = kernels[name] as (...a: number[]) => void;
+      for (const a of parts) fn(...a);
+    },
     dump() {
       const top = blocks[blocks.length - 1];
       const out = new Float32Array((top.base + top.size) / 4);

@@ -12,6 +12,8 @@
  */
 export { ParameterStore, Parameter, paddedSize, SEGMENT_ALIGN_BYTES, VECTOR_ELEMENTS } from './store.js';
 export type { ParameterStoreOptions, ParameterOptions } from './store.js';
+export { Matrix } from './matmul.js';
+export type { MatrixLike, MatmulOptions } from './matmul.js';
 export { wasmSimdSupported, kernelWasmBytes, kernelWasmUrl, KERNEL_ABI_VERSION } from './backend.js';
 export type { BackendName, BackendOption, WasmSource } from './backend.js';
 export { MIN_PARALLEL_ELEMENTS } from './threads.js';

@@ -2,6 +2,8 @@ import { createBackend, type Backend, type BackendName, type BackendOption, type
 import { describe } from './validate.js';
 import type { ThreadInfo } from './threads.js';
 import type { Kernels } from './kernels/index.js';
+import { createMatrix, matmul, type Matrix, type MatmulOptions, type MatrixLike } from './matmul.js';
+import type { PART_KERNELS } from './threads.js';
 
 /** Every segment starts on this boundary (one f32x4 vector). */
 export const SEGMENT_ALIGN_BYTES = 16;
@@ -173,6 +175,7 @@ export class ParameterStore {
   readonly #byName = new Map<string, Parameter>();
   #block: Block | undefined;
   #parameterBytes = 0;
+  readonly #scratch = new Map<string, { address: number; bytes: number }>();
 
   private constructor(backend: Backend) {
     this.#backendRef = backend;
@@ -312,6 +315,40 @@ export class ParameterStore {
     for (const p of this.#params) this.#backend.view(p.gradAddress, p.size).fill(0);
   }
 
+  /**
+   * Allocates a `rows × cols` float32 matrix in the arena: zeros, or a copy of `values`
+   * (row-major). For activations, products and other scratch space that
+   * {@link matmul} reads or writes; it never moves, and lives as long as the store.
+   *
+   * @example
+   * const h = store.matrix(128, 256);          // a batch of hidden activations
+   * store.matmul(x, w, h);                     // h = x · w
+   */
+  matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix {
+    return createMatrix(this, rows, cols, values);
+  }
+
+  /**
+   * Matrix multiply in the arena: `out = alpha · op(a) · op(b) + beta · out`, where `op(x)` is
+   * `x` or, with `transA` / `transB`, its transpose (as BLAS `sgemm` and `torch.addmm`). With
+   * `beta = 0` (the default) `out` is only written. Operands are {@link Matrix}es, 2-D
+   * {@link Parameter}s (their values, `p.shape` = [rows, cols]) or `{ data, rows, cols }` over a
+   * view of this store's arena, such as a gradient: `{ data: w.grad, rows: 784, cols: 256 }`.
+   * `out` must not overlap `a` or `b`. Shapes are checked, with the shapes in the message.
+   *
+   * Every element of the product is a float32 sum over k in order, a rounded product then a
+   * rounded sum (no fused multiply-add): the wasm kernel (WebAssembly SIMD, 6×8 tiles) and the
+   * js one give the same bits, for any thread count (threads take whole rows or column panels).
+   * The result then is `f32(alpha · sum)`, plus `f32(beta · out)` when beta is not 0.
+   *
+   * @example
+   * store.matmul(x, w, h);                                        // h = x · w
+   * store.matmul(x, dh, { data: w.grad, rows: 784, cols: 256 }, { transA: true, beta: 1 }); // w.grad += xᵀ · dh
+   */
+  matmul(a: MatrixLike | Parameter, b: MatrixLike | Parameter, out: MatrixLike | Parameter, options?: MatmulOptions): void {
+    matmul(this, a, b, out, options);
+  }
+
   // ---- internals shared with the optimizers -------------------------------------------
 
   /** @internal */
@@ -343,6 +380,30 @@ export class ParameterStore {
    */
   allocate(bytes: number): number {
     return this.#append(bytes);
+  }
+
+  /**
+   * @internal A scratch region of at least `bytes` bytes for `key` (e.g. the matrix multiply's
+   * packed operand), reused by every call that asks with that key; a larger request appends a
+   * new region of at least twice the size (the arena never frees).
+   */
+  scratch(key: string, bytes: number): number {
+    const held = this.#scratch.get(key);
+    if (held && held.bytes >= bytes) return held.address;
+    const size = Math.max(bytes, held ? 2 * held.bytes : 0);
+    const region = { address: this.#append(size), bytes: size };
+    this.#scratch.set(key, region);
+    return region.address;
+  }
+
+  /** @internal the arena address of a view of this store's memory, if it is one */
+  addressOf(view: Float32Array): number | undefined {
+    return this.#backend.addressOf(view);
+  }
+
+  /** @internal runs a kernel once per argument list, on the store's threads */
+  runParts(name: keyof typeof PART_KERNELS, parts: number[][]): void {
+    this.#backend.runParts(name, parts);
   }
 
   #append(bytes: number): number {

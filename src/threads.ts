@@ -6,11 +6,14 @@ import { ELEMENTWISE_KERNELS, type RawKernels } from './kernels/index.js';
 
 /** Array arguments (before `n`) of each element-wise kernel, which slicing offsets: from the kernel definitions. */
 const ELEMENTWISE: Record<string, number> = Object.fromEntries(ELEMENTWISE_KERNELS.map((k) => [k.name, k.arrays.length]));
-const NAMES = Object.keys(ELEMENTWISE);
+/** Exports the host splits itself and hands out as parts (see {@link ThreadPool.runParts}). */
+export const PART_KERNELS = { gemm: 11 } as const;
+/** Every export a worker may run, by index. */
+const NAMES = [...Object.keys(ELEMENTWISE), ...Object.keys(PART_KERNELS)];
 /** Below this many elements a call runs on the calling thread alone (hand-off costs more). */
 export const MIN_PARALLEL_ELEMENTS = 1 << 15;
-/** Most arguments of any element-wise kernel: arrays, n, scalars, flags. */
-const MAX_ARGS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.arrays.length + 1 + k.scalars.length + 1));
+/** Most arguments of any export a worker runs (an element-wise kernel: arrays, n, scalars, flags). */
+const MAX_ARGS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.arrays.length + 1 + k.scalars.length + 1), ...Object.values(PART_KERNELS));
 const EXIT = -1;
 
 /** What `store.threads` reports. */
@@ -149,25 +152,39 @@ export class ThreadPool {
   }
 
   #run(id: number, fn: (...a: number[]) => void, a: number[], pointers: number, n: number): void {
-    const parts = this.size;
-    const per = Math.ceil(n / parts / 4) * 4; // whole vectors per slice
-    const slices: [number, number][] = [];
-    for (let start = 0; start < n; start += per) slices.push([start, Math.min(per, n - start)]);
+    const per = Math.ceil(n / this.size / 4) * 4; // whole vectors per slice
+    const parts: number[][] = [];
+    for (let start = 0; start < n; start += per) {
+      const len = Math.min(per, n - start);
+      parts.push(a.map((x, i) => (i < pointers ? x + 4 * start : i === pointers ? len : x)));
+    }
+    this.#dispatch(id, fn, parts);
+  }
+
+  /**
+   * Runs `name` once per entry of `parts` (each a whole argument list), the first on the
+   * calling thread and the others on workers, and returns when all are done. At most
+   * {@link size} parts; the caller splits the work so that the results do not depend on how.
+   */
+  runParts(name: keyof typeof PART_KERNELS, fn: (...a: number[]) => void, parts: number[][]): void {
+    if (parts.length > this.size) throw new RangeError(`runParts: ${parts.length} parts for ${this.size} threads`);
+    this.#dispatch(NAMES.indexOf(name), fn, parts);
+  }
+
+  #dispatch(id: number, fn: (...a: number[]) => void, parts: number[][]): void {
     const ctl = this.#ctl;
     Atomics.store(ctl, 0, 0);
-    const handed = slices.length - 1;
+    const handed = parts.length - 1;
     for (let w = 0; w < handed; w++) {
-      const [start, len] = slices[w + 1];
+      const a = parts[w + 1];
       const args = this.#args[w];
       args[0] = id;
       args[1] = a.length;
-      for (let i = 0; i < a.length; i++) args[2 + i] = i < pointers ? a[i] + 4 * start : i === pointers ? len : a[i];
+      for (let i = 0; i < a.length; i++) args[2 + i] = a[i];
       Atomics.add(ctl, 1 + w, 1);
       Atomics.notify(ctl, 1 + w);
     }
-    const mine = a.slice();
-    mine[pointers] = slices[0][1];
-    fn(...mine);
+    fn(...parts[0]);
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(ctl, 0);
       if (done >= handed) break;

@@ -1,16 +1,21 @@
 // The kernels as the library calls them. The element-wise kernels and their JS twins are
 // generated from src/kernels/defs/ (scripts/gen-kernels.ts, run by the build); the reductions
-// are hand-written pairs (assembly/kernels/reduce.ts, ./reduce.ts).
+// and the matrix multiply are hand-written pairs (assembly/kernels/reduce.ts, ./reduce.ts;
+// assembly/kernels/gemm.ts, ./gemm.ts).
 import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
 import * as generated from '../generated/kernels-js.js';
 import type { TwinMemory } from '../generated/kernels-js.js';
 import { allFinite, maxAbs, sumSquares } from './reduce.js';
+import { gemm, gemmPack } from './gemm.js';
 
 export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, bindKernels } from '../generated/kernels-api.js';
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
-/** The JS twins of the element-wise kernels (over a {@link TwinMemory}) and of the reductions (over one heap). */
-export const jsTwins = { ...generated, sumSquares, maxAbs, allFinite } as const;
+/** The JS twins of the element-wise kernels and the matrix multiply (over a {@link TwinMemory}) and of the reductions (over one heap). */
+export const jsTwins = { ...generated, gemmPack, gemm, sumSquares, maxAbs, allFinite } as const;
+
+/** Twins that take the memory first, like the generated ones. */
+const OVER_MEMORY: Record<string, unknown> = { ...generated, gemmPack, gemm };
 
 export type { TwinMemory } from '../generated/kernels-js.js';
 
@@ -27,7 +32,7 @@ export function bindJsRaw(mem: TwinMemory): RawKernels {
       const twin = REDUCTIONS[name as keyof typeof REDUCTIONS];
       bound[name] = (x: number, n: number) => twin(mem.view(x, n), 0, n);
     } else {
-      const twin = (generated as Record<string, unknown>)[name] as (mem: TwinMemory, ...args: number[]) => void;
+      const twin = OVER_MEMORY[name] as (mem: TwinMemory, ...args: number[]) => void;
       bound[name] = (...args: number[]) => twin(mem, ...args);
     }
   }

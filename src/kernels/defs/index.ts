@@ -21,10 +21,10 @@ import sgd from './sgd.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = 'c86e49b40c0299e7';
+export const ABI_FINGERPRINT = '6be38c5ee4a11abd';
 
 /** The element-wise kernels, in export order. */
 export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt] as unknown as KernelDef[];
@@ -34,8 +34,10 @@ export interface HandWrittenExport {
   readonly name: string;
   readonly summary: string;
   readonly args: readonly { readonly name: string; readonly type: 'ptr' | 'i32' | 'f32'; readonly doc: string }[];
-  readonly result: 'f64' | 'f32' | 'i32';
+  readonly result: 'f64' | 'f32' | 'i32' | 'void';
   readonly resultDoc: string;
+  /** Where the pair lives, for docs/ABI.md. */
+  readonly source: string;
 }
 
 /**
@@ -44,6 +46,8 @@ export interface HandWrittenExport {
  * which an element-wise trace does not express, and three short loops cost less to keep by
  * hand than a second DSL would. Their signatures are declared here for the ABI and the wrappers.
  */
+const REDUCE_SOURCE = 'assembly/kernels/reduce.ts, twin src/kernels/reduce.ts';
+
 export const REDUCTIONS: readonly HandWrittenExport[] = [
   {
     name: 'sumSquares',
@@ -51,6 +55,7 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
     result: 'f64',
     resultDoc: 'the sum of squares (each square exact in f64)',
+    source: REDUCE_SOURCE,
   },
   {
     name: 'maxAbs',
@@ -58,6 +63,7 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
     result: 'f32',
     resultDoc: 'the largest absolute value (NaN if any is NaN; 0 for n = 0)',
+    source: REDUCE_SOURCE,
   },
   {
     name: 'allFinite',
@@ -65,5 +71,55 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
     result: 'i32',
     resultDoc: '1 when no element is Inf or NaN, else 0',
+    source: REDUCE_SOURCE,
   },
 ];
+
+const GEMM_SOURCE = 'assembly/kernels/gemm.ts, twin src/kernels/gemm.ts';
+
+/**
+ * The matrix multiply, a hand-written pair for the same reason as the reductions: its contract
+ * is an order of operations across a tiled loop nest (each element of C a sequential float32
+ * sum over k, vectorised across columns), which an element-wise trace does not express.
+ * Thread slicing splits C's rows or B's panels (src/matmul.ts), never k.
+ */
+export const MATRIX_KERNELS: readonly HandWrittenExport[] = [
+  {
+    name: 'gemmPack',
+    summary: 'Packs op(B), k×n with element (kk, j) at b + 4·(kk·rowStride + j·colStride), into ceil(n/8) panels of k×8 f32 (for each kk, 8 consecutive columns; zero past n).',
+    args: [
+      { name: 'b', type: 'ptr', doc: 'B' },
+      { name: 'rowStride', type: 'i32', doc: 'elements between op(B)[kk][j] and op(B)[kk+1][j]' },
+      { name: 'colStride', type: 'i32', doc: 'elements between op(B)[kk][j] and op(B)[kk][j+1]' },
+      { name: 'k', type: 'i32', doc: 'rows of op(B)' },
+      { name: 'n', type: 'i32', doc: 'columns of op(B)' },
+      { name: 'packed', type: 'ptr', doc: 'destination, 16-byte aligned, 32·k·ceil(n/8) bytes' },
+    ],
+    result: 'void',
+    resultDoc: 'nothing',
+    source: GEMM_SOURCE,
+  },
+  {
+    name: 'gemm',
+    summary: 'C = alpha·op(A)·op(B) + beta·C for an m×n C; each element acc = 0, acc = f32(acc + f32(A[i][kk]·B[kk][j])) for kk = 0..k-1 in order, then f32(alpha·acc) (+ f32(beta·C) unless beta == 0, when C is not read).',
+    args: [
+      { name: 'a', type: 'ptr', doc: 'A' },
+      { name: 'aRowStride', type: 'i32', doc: 'elements between op(A)[i][kk] and op(A)[i+1][kk]' },
+      { name: 'aColStride', type: 'i32', doc: 'elements between op(A)[i][kk] and op(A)[i][kk+1]' },
+      { name: 'packed', type: 'ptr', doc: 'op(B) as gemmPack packed it' },
+      { name: 'c', type: 'ptr', doc: 'C, row-major; must not overlap A or the packed B' },
+      { name: 'ldc', type: 'i32', doc: 'elements between rows of C' },
+      { name: 'm', type: 'i32', doc: 'rows of C' },
+      { name: 'n', type: 'i32', doc: 'columns of C' },
+      { name: 'k', type: 'i32', doc: 'columns of op(A), rows of op(B)' },
+      { name: 'alpha', type: 'f32', doc: 'scale of the product' },
+      { name: 'beta', type: 'f32', doc: 'scale of C (0: C is only written)' },
+    ],
+    result: 'void',
+    resultDoc: 'nothing',
+    source: GEMM_SOURCE,
+  },
+];
+
+/** Every hand-written export: the reductions, then the matrix kernels. */
+export const HAND_WRITTEN: readonly HandWrittenExport[] = [...REDUCTIONS, ...MATRIX_KERNELS];
