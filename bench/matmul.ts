@@ -79,7 +79,7 @@ for (const [m, k, n] of shapes) {
     impls.push({ name: `simdopt ${backend}${backend === 'wasm' ? `, ${store.threads.active} thread${threads > 1 ? 's' : ''}` : ''}`, run: () => store.matmul(a, b, c), result: () => c.data.slice() });
   }
   const ta = tf.tensor2d(A, [m, k]), tb = tf.tensor2d(B, [k, n]);
-  let tfOut = new Float32Array(0);
+  let tfOut: Float32Array = new Float32Array(0);
   const tfRun = () => {
     const c = tf.matMul(ta, tb);
     tfOut = c.dataSync() as Float32Array;

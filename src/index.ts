@@ -40,6 +40,8 @@ export { Lion } from './optim/lion.js';
 export type { LionOptions, LionOptionsInput, LionState } from './optim/lion.js';
 export { ADOPT } from './optim/adopt.js';
 export type { ADOPTOptions, ADOPTOptionsInput, ADOPTState } from './optim/adopt.js';
+export { Muon, MuonWithAuxAdamW, muonAdjustedLr } from './optim/muon.js';
+export type { MuonOptions, MuonOptionsInput, MuonState, MuonAdjustLrFn, MuonWithAuxAdamWOptions, MuonWithAuxAdamWOptionsInput, MuonWithAuxAdamWState } from './optim/muon.js';
 export { powInt } from './scalars.js';
 export { clipGradNorm, clipGradValue, gradNorm, gradsAreFinite, NORM_CHUNK } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';

@@ -104,8 +104,8 @@ export function createMatrix(store: ParameterStore, rows: number, cols: number, 
   return m;
 }
 
-/** An operand resolved to an address in the arena and its dimensions. */
-interface Operand {
+/** An operand resolved to an address in the arena and its dimensions. @internal */
+export interface Operand {
   readonly address: number;
   readonly rows: number;
   readonly cols: number;
@@ -177,6 +177,16 @@ export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: Matr
   if (k !== kB) throw new RangeError(`${context}: inner dimensions differ: ${shape(A, transA, 'a')}, ${shape(B, transB, 'b')}`);
   if (C.rows !== m || C.cols !== n) throw new RangeError(`${context}: out is ${C.rows}×${C.cols}, but the product is ${m}×${n} (${shape(A, transA, 'a')}, ${shape(B, transB, 'b')})`);
   if (overlaps(C, A) || overlaps(C, B)) throw new Error(`${context}: out overlaps ${overlaps(C, A) ? 'a' : 'b'}; write the product to separate memory`);
+  gemmAt(store, A, B, C, transA, transB, alpha, beta);
+}
+
+/**
+ * The product over resolved operands, unchecked (shapes agree, `C` overlaps neither; alpha
+ * and beta float32): for the library's own callers. @internal
+ */
+export function gemmAt(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number): void {
+  const [m, k] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
+  const n = C.cols;
   if (m === 0 || n === 0) return;
   const [aRow, aCol] = transA ? [1, A.cols] : [A.cols, 1];
   const [bRow, bCol] = transB ? [1, B.cols] : [B.cols, 1];

@@ -17,6 +17,7 @@ import { RAdam } from './optim/radam.js';
 import { Adadelta } from './optim/adadelta.js';
 import { Lion } from './optim/lion.js';
 import { ADOPT } from './optim/adopt.js';
+import { MuonWithAuxAdamW } from './optim/muon.js';
 
 /** An optimizer class as the registry holds it. */
 export type OptimizerClass = new (params: ParamsInput<never>, options: never) => AnyOptimizer;
@@ -37,6 +38,11 @@ export interface OptimizerEntry {
   readonly momentum?: 'momentum' | 'betas';
   /** PyTorch's class name where PyTorch has the optimizer (the reference fixtures use it). */
   readonly torch?: string;
+  /**
+   * True for optimizers whose step multiplies matrices (Muon): their 2-D parameters take
+   * matrix products, not one element-wise pass, so the element-wise benchmark leaves them out.
+   */
+  readonly matrices?: boolean;
 }
 
 /**
@@ -58,6 +64,8 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'adadelta', label: 'Adadelta', optimizer: Adadelta as OptimizerClass, options: {}, lr: 1, torch: 'Adadelta' },
   { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
   { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
+  { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
 ];
 
 /** The entry of `key`; throws naming the known keys when there is none. */
@@ -111,7 +119,7 @@ export interface OptimizerInfo {
 export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInfo> {
   const store = await ParameterStore.create({ backend: 'js' });
   try {
-    const p = store.parameter('probe', 4);
+    const p = store.parameter('probe', { shape: [2, 2] }); // a matrix, so matrix optimizers take their own path
     const opt = createOptimizer(entry, [p]);
     const kernels = store.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
     const called: string[] = [];

@@ -8,9 +8,9 @@ import {
   ParameterStore, clipGradNorm, clipGradValue, loadCheckpoint, saveCheckpoint, type Parameter,
 } from '../src/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
-import { OPTIMIZER_CASES, optimizerClass, type AnyOptimizer, type OptimizerCase } from './registry.js';
+import { OPTIMIZER_CASES, caseShape, optimizerClass, type AnyOptimizer, type OptimizerCase } from './registry.js';
 
-interface World { store: ParameterStore; opt: AnyOptimizer; params: Parameter[] }
+interface World { store: ParameterStore; opt: AnyOptimizer; params: Parameter[]; c: OptimizerCase }
 interface Real { wasm: World; js: World }
 type Model = Record<string, never>;
 
@@ -43,7 +43,7 @@ class Cmd implements fc.Command<Model, Real> {
 const f32 = (x: number) => Math.fround(x);
 const commands = [
   fc.integer({ min: 0, max: 40 }).map((size) => new Cmd(`addParam(${size})`, (w) => {
-    const p = w.store.parameter(`p${w.params.length}`, fillMixed(new Float32Array(size), prng(size + w.params.length), 1, 0));
+    const p = w.store.parameter(`p${w.params.length}`, { shape: caseShape(w.c, size, w.params.length), values: fillMixed(new Float32Array(size), prng(size + w.params.length), 1, 0) });
     w.params.push(p);
     w.opt.addParamGroup({ params: [p] });
   })),
@@ -77,8 +77,8 @@ const commands = [
 
 async function world(backend: 'wasm' | 'js', c: OptimizerCase): Promise<World> {
   const store = await ParameterStore.create({ backend });
-  const p = store.parameter('p_init', fillMixed(new Float32Array(7), prng(1), 1, 0));
-  return { store, opt: optimizerClass(c.torch)!.create([p], c.options), params: [p] };
+  const p = store.parameter('p_init', { shape: caseShape(c, 7, 0), values: fillMixed(new Float32Array(7), prng(1), 1, 0) });
+  return { store, opt: optimizerClass(c.torch)!.create([p], c.options), params: [p], c };
 }
 
 describe('model-based fuzzing: wasm and js worlds stay bit-identical through any command sequence', () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ParameterStore, type Parameter } from '../src/index.js';
 import { SPECIAL_VALUES, expectSameBits, fillMixed, prng } from './helpers.js';
-import { OPTIMIZER_CASES, optimizerClass, type AnyOptimizer, type OptimizerCase } from './registry.js';
+import { OPTIMIZER_CASES, caseShape, optimizerClass, type AnyOptimizer, type OptimizerCase } from './registry.js';
 
 const SIZES = Array.from({ length: 68 }, (_, n) => n);
 const TOTAL = SIZES.reduce((a, b) => a + b, 0);
@@ -27,7 +27,7 @@ async function build(backend: 'wasm' | 'js', c: OptimizerCase, sizes: readonly n
   const store = await ParameterStore.create({ backend });
   let at = 0;
   const params = sizes.map((n, i) => {
-    const p = store.parameter(`p${i}`, init.subarray(at, at + n));
+    const p = store.parameter(`p${i}`, { shape: caseShape(c, n, i), values: init.subarray(at, at + n) });
     at += n;
     return p;
   });

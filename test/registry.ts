@@ -23,7 +23,7 @@ export interface OptimizerClass {
 async function declaredBuffers(entries: readonly OptimizerEntry[]): Promise<string[][]> {
   const store = await ParameterStore.create({ backend: 'js' });
   try {
-    return entries.map((entry, i) => stateBufferSpecs(createOptimizer(entry, [store.parameter(`probe${i}`, 1)]).spec).map((b) => b.name));
+    return entries.map((entry, i) => stateBufferSpecs(createOptimizer(entry, [store.parameter(`probe${i}`, { shape: [1, 1] })]).spec).map((b) => b.name));
   } finally {
     store.dispose();
   }
@@ -50,6 +50,24 @@ export interface OptimizerCase {
   readonly torch: string;
   /** Options in this library's spelling. */
   readonly options: Record<string, unknown>;
+  /**
+   * Shapes of the parameters: `'all'` gives every parameter two dimensions (Muon's classes
+   * need matrices), `'mixed'` all but the second of every three; otherwise each is 1-D.
+   */
+  readonly matrices?: 'all' | 'mixed';
+}
+
+/**
+ * The shape a case gives its `index`-th parameter of `size` elements: 1-D, or a matrix
+ * rows × cols = size (the most nearly square; tall for even indices, wide for odd ones, so
+ * both of Muon's orientations run).
+ */
+export function caseShape(c: OptimizerCase, size: number, index: number): number[] {
+  if (c.matrices === undefined || (c.matrices === 'mixed' && index % 3 === 1)) return [size];
+  let d = Math.max(1, Math.floor(Math.sqrt(size)));
+  while (d > 1 && size % d !== 0) d--;
+  if (size === 0) return [0, 0];
+  return index % 2 === 0 ? [size / d, d] : [d, size / d];
 }
 
 /** Option sets covering every flag and branch of every kernel. */
@@ -90,6 +108,9 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'adopt/default', torch: 'ADOPT', options: {} },
   { name: 'adopt/l2-unclipped-maximize', torch: 'ADOPT', options: { lr: 1e-2, weightDecay: 0.05, clip: false, maximize: true } },
   { name: 'adopt/decoupled', torch: 'ADOPT', options: { lr: 1e-2, betas: [0.5, 0.99], weightDecay: 0.1, decoupledWeightDecay: true } },
+  { name: 'muon/default', torch: 'MuonWithAuxAdamW', options: {}, matrices: 'mixed' },
+  { name: 'muon/plain-momentum-no-decay-rms', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, nesterov: false, weightDecay: 0, adjustLrFn: 'match_rms_adamw', nsSteps: 3 }, matrices: 'mixed' },
+  { name: 'muon/coefficients-eps-adam', torch: 'MuonWithAuxAdamW', options: { lr: 0.02, momentum: 0.9, nsCoefficients: [2, -1.5, 0.5], eps: 1e-3, betas: [0.8, 0.99], adamEps: 1e-6 }, matrices: 'mixed' },
 ];
 
 /** Converts a PyTorch option name (`weight_decay`) to this library's (`weightDecay`). */

@@ -6,14 +6,14 @@ import {
   type OptimizerStateDict, type Parameter,
 } from '../src/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
-import { OPTIMIZER_CASES, optimizerClass, type AnyOptimizer } from './registry.js';
+import { OPTIMIZER_CASES, caseShape, optimizerClass, type AnyOptimizer } from './registry.js';
 
 const SIZES = [13, 30, 5];
 
 async function world(backend: BackendName, c: (typeof OPTIMIZER_CASES)[number], seed = 1) {
   const store = await ParameterStore.create({ backend });
   const rand = prng(seed);
-  const params = SIZES.map((n, i) => store.parameter(`p${i}`, fillMixed(new Float32Array(n), rand, 1, 0)));
+  const params = SIZES.map((n, i) => store.parameter(`p${i}`, { shape: caseShape(c, n, i), values: fillMixed(new Float32Array(n), rand, 1, 0) }));
   // two groups, to exercise group bookkeeping
   const groups = [{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 0.003 }];
   const opt = optimizerClass(c.torch)!.create(groups as never, c.options);

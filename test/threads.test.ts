@@ -4,14 +4,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIN_PARALLEL_ELEMENTS, ParameterStore, clipGradNorm, clipGradValue, type Parameter } from '../src/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
-import { OPTIMIZER_CASES, optimizerClass } from './registry.js';
+import { OPTIMIZER_CASES, caseShape, optimizerClass } from './registry.js';
 
 const SIZES = [100_003, 7, 40_000];
 
 async function world(threads: number, c: (typeof OPTIMIZER_CASES)[number]) {
   const store = await ParameterStore.create({ backend: 'wasm', threads });
   const rand = prng(42);
-  const params = SIZES.map((n, i) => store.parameter(`p${i}`, fillMixed(new Float32Array(n), rand, 1, 0.01)));
+  const params = SIZES.map((n, i) => store.parameter(`p${i}`, { shape: caseShape(c, n, i), values: fillMixed(new Float32Array(n), rand, 1, 0.01) }));
   return { store, params, opt: optimizerClass(c.torch)!.create(params, c.options) };
 }
 

@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput, type Run } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch's, camelCase). */
 export interface AdamOptions {
@@ -63,22 +63,34 @@ export abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   }
 
   protected updateGroup(group: ParamGroup<AdamOptions>, state: GroupState, kernels: Kernels): void {
-    const t = state.step;
-    const [beta1, beta2] = group.betas;
-    const { lr, eps, weightDecay } = group;
-    const fr = Math.fround;
-    const stepSize = lr / (1 - powInt(beta1, t));
-    const invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
-    const flags = { maximize: group.maximize, amsgrad: group.amsgrad, weightDecay: weightDecay !== 0 && !this.decoupled, decoupled: weightDecay !== 0 && this.decoupled };
-    const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
-    const ss = fr(stepSize), bc = fr(invBiasCorrection2Sqrt), ep = fr(eps), wd = fr(weightDecay);
-    const factor = fr(1 - lr * weightDecay);
-    for (const run of state.runs) {
-      kernels.adam({
-        param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run),
-        maxExpAvgSq: this.stateAt(state, 'maxExpAvgSq', run, group.amsgrad),
-      }, run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, stepSize: ss, invBiasCorrection2Sqrt: bc, eps: ep, weightDecay: wd, decay: factor }, flags);
-    }
+    stepAdam(kernels, group, state.step, this.decoupled, state.runs, (run) => ({
+      param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run),
+      maxExpAvgSq: this.stateAt(state, 'maxExpAvgSq', run, group.amsgrad),
+    }));
+  }
+}
+
+/** The Adam options {@link stepAdam} reads. @internal */
+export type AdamStepOptions = Pick<AdamOptions, 'lr' | 'betas' | 'eps' | 'weightDecay' | 'amsgrad' | 'maximize'>;
+
+/**
+ * One Adam (or, `decoupled`, AdamW) step at step count `t` over `runs`, whose arrays `at`
+ * gives: the update of {@link Adam} and {@link AdamW}, shared with optimizers that run Adam on
+ * some of their parameters. @internal
+ */
+export function stepAdam(kernels: Kernels, group: AdamStepOptions, t: number, decoupled: boolean, runs: readonly Run[],
+  at: (run: Run) => { param: number; grad: number; expAvg: number; expAvgSq: number; maxExpAvgSq: number }): void {
+  const [beta1, beta2] = group.betas;
+  const { lr, eps, weightDecay } = group;
+  const fr = Math.fround;
+  const stepSize = lr / (1 - powInt(beta1, t));
+  const invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - powInt(beta2, t));
+  const flags = { maximize: group.maximize, amsgrad: group.amsgrad, weightDecay: weightDecay !== 0 && !decoupled, decoupled: weightDecay !== 0 && decoupled };
+  const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
+  const ss = fr(stepSize), bc = fr(invBiasCorrection2Sqrt), ep = fr(eps), wd = fr(weightDecay);
+  const factor = fr(1 - lr * weightDecay);
+  for (const run of runs) {
+    kernels.adam(at(run), run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, stepSize: ss, invBiasCorrection2Sqrt: bc, eps: ep, weightDecay: wd, decay: factor }, flags);
   }
 }
 

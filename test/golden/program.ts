@@ -13,7 +13,7 @@ import {
   clipGradNorm, clipGradValue, readMomentum, type BackendName, type LRScheduler, type Parameter,
 } from '../../src/index.js';
 import { fillMixed, prng } from '../helpers.js';
-import { OPTIMIZER_CASES, optimizerClass, type AnyOptimizer, type OptimizerCase } from '../registry.js';
+import { OPTIMIZER_CASES, caseShape, optimizerClass, type AnyOptimizer, type OptimizerCase } from '../registry.js';
 
 /** Bump whenever the program below changes (hashes.json records the version it was made with). */
 export const GOLDEN_PROGRAM_VERSION = 1;
@@ -169,7 +169,7 @@ function run(c: OptimizerCase, store: ParameterStore): string {
   h.text(c.name);
 
   const init = prng(1);
-  const params = GOLDEN_PARAMS.map((s) => store.parameter(s.name, fillMixed(new Float32Array(s.size), init, 1, 0.01)));
+  const params = GOLDEN_PARAMS.map((s, i) => store.parameter(s.name, { shape: caseShape(c, s.size, i), values: fillMixed(new Float32Array(s.size), init, 1, 0.01) }));
   const group = (g: 0 | 1) => params.filter((_, i) => GOLDEN_PARAMS[i].group === g);
   // The big run must be split on 2 threads, or the threaded path goes untested.
   const bigRun = params.slice(2, 4).reduce((n, p) => n + p.paddedSize, 0);

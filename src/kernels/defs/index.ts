@@ -12,6 +12,7 @@ import adamax from './adamax.js';
 import clamp from './clamp.js';
 import copy from './copy.js';
 import lion from './lion.js';
+import { muonApply, muonMomentum } from './muon.js';
 import rmsprop from './rmsprop.js';
 import scale from './scale.js';
 import sgd from './sgd.js';
@@ -21,13 +22,13 @@ import sgd from './sgd.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = '6be38c5ee4a11abd';
+export const ABI_FINGERPRINT = '122691c8ae2c90f2';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
