@@ -4,12 +4,12 @@
 // by side in one run (round robin, medians). Before timing, every configuration is verified:
 // wasm ≡ js ≡ two threads bit for bit, and the peers within float32 tolerance of simdopt.
 //
-//   npm run build && node --import tsx bench/matmul.ts [--sizes 256,1024,4096x256x256] [--time 2000]
+//   npm run bench:matmul -- [--sizes 256,1024,4096x256x256] [--time 2000] [--muon 1024]
 import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { ParameterStore, type Matrix } from '../dist/index.js';
+import { AdamW, Muon, ParameterStore, type Matrix } from '../dist/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -122,6 +122,37 @@ for (const [m, k, n] of shapes) {
   process.stderr.write(`${label} done\n`);
 }
 
+// Muon's step on one 1024×1024 parameter (five Newton–Schulz iterations: 15 products of
+// 1024³ multiply-adds), beside AdamW's step on the same parameter, on one and two threads.
+const muonSide = Number(arg('muon', '1024'));
+const stepRows: { impl: string; medianMs: number }[] = [];
+if (muonSide > 0) {
+  const worlds = [];
+  for (const threads of [1, 2]) {
+    const store = await ParameterStore.create({ backend: 'wasm', threads });
+    const w = store.parameter('w', { shape: [muonSide, muonSide], values: fill(new Float32Array(muonSide * muonSide), 3) });
+    w.grad.set(fill(new Float32Array(muonSide * muonSide), 4));
+    const v = store.parameter('v', { shape: [muonSide, muonSide], values: w.data });
+    v.grad.set(w.grad);
+    worlds.push({ threads: store.threads.active, store, muon: new Muon([w]), adamw: new AdamW([v]) });
+  }
+  const tasks = worlds.flatMap((x) => [
+    { impl: `Muon, ${x.threads} thread${x.threads > 1 ? 's' : ''}`, run: () => x.muon.step() },
+    { impl: `AdamW, ${x.threads} thread${x.threads > 1 ? 's' : ''}`, run: () => x.adamw.step() },
+  ]);
+  const times = tasks.map(() => [] as number[]);
+  const start = performance.now();
+  while (times[0].length < 5 || (performance.now() - start < timeMs * tasks.length && times[0].length < 50)) {
+    tasks.forEach((t, i) => {
+      const t0 = performance.now();
+      t.run();
+      times[i].push(performance.now() - t0);
+    });
+  }
+  tasks.forEach((t, i) => stepRows.push({ impl: t.impl, medianMs: median(times[i]) }));
+  for (const x of worlds) x.store.dispose();
+}
+
 const shapesSeen = [...new Set(rows.map((r) => r.shape))];
 const implsSeen = [...new Set(rows.map((r) => r.impl))];
 const lines = [
@@ -136,6 +167,10 @@ const ratio = (num: string, den: string) => shapesSeen.map((s) => {
 lines.push(`| simdopt wasm 1 thread ÷ tfjs-backend-wasm 1 thread | ${ratio('simdopt wasm, 1 thread', 'tfjs-backend-wasm (XNNPACK), 1 thread')} |`);
 lines.push(`| simdopt wasm 2 threads ÷ 1 thread | ${ratio('simdopt wasm, 2 threads', 'simdopt wasm, 1 thread')} |`);
 console.log(lines.join('\n'));
+if (stepRows.length) {
+  console.log(`\n| step of one ${muonSide}×${muonSide} parameter (wasm) | median ms |\n|---|---:|`);
+  for (const r of stepRows) console.log(`| ${r.impl} | ${r.medianMs.toFixed(1)} |`);
+}
 console.log(`\nNode ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; tfjs-backend-wasm threads available: ${tfThreads}`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, tfThreads, rows }, null, 2));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, tfThreads, rows, muonSide, steps: stepRows }, null, 2));

@@ -185,9 +185,9 @@ describe('MuonWithAuxAdamW', () => {
     expect(Object.keys(opt.state(e)).sort()).toEqual(['expAvg', 'expAvgSq', 'step']);
     for (const p of [w, b, e]) p.grad.fill(0.5);
     opt.step();
-    expect(opt.state(w).momentumBuffer![0]).toBeCloseTo(0.025, 6);
-    expect(opt.state(b).expAvg![0]).toBeCloseTo(0.05, 6);
-    expect(opt.state(e).expAvg![0]).toBeCloseTo(0.05, 6);
+    expect((opt.state(w).momentumBuffer as Float32Array)[0]).toBeCloseTo(0.025, 6);
+    expect((opt.state(b).expAvg as Float32Array)[0]).toBeCloseTo(0.05, 6);
+    expect((opt.state(e).expAvg as Float32Array)[0]).toBeCloseTo(0.05, 6);
   });
 });
 

@@ -21,7 +21,11 @@ export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum':
  * The registry entries named by `names` (registry keys or {@link BENCH_ALIASES}; default every
  * entry), each with the bytes its step moves. Throws naming the known keys on an unknown name.
  */
-export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.map((e) => e.key)): Promise<BenchOptimizer[]> {
+/**
+ * The entries a benchmark runs: those named, or every element-wise one (an optimizer that
+ * multiplies matrices, Muon, has its own benchmark: bench/matmul.ts).
+ */
+export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices).map((e) => e.key)): Promise<BenchOptimizer[]> {
   const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
   return Promise.all(entries.map(async (entry) => ({ name: entry.key, entry, bytesPerParam: (await optimizerInfo(entry)).bytesPerParameter })));
 }

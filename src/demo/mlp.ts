@@ -21,7 +21,7 @@ export class MLP {
     const rand = xorshift(seed);
     for (let l = 0; l + 1 < layers.length; l++) {
       const fanIn = layers[l], fanOut = layers[l + 1];
-      const w = store.parameter(`${prefix}w${l}`, fanIn * fanOut);
+      const w = store.parameter(`${prefix}w${l}`, { shape: [fanOut, fanIn] }); // torch.nn.Linear's layout: out × in
       const limit = Math.sqrt(6 / (fanIn + fanOut));
       const d = w.data;
       for (let i = 0; i < d.length; i++) d[i] = (rand() * 2 - 1) * limit;

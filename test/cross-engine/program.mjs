@@ -19,7 +19,10 @@ const EXTRA = {
   adadelta: { weightDecay: 1e-3 },
   lion: { lr: 3e-4, weightDecay: 0.1 },
 };
-const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined]);
+const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true]);
+/** Parameter shapes: 1-D, or matrices (wide, square and a vector) for optimizers that multiply matrices. */
+const SHAPES = [[37], [64], [5]];
+const MATRIX_SHAPES = [[9, 13], [8, 8], [5]];
 
 /** xorshift32: integers only, the same sequence in every engine. */
 function rng(seed) {
@@ -41,10 +44,11 @@ function bytesOf(a) {
 async function runBackend(backend, steps) {
   const store = await ParameterStore.create({ backend });
   const hashes = [];
-  for (const [name, make, momentum] of OPTIMIZER_RUNS) {
+  for (const [name, make, momentum, matrices] of OPTIMIZER_RUNS) {
     const next = rng(0x9e3779b9 ^ name.length * 7919 ^ name.charCodeAt(0));
-    const sizes = [37, 64, 5];
-    const params = sizes.map((n, i) => store.parameter(`${name}.${i}`, Array.from({ length: n }, () => unit(next))));
+    const shapes = matrices ? MATRIX_SHAPES : SHAPES;
+    const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const params = shapes.map((shape, i) => store.parameter(`${name}.${i}`, { shape, values: Array.from({ length: sizes[i] }, () => unit(next)) }));
     const curvature = sizes.map((n) => Float32Array.from({ length: n }, (_, i) => 0.1 + (i % 10)));
     const opt = make(params);
     const sched = name === 'sgd' ? new CosineAnnealingWarmRestarts(opt, { t0: 50, tMult: 2 })
@@ -111,11 +115,39 @@ function nativeHash() {
   return crc32(bytesOf(out)).toString(16).padStart(8, '0');
 }
 
-/** Runs the program on both backends; returns the per-optimizer hashes, the scalar routines' hash, and one overall hash. */
+/**
+ * Matrix products with every option, over integer-PRNG values with zeros, ±Inf, NaN, subnormals
+ * and huge and tiny magnitudes mixed in: a CRC-32 of every result.
+ */
+async function matmulHash(backend) {
+  const store = await ParameterStore.create({ backend });
+  const next = rng(4242);
+  const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-40, -3e38, 1e-30, 65504];
+  const value = () => {
+    const r = next() % 100;
+    return r < 4 ? SPECIAL[next() % SPECIAL.length] : r < 8 ? unit(next) * 1e-39 : unit(next);
+  };
+  const parts = [];
+  for (const [m, k, n, options] of [[67, 131, 29, {}], [13, 7, 40, { transA: true, alpha: 0.5, beta: 2 }], [40, 33, 17, { transB: true, beta: -1 }], [1, 64, 1, { transA: true, transB: true }]]) {
+    const [ar, ac] = options.transA ? [k, m] : [m, k], [br, bc] = options.transB ? [n, k] : [k, n];
+    const a = store.matrix(ar, ac, Array.from({ length: ar * ac }, value));
+    const b = store.matrix(br, bc, Array.from({ length: br * bc }, value));
+    const c = store.matrix(m, n, Array.from({ length: m * n }, value));
+    store.matmul(a, b, c, options);
+    // NaN payloads may differ between engines: canonicalise before hashing.
+    parts.push(crc32(bytesOf(Float32Array.from(c.data, (x) => (Number.isNaN(x) ? NaN : x)))));
+  }
+  store.dispose();
+  return crc32(bytesOf(Uint32Array.from(parts))).toString(16).padStart(8, '0');
+}
+
+/** Runs the program on both backends; returns the per-optimizer hashes, the matmul and scalar routines' hashes, and one overall hash. */
 export async function run(steps = 300) {
   const wasm = await runBackend('wasm', steps);
   const js = await runBackend('js', steps);
+  const matmul = await matmulHash('wasm');
+  const matmulJs = await matmulHash('js');
   const scalars = scalarsHash();
-  const all = crc32(new TextEncoder().encode([...wasm, ...js, scalars].join(','))).toString(16).padStart(8, '0');
-  return { wasm, js, scalars, same: wasm.join() === js.join(), hash: all, native: nativeHash() };
+  const all = crc32(new TextEncoder().encode([...wasm, ...js, matmul, scalars].join(','))).toString(16).padStart(8, '0');
+  return { wasm, js, matmul, scalars, same: wasm.join() === js.join() && matmul === matmulJs, hash: all, native: nativeHash() };
 }
