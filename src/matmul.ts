@@ -10,7 +10,9 @@ import { Parameter, type ParameterStore } from './store.js';
 export interface MatrixLike {
   /** `rows · cols` values, row-major: element (i, j) at `data[i * cols + j]`. */
   readonly data: Float32Array;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
 }
 
@@ -39,7 +41,14 @@ export class Matrix implements MatrixLike {
   #data: Float32Array | undefined;
 
   /** @internal */
-  constructor(store: ParameterStore, readonly rows: number, readonly cols: number, address: number) {
+  constructor(
+    store: ParameterStore,
+    /** Number of rows. */
+    readonly rows: number,
+    /** Number of columns. */
+    readonly cols: number,
+    address: number,
+  ) {
     this.#store = store;
     this.address = address;
   }

@@ -34,6 +34,7 @@ export interface MuonOptions {
 
 /** Muon's state (`opt.state(p)`): the momentum buffer. */
 export interface MuonState extends ParameterState {
+  /** The momentum buffer (a live view). */
   momentumBuffer: Float32Array;
 }
 
