@@ -165,6 +165,28 @@ function tile6(a: usize, rs: usize, cs: usize, bp: usize, c: usize, ldc: usize, 
       bp += 128;
     }
   }
+  if (rs == 4) {
+    // op(A) = Aᵀ stored by columns: the 6 values of one kk are adjacent; the first four by one
+    // load and lane broadcasts, the last two by broadcasting loads.
+    while (bp < end) {
+      const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+      const r = v128.load(a0);
+      let x = i32x4.shuffle(r, r, 0, 0, 0, 0);
+      c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      x = i32x4.shuffle(r, r, 1, 1, 1, 1);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      x = i32x4.shuffle(r, r, 2, 2, 2, 2);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      x = i32x4.shuffle(r, r, 3, 3, 3, 3);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      x = v128.load32_splat(a0, 16);
+      c40 = f32x4.add(c40, f32x4.mul(x, b0)); c41 = f32x4.add(c41, f32x4.mul(x, b1));
+      x = v128.load32_splat(a0, 20);
+      c50 = f32x4.add(c50, f32x4.mul(x, b0)); c51 = f32x4.add(c51, f32x4.mul(x, b1));
+      a0 += cs;
+      bp += 32;
+    }
+  }
   while (bp < end) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let x = v128.load32_splat(a0);
