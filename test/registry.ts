@@ -111,6 +111,28 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'muon/default', torch: 'MuonWithAuxAdamW', options: {}, matrices: 'mixed' },
   { name: 'muon/plain-momentum-no-decay-rms', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, nesterov: false, weightDecay: 0, adjustLrFn: 'match_rms_adamw', nsSteps: 3 }, matrices: 'mixed' },
   { name: 'muon/coefficients-eps-adam', torch: 'MuonWithAuxAdamW', options: { lr: 0.02, momentum: 0.9, nsCoefficients: [2, -1.5, 0.5], eps: 1e-3, betas: [0.8, 0.99], adamEps: 1e-6 }, matrices: 'mixed' },
+  // Low-precision state (stateDtype): bfloat16 (to nearest and stochastic) and blockwise int8,
+  // over every kernel with state arrays.
+  { name: 'sgd/momentum-bf16', torch: 'SGD', options: { lr: 0.05, momentum: 0.9, dampening: 0.1, stateDtype: 'bfloat16' } },
+  { name: 'sgd/nesterov-wd-int8', torch: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01, stateDtype: 'int8' } },
+  { name: 'adam/bf16', torch: 'Adam', options: { stateDtype: 'bfloat16' } },
+  { name: 'adam/bf16-stochastic-amsgrad-maximize', torch: 'Adam', options: { lr: 0.01, amsgrad: true, maximize: true, stateDtype: 'bfloat16', stochasticRounding: true, stateSeed: 7 } },
+  { name: 'adam/int8', torch: 'Adam', options: { stateDtype: 'int8' } },
+  { name: 'adam/int8-l2-amsgrad', torch: 'Adam', options: { lr: 0.01, weightDecay: 0.05, amsgrad: true, stateDtype: 'int8' } },
+  { name: 'adamw/int8', torch: 'AdamW', options: { lr: 0.01, stateDtype: 'int8' } },
+  { name: 'adamw/bf16-stochastic', torch: 'AdamW', options: { lr: 0.01, stateDtype: 'bfloat16', stochasticRounding: true } },
+  { name: 'adagrad/int8-init-lr-decay', torch: 'Adagrad', options: { lr: 0.05, lrDecay: 0.01, initialAccumulatorValue: 0.1, stateDtype: 'int8' } },
+  { name: 'rmsprop/momentum-wd-int8', torch: 'RMSprop', options: { momentum: 0.9, weightDecay: 0.01, stateDtype: 'int8' } },
+  { name: 'rmsprop/bf16-stochastic', torch: 'RMSprop', options: { stateDtype: 'bfloat16', stochasticRounding: true, stateSeed: 123456789 } },
+  { name: 'nadam/int8', torch: 'NAdam', options: { stateDtype: 'int8' } },
+  { name: 'adamax/int8-maximize', torch: 'Adamax', options: { weightDecay: 0.05, maximize: true, stateDtype: 'int8' } },
+  { name: 'radam/bf16', torch: 'RAdam', options: { stateDtype: 'bfloat16' } },
+  { name: 'adadelta/int8', torch: 'Adadelta', options: { stateDtype: 'int8' } },
+  { name: 'lion/int8', torch: 'Lion', options: { lr: 1e-3, weightDecay: 0.1, stateDtype: 'int8' } },
+  { name: 'lion/bf16', torch: 'Lion', options: { stateDtype: 'bfloat16' } },
+  { name: 'adopt/int8', torch: 'ADOPT', options: { stateDtype: 'int8' } },
+  { name: 'muon/int8', torch: 'MuonWithAuxAdamW', options: { stateDtype: 'int8' }, matrices: 'mixed' },
+  { name: 'muon/bf16-stochastic', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, stateDtype: 'bfloat16', stochasticRounding: true }, matrices: 'mixed' },
 ];
 
 /** Converts a PyTorch option name (`weight_decay`) to this library's (`weightDecay`). */
