@@ -136,6 +136,24 @@ describe('matmul: operands and checks', () => {
     expect(tail.toString()).toBe('Matrix(2×2)');
   });
 
+  it('views taken before the arena grew still count as the arena (a gradient cached across growth)', async () => {
+    for (const backend of BACKENDS) {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', { shape: [2, 2], values: [1, 2, 3, 4] });
+      const grad = w.grad; // cached, as model code does
+      const x = store.matrix(2, 2, [1, 0, 0, 1]), y = store.matrix(2, 2);
+      store.matmul(x, w, y);
+      store.matrix(2048, 2048); // 16 MiB: the memory grows
+      if (store.stableViews) {
+        store.matmul(x, y, { data: grad, rows: 2, cols: 2 });
+        expect([...grad], backend).toEqual([1, 2, 3, 4]);
+      }
+      store.matmul(x, y, { data: w.grad, rows: 2, cols: 2 }, { alpha: 2 });
+      expect([...w.grad], backend).toEqual([2, 4, 6, 8]);
+      store.dispose();
+    }
+  });
+
   it('refuses mismatched shapes, overlap, foreign memory and bad options, changing nothing', async () => {
     const store = await ParameterStore.create();
     const other = await ParameterStore.create();

@@ -231,7 +231,7 @@ export class SimdoptOptimizer extends TfOptimizer {
       // The options and the scheduler, checked by building them once over a probe parameter.
       const probe = await ParameterStore.create({ backend: 'js' });
       try {
-        const opt = new this.#cls([probe.parameter('probe', 4)] as never, this.#options as never);
+        const opt = new this.#cls([probe.parameter('probe', { shape: [2, 2] })] as never, this.#options as never);
         if (this.#schedulerFactory !== undefined) this.#makeScheduler(this.#schedulerFactory, opt);
       } finally {
         probe.dispose();
@@ -383,7 +383,7 @@ export class SimdoptOptimizer extends TfOptimizer {
       this.#dataIds.push(v.dataId);
     }
     const old = this.#opt;
-    const next = new this.#cls(this.#params as never, this.#options as never);
+    const next = this.#build(this.#params);
     if (old === undefined) {
       this.#opt = next;
       if (pending !== undefined) {
@@ -588,12 +588,21 @@ export class SimdoptOptimizer extends TfOptimizer {
    * optimizer built over parameters of the saved shapes (in a throwaway store), and the
    * scheduler state against the scheduler the factory builds there.
    */
+  /**
+   * The optimizer over `params` as one explicit param group, in variable order, so that the
+   * state dict's indices are the variables' (a plain list may be split into groups, as
+   * MuonWithAuxAdamW splits the matrices from the rest).
+   */
+  #build(params: Parameter[]): AnyOptimizer {
+    return new this.#cls([{ params }] as never, this.#options as never);
+  }
+
   async #checkPending(sd: OptimizerStateDict, shapes: number[][], scheduler: SchedulerStateHeader | undefined, fail: (why: string) => never): Promise<void> {
     if (shapes.length === 0) fail('the state holds no variables');
     const probe = await ParameterStore.create({ backend: 'js' });
     try {
       const params = shapes.map((s, i) => probe.parameter(`variable${i}`, { shape: s.length === 0 ? [1] : [...s] }));
-      const opt = new this.#cls(params as never, this.#options as never);
+      const opt = this.#build(params);
       opt.checkStateDict(sd);
       if (scheduler !== undefined && this.#schedulerFactory !== undefined) this.#makeScheduler(this.#schedulerFactory, opt).validateState(scheduler);
     } catch (e) {
