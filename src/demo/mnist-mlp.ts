@@ -1,8 +1,8 @@
 // The MNIST task's network: a ReLU multilayer perceptron over mini-batches, its weights in a
-// ParameterStore, forward and backward passes on the matrix multiply of ./linalg.ts; bias,
+// ParameterStore, forward and backward passes on the store's matrix multiply (store.matmul); bias,
 // ReLU and softmax cross-entropy (and their gradients) are element-wise loops here.
+import type { MatrixLike } from '../matmul.js';
 import type { Parameter, ParameterStore } from '../store.js';
-import { matmul, matrix, type MatrixLike } from './linalg.js';
 import type { ImageSet } from './mnist.js';
 import { xorshift } from './spirals.js';
 
@@ -43,8 +43,8 @@ export class BatchMLP {
 
   #workspace(n: number, backward: boolean): Workspace {
     let w = this.#work.get(n);
-    if (!w) this.#work.set(n, (w = { acts: this.layers.map((width) => matrix(this.#store, n, width)), deltas: undefined }));
-    if (backward && !w.deltas) w.deltas = this.layers.map((width, l) => (l === 0 ? w!.acts[0] : matrix(this.#store, n, width)));
+    if (!w) this.#work.set(n, (w = { acts: this.layers.map((width) => this.#store.matrix(n, width)), deltas: undefined }));
+    if (backward && !w.deltas) w.deltas = this.layers.map((width, l) => (l === 0 ? w!.acts[0] : this.#store.matrix(n, width)));
     return w;
   }
 
@@ -58,7 +58,7 @@ export class BatchMLP {
     const L = this.weights.length;
     for (let l = 0; l < L; l++) {
       const z = w.acts[l + 1];
-      matmul(this.#store, w.acts[l], this.weights[l], z, { transB: true });
+      this.#store.matmul(w.acts[l], this.weights[l], z, { transB: true });
       const b = this.biases[l].data, d = z.data, cols = z.cols, hidden = l + 1 < L;
       for (let r = 0; r < n; r++) {
         const o = r * cols;
@@ -100,13 +100,13 @@ export class BatchMLP {
     const { loss } = this.#softmax(w.acts[L], set, order, from, deltas[L]);
     for (let l = L - 1; l >= 0; l--) {
       const W = this.weights[l], d = deltas[l + 1];
-      matmul(this.#store, d, w.acts[l], { data: W.grad, rows: W.shape[0], cols: W.shape[1] }, { transA: true });
+      this.#store.matmul(d, w.acts[l], { data: W.grad, rows: W.shape[0], cols: W.shape[1] }, { transA: true });
       const gb = this.biases[l].grad, dd = d.data, cols = d.cols;
       gb.fill(0);
       for (let r = 0; r < n; r++) for (let c = 0; c < cols; c++) gb[c] += dd[r * cols + c];
       if (l > 0) {
         const prev = deltas[l];
-        matmul(this.#store, d, W, prev);
+        this.#store.matmul(d, W, prev);
         const p = prev.data, a = w.acts[l].data;
         for (let j = 0; j < p.length; j++) if (a[j] <= 0) p[j] = 0; // ReLU'
       }
