@@ -1,6 +1,7 @@
 // Binary checkpoints: parameters, optimizer state and scheduler state in one Uint8Array.
 import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
 import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
+import type { HyperparameterScheduler, HyperparameterState } from './schedules/hyperparameter.js';
 import type { ReduceLROnPlateau, PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
 import { kindOf } from './validate.js';
@@ -16,8 +17,8 @@ export interface CheckpointParts {
   store: ParameterStore;
   /** The optimizer whose state is saved or restored. */
   optimizer?: AnyOptimizer;
-  /** The scheduler whose state is saved or restored. */
-  scheduler?: LRScheduler | ReduceLROnPlateau;
+  /** The scheduler whose state is saved or restored (a ChainedScheduler holds several). */
+  scheduler?: LRScheduler | ReduceLROnPlateau | HyperparameterScheduler;
 }
 
 interface Block { size: number }
@@ -26,7 +27,7 @@ interface Header {
   backend: string;
   params: { name: string; size: number; shape?: number[] }[];
   optimizer?: Omit<OptimizerStateDict, 'state'> & { state: Record<number, Record<string, number | { block: number }>> };
-  scheduler?: SchedulerState | PlateauState;
+  scheduler?: SchedulerState | PlateauState | HyperparameterState;
   blocks: Block[];
 }
 
@@ -268,5 +269,5 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (optimizer && sd) optimizer.applyStateDict(sd);
   here.forEach((p, i) => p.data.set(block(i)));
   // Checked above: the state fits this scheduler, whichever kind it is.
-  if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState);
+  if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState & HyperparameterState);
 }
