@@ -416,6 +416,20 @@ function jsSpec(a: Analysed, s: Spec): string[] {
     out.push(`  a_${dst}.set(a_${src});`, '}');
     return out;
   }
+  // Only moves (a swap): through Int32Array views of the same memory, so that every bit moves as
+  // the SIMD loads and stores move it (a NaN keeps its payload, which a float read need not).
+  if (p.nodes.every((n) => n.op === 'load')) {
+    out.push(`  const ${arrays.map((x) => `b_${x} = new Int32Array(a_${x}.buffer, a_${x}.byteOffset, n)`).join(', ')};`);
+    out.push('  for (let i = 0; i < n; i++) {');
+    const movesAt = (at: number) => p.stores.filter((s) => s.at === at).forEach((s) => out.push(`    b_${s.array}[i] = v${s.value};`));
+    p.nodes.forEach((n, i) => {
+      movesAt(i);
+      out.push(`    const v${i} = b_${n.name!}[i];`);
+    });
+    movesAt(p.nodes.length);
+    out.push('  }', '}');
+    return out;
+  }
   out.push('  for (let i = 0; i < n; i++) {');
   const names = localNames(p);
   const index = (_x: string) => 'i';

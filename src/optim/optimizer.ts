@@ -14,6 +14,8 @@ import {
   type GroupState, type Run, type StateDtype,
 } from './state.js';
 import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
+import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
+import type { ParamBook } from './state.js';
 
 export type { OptimizerSpec, ParamGroup, ParamGroupInput, ParamsInput } from './groups.js';
 export { SCHEDULER_GROUP_KEYS } from './groups.js';
@@ -35,6 +37,8 @@ export interface GroupCapture {
   /** Each buffer's values over the whole group (padding included), as float32. */
   buffers: Map<string, Float32Array>;
   hyper: Record<string, unknown>;
+  /** Each parameter's own step, unwritten buffers and scalars, where frozen parameters made them differ. */
+  books?: ParamBook[];
 }
 
 /** Everything a step can change, copied. @internal */
@@ -153,6 +157,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     const buffer = allocateBuffer(this.store, dtype, state.elements);
     state.buffers.set(name, buffer);
     state.fresh.add(name);
+    state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
     if (value !== 0) group.params.forEach((p, i) => fillBuffer(this.store, buffer, state.paramOffsets[i], p.size, value));
@@ -219,7 +224,9 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * Performs one optimization step on every param group: one kernel call per group (per
    * run of adjacent parameters, when a group's parameters are not registered back to back).
    * Every group's hyperparameters are validated first, so an invalid value written into
-   * `paramGroups` throws before anything changes.
+   * `paramGroups` throws before anything changes. Frozen parameters (`p.requiresGrad =
+   * false`) are skipped, values and state, as PyTorch skips a parameter whose grad is None;
+   * each parameter counts its own steps, so one unfrozen later resumes from its own state.
    * @param closure optional: re-evaluates the model and returns the loss, which `step` returns.
    */
   step(closure?: () => number): number | undefined {
@@ -232,14 +239,18 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     const kernels = this.store.kernels;
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
-      state.step++;
-      try {
-        this.updateGroup(group, state, kernels);
-      } catch (e) {
-        state.step--;
-        throw e;
+      if (needsCohorts(group.params, state)) {
+        stepCohorts(group, state, (g, s) => this.updateGroup(g, s, kernels));
+      } else {
+        state.step++;
+        try {
+          this.updateGroup(group, state, kernels);
+        } catch (e) {
+          state.step--;
+          throw e;
+        }
+        state.fresh.clear();
       }
-      state.fresh.clear();
       const eps = (group as { eps?: unknown }).eps;
       if (typeof eps === 'number' && Math.fround(eps) === 0) this.#zeroPadding(group, state);
     });
@@ -253,13 +264,14 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * Steps only when every gradient of this optimizer's parameters is finite: one pass over
    * the gradients in the kernels, then the step. When an Inf or NaN is found, nothing changes
    * (parameters, state, step counts) and it returns false (and counts it in `skippedSteps`);
-   * the usual reaction with loss scaling is to lower the scale and try again.
+   * the usual reaction with loss scaling is to lower the scale and try again. The gradients
+   * of frozen parameters are not looked at (PyTorch's GradScaler checks the grads that exist).
    */
   stepIfFinite(): boolean {
     this.store.assertLive(this.spec.name);
     const k = this.store.kernels;
-    for (const gs of this.groupStates) {
-      for (const run of gs.runs) {
+    for (const [gi, gs] of this.groupStates.entries()) {
+      for (const run of activeRuns(this.paramGroups[gi].params, gs)) {
         if (!k.allFinite(this.gradAt(run), run.n)) {
           this.skippedSteps++;
           return false;
@@ -286,7 +298,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[i];
       const buffers = new Map<string, Float32Array>();
       for (const [name, buffer] of gs.buffers) buffers.set(name, readBuffer(this.store, buffer, 0, gs.elements));
-      return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group) };
+      return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group), books: gs.books && copyBooks(gs.books) };
     });
   }
 
@@ -311,6 +323,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       Object.assign(gs.scalars, saved.scalars);
       gs.fresh.clear();
       for (const name of saved.fresh) gs.fresh.add(name);
+      gs.books = saved.books && copyBooks(saved.books);
       for (const [name, buffer] of gs.buffers) {
         const values = saved.buffers.get(name);
         if (values !== undefined) {
@@ -318,6 +331,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
           continue;
         }
         gs.fresh.add(name);
+        gs.books?.forEach((b) => b.fresh.add(name));
         const init = this.initialValue(name, group);
         fillBuffer(this.store, buffer, 0, gs.elements, 0);
         if (init !== 0) group.params.forEach((p, pi) => fillBuffer(this.store, buffer, gs.paramOffsets[pi], p.size, init));
@@ -342,9 +356,10 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const c = captures[gi];
       const indices: number[] = [];
       group.params.forEach((p, pi) => {
-        const entry: ParamStateEntry = { step: c.step, ...c.scalars };
+        const book = c.books?.[pi] ?? c;
+        const entry: ParamStateEntry = { step: book.step, ...book.scalars };
         for (const [name, values] of c.buffers) {
-          if (c.fresh.has(name) && this.initialValue(name, group) === 0) continue;
+          if (book.fresh.has(name) && this.initialValue(name, group) === 0) continue;
           entry[name] = values.slice(gs.paramOffsets[pi], gs.paramOffsets[pi] + p.size);
         }
         state[index] = entry;
@@ -397,20 +412,29 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     let index = 0;
     const captures = this.paramGroups.map((group, gi): GroupCapture => {
       const gs = this.groupStates[gi];
-      const first = sd.state[index];
-      const values = new Map<string, Float32Array>();
-      for (const name of Object.keys(first)) {
-        if (!buffers.includes(name)) continue;
-        const whole = new Float32Array(gs.elements);
-        group.params.forEach((_, pi) => whole.set(sd.state[index + pi][name] as ArrayLike<number>, gs.paramOffsets[pi]));
-        values.set(name, whole);
-      }
+      const entries = group.params.map((_, pi) => sd.state[index + pi]);
       const { params: _, ...hyper } = sd.paramGroups[gi];
       index += group.params.length;
-      return {
-        step: first.step, fresh: new Set(), buffers: values, hyper,
-        scalars: Object.fromEntries(scalars.filter((k) => typeof first[k] === 'number').map((k) => [k, first[k] as number])),
-      };
+      // A buffer some parameters lack (a parameter frozen since before its first step) starts
+      // from its initial value there, unwritten for that parameter.
+      const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
+      const values = new Map<string, Float32Array>();
+      for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
+        const whole = new Float32Array(gs.elements);
+        group.params.forEach((p, pi) => {
+          const saved = entries[pi][name] as ArrayLike<number> | undefined;
+          if (saved !== undefined) whole.set(saved, gs.paramOffsets[pi]);
+          else whole.fill(this.initialValue(name, candidate), gs.paramOffsets[pi], gs.paramOffsets[pi] + p.size);
+        });
+        values.set(name, whole);
+      }
+      const books = entries.map((e): ParamBook => ({
+        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e))),
+        scalars: Object.fromEntries(scalars.filter((k) => typeof e[k] === 'number').map((k) => [k, e[k] as number])),
+      }));
+      const settled = { ...gs, books: undefined, step: 0, fresh: new Set<string>(), scalars: {} };
+      settleBooks(settled, books);
+      return { step: settled.step, fresh: settled.fresh, scalars: settled.scalars, buffers: values, hyper, books: settled.books };
     });
     this.#apply(captures);
   }
@@ -445,7 +469,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const index = this.paramGroups[gi].params.indexOf(param);
       if (index < 0) continue;
       const gs = this.groupStates[gi];
-      const result: ParameterState = { step: gs.step, ...gs.scalars };
+      const book = gs.books?.[index] ?? gs;
+      const result: ParameterState = { step: book.step, ...book.scalars };
       for (const [name, buffer] of gs.buffers) result[name] = viewBuffer(this.store, buffer, gs.paramOffsets[index], param.size);
       return result as S;
     }
