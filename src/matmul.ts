@@ -194,27 +194,64 @@ export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: Matr
  * and beta float32): for the library's own callers. @internal
  */
 export function gemmAt(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number): void {
+  const product = prepare(store, A, B, C, transA, transB, alpha, beta);
+  if (product) product.run(0, product.m, 0, C.cols);
+}
+
+/**
+ * A product known to be symmetric (`A·Aᵀ`, `Aᵀ·A`, or `A·A` and `beta·C` for symmetric A and
+ * C), m×m: each band of 48 rows is computed from its own first row rightwards, and the
+ * elements below that are copied from their mirror images. A computed element is the same
+ * bits as in the full product, and so is its mirror image (the same products summed in the
+ * same order), so the result equals {@link gemmAt}'s bit for bit at about half the work.
+ * @internal
+ */
+export function symmetricGemmAt(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number): void {
+  const product = prepare(store, A, B, C, transA, transB, alpha, beta);
+  if (!product) return;
+  const m = product.m;
+  for (let r = 0; r < m; r += SYMMETRIC_BAND) product.run(r, Math.min(SYMMETRIC_BAND, m - r), r, m - r);
+  // Below each band's first row, copy the mirror images (as bits: NaN payloads too).
+  const view = store.view(C.address, m * m);
+  const bits = new Uint32Array(view.buffer, view.byteOffset, m * m);
+  for (let i = SYMMETRIC_BAND; i < m; i++) {
+    const band = i - (i % SYMMETRIC_BAND);
+    for (let j = 0; j < band; j++) bits[i * m + j] = bits[j * m + i];
+  }
+}
+
+/** Rows of a band of {@link symmetricGemmAt}: whole tiles, and whole packed panels for its first column. */
+const SYMMETRIC_BAND = 48;
+
+/**
+ * Packs op(B) and returns a runner of `rows` rows from `row0` and `cols` columns from `col0`
+ * (a multiple of the panel width) of the product, split across the store's threads by rows
+ * (or by column panels when there are few rows); undefined for an empty product.
+ */
+function prepare(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number) {
   const [m, k] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
   const n = C.cols;
-  if (m === 0 || n === 0) return;
+  if (m === 0 || n === 0) return undefined;
   const [aRow, aCol] = transA ? [1, A.cols] : [A.cols, 1];
   const [bRow, bCol] = transB ? [1, B.cols] : [B.cols, 1];
-  const panels = Math.ceil(n / PANEL);
-  const packed = store.scratch('gemm.packed', Math.max(16, 4 * PANEL * k * panels));
-  const kernels = store.kernels;
-  kernels.gemmPack(B.address, bRow, bCol, k, n, packed);
-  const args = (row0: number, rows: number, panel0: number, cols: number): number[] =>
-    [A.address + 4 * row0 * aRow, aRow, aCol, packed + 4 * PANEL * k * panel0, C.address + 4 * (row0 * n + PANEL * panel0), n, rows, cols, k, alpha, beta];
-  const threads = m * n * k < MIN_PARALLEL_MACS ? 1 : store.threads.active;
-  const parts: number[][] = [];
-  if (threads > 1 && m >= 2 * TILE_ROWS * threads) {
-    const per = Math.ceil(m / threads / TILE_ROWS) * TILE_ROWS;
-    for (let r = 0; r < m; r += per) parts.push(args(r, Math.min(per, m - r), 0, n));
-  } else if (threads > 1 && panels >= 2 * threads) {
-    const per = Math.ceil(panels / threads);
-    for (let p = 0; p < panels; p += per) parts.push(args(0, m, p, Math.min(PANEL * per, n - PANEL * p)));
-  } else {
-    parts.push(args(0, m, 0, n));
-  }
-  store.runParts('gemm', parts);
+  const packed = store.scratch('gemm.packed', Math.max(16, 4 * PANEL * k * Math.ceil(n / PANEL)));
+  store.kernels.gemmPack(B.address, bRow, bCol, k, n, packed);
+  const args = (row0: number, rows: number, col0: number, cols: number): number[] =>
+    [A.address + 4 * row0 * aRow, aRow, aCol, packed + 4 * k * col0, C.address + 4 * (row0 * n + col0), n, rows, cols, k, alpha, beta];
+  const run = (row0: number, rows: number, col0: number, cols: number): void => {
+    const panels = Math.ceil(cols / PANEL);
+    const threads = rows * cols * k < MIN_PARALLEL_MACS ? 1 : store.threads.active;
+    const parts: number[][] = [];
+    if (threads > 1 && rows >= 2 * TILE_ROWS * threads) {
+      const per = Math.ceil(rows / threads / TILE_ROWS) * TILE_ROWS;
+      for (let r = 0; r < rows; r += per) parts.push(args(row0 + r, Math.min(per, rows - r), col0, cols));
+    } else if (threads > 1 && panels >= 2 * threads) {
+      const per = Math.ceil(panels / threads) * PANEL;
+      for (let c = 0; c < cols; c += per) parts.push(args(row0, rows, col0 + c, Math.min(per, cols - c)));
+    } else {
+      parts.push(args(row0, rows, col0, cols));
+    }
+    store.runParts('gemm', parts);
+  };
+  return { m, run };
 }

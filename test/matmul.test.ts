@@ -3,6 +3,7 @@
 // shapes; and the API's checks.
 import { describe, expect, it } from 'vitest';
 import { Matrix, ParameterStore, type MatmulOptions } from '../src/index.js';
+import { symmetricGemmAt, gemmAt } from '../src/matmul.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
 
 const f = Math.fround;
@@ -116,6 +117,33 @@ describe('matmul: same bits for any thread count', () => {
       store.dispose();
     }
     for (const [key, list] of results) list.forEach((r, i) => expectSameBits(r, list[0], `${key}, run ${i}`));
+  });
+});
+
+describe('symmetric products (Muon\'s Gram matrices)', () => {
+  it('one triangle computed and mirrored gives the full product\'s bits (X·Xᵀ, Xᵀ·X, A·A + beta·A), 1-3 threads', async () => {
+    for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['wasm', 3], ['js', 1]] as const) {
+      const store = await ParameterStore.create({ backend, threads });
+      for (const [s, k] of [[1, 5], [47, 30], [48, 64], [49, 7], [130, 97]]) {
+        const rand = prng(s * 1000 + k);
+        const x = store.matrix(s, k, fillMixed(new Float32Array(s * k), rand, 1, 0.02));
+        const at = (m: { address: number; rows: number; cols: number }) => ({ address: m.address, rows: m.rows, cols: m.cols });
+        const full = store.matrix(s, s), half = store.matrix(s, s, new Float32Array(s * s).fill(NaN));
+        gemmAt(store, at(x), at(x), at(full), false, true, 1, 0);
+        symmetricGemmAt(store, at(x), at(x), at(half), false, true, 1, 0);
+        expectSameBits(half.data, full.data, `${backend}/${threads}: X·Xᵀ ${s}×${k}`);
+        const xt = store.matrix(k, s, fillMixed(new Float32Array(s * k), rand, 1, 0.02));
+        gemmAt(store, at(xt), at(xt), at(full), true, false, 1, 0);
+        symmetricGemmAt(store, at(xt), at(xt), at(half), true, false, 1, 0);
+        expectSameBits(half.data, full.data, `${backend}/${threads}: Xᵀ·X ${s}×${k}`);
+        // B = c·A·A + b·A over the symmetric A just made.
+        const a = store.matrix(s, s, full.data), b1 = store.matrix(s, s, full.data), b2 = store.matrix(s, s, full.data);
+        gemmAt(store, at(a), at(a), at(b1), false, false, 2.0315, -4.775);
+        symmetricGemmAt(store, at(a), at(a), at(b2), false, false, 2.0315, -4.775);
+        expectSameBits(b2.data, b1.data, `${backend}/${threads}: c·A·A + b·A ${s}`);
+      }
+      store.dispose();
+    }
   });
 });
 
