@@ -81,8 +81,11 @@ export class Matrix implements MatrixLike {
 
 /** Columns per packed panel of B (the kernels' PANEL). */
 const PANEL = 8;
-/** Below this many multiply-adds a product runs on the calling thread alone. */
-const MIN_PARALLEL_MACS = 1 << 18;
+/**
+ * Below this many multiply-adds (about 0.15 ms on one thread) a product runs on the calling
+ * thread alone: waking a sleeping worker costs tens of microseconds.
+ */
+const MIN_PARALLEL_MACS = 1 << 22;
 /** Rows of C per SIMD tile: thread shares of rows are whole tiles. */
 const TILE_ROWS = 6;
 

@@ -98,22 +98,27 @@ describe('matmul: the contract, on both backends', () => {
 describe('matmul: same bits for any thread count', () => {
   // Sizes above the parallel threshold: rows split (m large) and column panels split (m small).
   const big: Case[] = [
-    { m: 97, k: 131, n: 67, options: {} },
-    { m: 97, k: 131, n: 67, options: { transA: true, transB: true, alpha: 0.75, beta: 0.5 } },
-    { m: 5, k: 300, n: 203, options: { transB: true } },
-    { m: 256, k: 64, n: 40, options: { transA: true }, special: 0.05 },
+    { m: 197, k: 231, n: 167, options: {} },
+    { m: 197, k: 231, n: 167, options: { transA: true, transB: true, alpha: 0.75, beta: 0.5 } },
+    { m: 5, k: 1000, n: 1003, options: { transB: true } },
+    { m: 256, k: 130, n: 140, options: { transA: true }, special: 0.05 },
   ];
   it('1, 2 and 3 threads (wasm) and the js backend give the same bits', async () => {
     const results = new Map<string, Float32Array[]>();
     for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['wasm', 3], ['js', 1]] as const) {
       const store = await ParameterStore.create({ backend, threads });
       expect(store.threads.active).toBe(threads);
+      // Count the products that were really split across threads.
+      const runParts = store.runParts.bind(store);
+      let split = 0;
+      store.runParts = (name, parts) => { if (parts.length > 1) split++; runParts(name, parts); };
       big.forEach((c, i) => {
         const key = `${c.m}×${c.k}×${c.n} ${JSON.stringify(c.options)}`;
         const list = results.get(key) ?? [];
         list.push(run(store, c, 77 + i).result);
         results.set(key, list);
       });
+      expect(split, `${backend}, ${threads} threads: products split`).toBe(threads > 1 ? big.length : 0);
       store.dispose();
     }
     for (const [key, list] of results) list.forEach((r, i) => expectSameBits(r, list[0], `${key}, run ${i}`));
@@ -124,7 +129,7 @@ describe('symmetric products (Muon\'s Gram matrices)', () => {
   it('one triangle computed and mirrored gives the full product\'s bits (X·Xᵀ, Xᵀ·X, A·A + beta·A), 1-3 threads', async () => {
     for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['wasm', 3], ['js', 1]] as const) {
       const store = await ParameterStore.create({ backend, threads });
-      for (const [s, k] of [[1, 5], [47, 30], [48, 64], [49, 7], [130, 97]]) {
+      for (const [s, k] of [[1, 5], [47, 30], [48, 64], [49, 7], [130, 97], [400, 300]]) {
         const rand = prng(s * 1000 + k);
         const x = store.matrix(s, k, fillMixed(new Float32Array(s * k), rand, 1, 0.02));
         const at = (m: { address: number; rows: number; cols: number }) => ({ address: m.address, rows: m.rows, cols: m.cols });
