@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { AdamW, Muon, ParameterStore, type Matrix } from '../dist/index.js';
+import { fillLcg, sameBits } from '../dist/cli/bench.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,19 +41,10 @@ function plainMatmul(A: Float32Array, B: Float32Array, C: Float32Array, m: numbe
   }
 }
 
+/** Deterministic values in [-1, 1) (the element-wise benchmark's). */
 function fill(x: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s >>> 8) / 8388608 - 1;
-  }
+  fillLcg(x, seed);
   return x;
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) return false;
-  return a.length === b.length;
 }
 
 /** Largest |x - ref| over the scale of the terms (k · max|a| · max|b| = k here): within float32 accumulation error. */

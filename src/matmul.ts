@@ -3,7 +3,7 @@
 // fix the order of operations of every element of C (a sequential float32 sum over k, no fused
 // multiply-add), so results are the same bits on both backends and for any thread count:
 // threads take whole rows of C (or whole panels of columns), never a share of k.
-import { describe } from './validate.js';
+import { checkKeys, checkNumber, checkRule, describe } from './validate.js';
 import { Parameter, type ParameterStore } from './store.js';
 
 /** A row-major float32 matrix whose `data` is a view of a store's arena. */
@@ -157,30 +157,18 @@ function overlaps(x: Operand, y: Operand): boolean {
   return x.rows * x.cols > 0 && y.rows * y.cols > 0 && x.address < yEnd && y.address < xEnd;
 }
 
-function flag(context: string, name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`${context}: ${name} must be a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function scale(context: string, name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${context}: ${name} must be a finite number, got ${describe(value)}`);
-  return Math.fround(value);
-}
-
-const OPTION_KEYS = new Set(['transA', 'transB', 'alpha', 'beta']);
+const OPTION_KEYS = ['transA', 'transB', 'alpha', 'beta'] as const;
 
 /** `out = alpha·op(a)·op(b) + beta·out`. @internal (public as {@link ParameterStore.matmul}) */
 export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: MatrixLike | Parameter, out: MatrixLike | Parameter, options: MatmulOptions = {}): void {
   const context = 'matmul';
   store.assertLive(context);
-  if (options === null || typeof options !== 'object') throw new TypeError(`${context}: options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new Error(`${context}: unknown option ${JSON.stringify(key)} (valid: ${[...OPTION_KEYS].join(', ')})`);
-  }
-  const transA = flag(context, 'transA', options.transA), transB = flag(context, 'transB', options.transB);
-  const alpha = scale(context, 'alpha', options.alpha, 1), beta = scale(context, 'beta', options.beta, 0);
+  checkKeys(context, options, OPTION_KEYS);
+  const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
+  checkRule(context, 'transA', transA, { type: 'boolean' });
+  checkRule(context, 'transB', transB, { type: 'boolean' });
+  checkNumber(context, 'alpha', alpha);
+  checkNumber(context, 'beta', beta);
   const A = operand(store, context, 'a', a), B = operand(store, context, 'b', b), C = operand(store, context, 'out', out);
   // op(A) is m×k, op(B) k×n; element strides (row, column) of each as stored.
   const [m, k] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
@@ -189,7 +177,7 @@ export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: Matr
   if (k !== kB) throw new RangeError(`${context}: inner dimensions differ: ${shape(A, transA, 'a')}, ${shape(B, transB, 'b')}`);
   if (C.rows !== m || C.cols !== n) throw new RangeError(`${context}: out is ${C.rows}×${C.cols}, but the product is ${m}×${n} (${shape(A, transA, 'a')}, ${shape(B, transB, 'b')})`);
   if (overlaps(C, A) || overlaps(C, B)) throw new Error(`${context}: out overlaps ${overlaps(C, A) ? 'a' : 'b'}; write the product to separate memory`);
-  gemmAt(store, A, B, C, transA, transB, alpha, beta);
+  gemmAt(store, A, B, C, transA, transB, Math.fround(alpha), Math.fround(beta));
 }
 
 /**

@@ -199,7 +199,7 @@ describe('matmul: operands and checks', () => {
     expect(() => store.matmul(a, b, { data: new Float32Array(8), rows: 2, cols: 4 })).toThrow(/out.data is not a view of this store's arena/);
     expect(() => store.matmul(a, b, { data: out.data, rows: 4, cols: 4 })).toThrow('out.data has 8 elements, not rows · cols = 4·4 = 16');
     expect(() => store.matmul(a, other.matrix(3, 4), out)).toThrow(/b \(Matrix\(3×4\)\) belongs to another store/);
-    expect(() => store.matmul(a, b, out, { alpha: NaN })).toThrow('matmul: alpha must be a finite number, got NaN');
+    expect(() => store.matmul(a, b, out, { alpha: NaN })).toThrow('matmul: invalid alpha: NaN (must be finite)');
     expect(() => store.matmul(a, b, out, { transA: 1 as unknown as boolean })).toThrow('transA must be a boolean');
     expect(() => store.matmul(a, b, out, { trans: true } as MatmulOptions)).toThrow('matmul: unknown option "trans" (valid: transA, transB, alpha, beta)');
     expect(() => store.matmul(a, [1, 2] as unknown as Matrix, out)).toThrow(/b.data must be a Float32Array/);

@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
 import { gemmAt, symmetricGemmAt, type Operand } from '../matmul.js';
-import type { Parameter, ParameterStore } from '../store.js';
+import { Parameter, type ParameterStore } from '../store.js';
 import { betas, boolean, checkNumber, checkOneOf, number, wrongType, type Check } from '../validate.js';
 import { stepAdam } from './adam.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParameterState, type ParamGroupInput, type ParamsInput, type Run } from './optimizer.js';
@@ -200,7 +200,7 @@ const isMatrix = (p: Parameter) => p.shape.length === 2;
 
 /** A plain list of parameters becomes two groups: the matrices for Muon, the rest for AdamW. */
 function splitByShape(params: ParamsInput<MuonWithAuxAdamWOptions>): ParamsInput<MuonWithAuxAdamWOptions> {
-  if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p !== null && typeof p === 'object' && 'shape' in p && 'dataAddress' in p)) return params;
+  if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p instanceof Parameter)) return params;
   const list = params as Parameter[];
   const groups: ParamGroupInput<MuonWithAuxAdamWOptions>[] = [];
   const matrices = list.filter(isMatrix), rest = list.filter((p) => !isMatrix(p));
