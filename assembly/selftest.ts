@@ -6,6 +6,7 @@
 // named cases in src/kernels/selftest-cases.ts); keep the rest of the two drivers in step.
 import { CASE_COUNT, runCase } from "./generated/selftest-cases";
 import { sumSquares, maxAbs, allFinite } from "./kernels/reduce";
+import { gemmPack, gemm } from "./kernels/gemm";
 
 const N: i32 = 1003; // not a multiple of 4: the partial-vector path runs too
 const BASE: usize = 16384; // above the module's static data
@@ -88,5 +89,12 @@ export function run(): u32 {
   mix(<u32>allFinite(at(2), N));
   store<f32>(at(2) + 40, Infinity);
   mix(<u32>allFinite(at(2), N));
+  // The matrix multiply: slot 0 as A (17×59), slot 1 as B (59×17), C in slot 2; B packed at
+  // slot 3 (1,416 floats, into slot 4): C = A·B, then C = 0.5·Aᵀ(59×17 read as 17×59)·B + 2·C.
+  reset();
+  gemmPack(at(1), 17, 1, 59, 17, at(3));
+  gemm(at(0), 59, 1, at(3), at(2), 17, 17, 17, 59, 1.0, 0.0);
+  gemm(at(0), 1, 17, at(3), at(2), 17, 17, 17, 59, 0.5, 2.0);
+  mixArrays();
   return hash;
 }

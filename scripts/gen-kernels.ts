@@ -27,7 +27,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESERVED = new Set([
   'n', 'i', 'j', 'q', 'lanes', 'flags', 'heap', 'mem', 'end', 'need', 'fround', 'load', 'store', 'a', 's', 'f',
   // the low-precision variants' arguments and locals
-  'index', 'key', 'stochastic', 'full', 'tail', 'len', 'start', 'count', 'b', 'scratch',
+  'index', 'key', 'stochastic', 'full', 'tail', 'len', 'start', 'blockLen', 'b', 'scratch',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -581,6 +581,20 @@ function jsSpec(a: Analysed, s: Spec): string[] {
       out.push(`  a_${dst}.set(a_${src});`, '}');
       return out;
     }
+    // Only moves (a swap): through Int32Array views of the same memory, so that every bit moves as
+    // the SIMD loads and stores move it (a NaN keeps its payload, which a float read need not).
+    if (p.nodes.every((n) => n.op === 'load')) {
+      out.push(`  const ${arrays.map((x) => `b_${x} = new Int32Array(a_${x}.buffer, a_${x}.byteOffset, n)`).join(', ')};`);
+      out.push('  for (let i = 0; i < n; i++) {');
+      const movesAt = (at: number) => p.stores.filter((s) => s.at === at).forEach((s) => out.push(`    b_${s.array}[i] = v${s.value};`));
+      p.nodes.forEach((n, i) => {
+        movesAt(i);
+        out.push(`    const v${i} = b_${n.name!}[i];`);
+      });
+      movesAt(p.nodes.length);
+      out.push('  }', '}');
+      return out;
+    }
     out.push('  for (let i = 0; i < n; i++) {', ...jsBody(p, [], '    '), '  }', '}');
     return out;
   }
@@ -594,14 +608,14 @@ function jsSpec(a: Analysed, s: Spec): string[] {
     else if (stored.includes(x)) out.push(`  const k_${x} = arrayKey(key, ${ordinal(a, x)});`);
   }
   out.push(`  for (let start = 0, b = 0; start < n; start += ${BLOCK_ELEMENTS}, b++) {`);
-  out.push(`    const count = Math.min(${BLOCK_ELEMENTS}, n - start);`);
+  out.push(`    const blockLen = Math.min(${BLOCK_ELEMENTS}, n - start);`);
   for (const x of loaded) {
-    out.push(int8 ? `    int8Decode(c_${x}, start, count, s_${x}[b], ${signed(x)}, ${ordinal(a, x)});` : `    bf16Decode(c_${x}, start, count, ${ordinal(a, x)});`);
+    out.push(int8 ? `    int8Decode(c_${x}, start, blockLen, s_${x}[b], ${signed(x)}, ${ordinal(a, x)});` : `    bf16Decode(c_${x}, start, blockLen, ${ordinal(a, x)});`);
   }
-  out.push('    for (let j = 0; j < count; j++) {', '      const i = start + j;', ...jsBody(p, states, '      '), '    }');
+  out.push('    for (let j = 0; j < blockLen; j++) {', '      const i = start + j;', ...jsBody(p, states, '      '), '    }');
   for (const x of stored) {
-    out.push(int8 ? `    s_${x}[b] = int8Encode(c_${x}, start, count, ${signed(x)}, ${ordinal(a, x)});`
-      : `    bf16Encode(c_${x}, start, count, ${ordinal(a, x)}, stochastic, index + start, k_${x});`);
+    out.push(int8 ? `    s_${x}[b] = int8Encode(c_${x}, start, blockLen, ${signed(x)}, ${ordinal(a, x)});`
+      : `    bf16Encode(c_${x}, start, blockLen, ${ordinal(a, x)}, stochastic, index + start, k_${x});`);
   }
   out.push('  }', '}');
   return out;

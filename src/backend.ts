@@ -172,6 +172,9 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
       : { requested: threads, active: 1, note: `one thread: ${unsupported}` };
   let end = ARENA_BASE;
   let version = 0;
+  // A shared memory hands out a new SharedArrayBuffer object after each growth, over the same
+  // bytes: views taken before stay valid, so every buffer object it has had counts as the arena.
+  const buffers = new WeakSet<ArrayBufferLike>([memory.buffer]);
   const ensure = (bytes: number) => {
     const current = memory.buffer.byteLength;
     if (bytes <= current) return;
@@ -189,6 +192,7 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     }
     // A non-shared memory's old buffer is now detached: views must be taken again.
     if (!shared) version++;
+    else buffers.add(memory.buffer);
   };
   const backend: Backend = {
     name: 'wasm',
@@ -210,7 +214,7 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
     u16: (address, count) => new Uint16Array(memory.buffer, address, count),
     u8: (address, count) => new Uint8Array(memory.buffer, address, count),
     dump: () => new Float32Array(memory.buffer).slice(),
-    addressOf: (v) => (v.buffer === memory.buffer ? v.byteOffset : undefined),
+    addressOf: (v) => (v.buffer === memory.buffer || (shared && buffers.has(v.buffer)) ? v.byteOffset : undefined),
     runParts(name, parts) {
       const fn = kernels[name] as (...a: number[]) => void;
       if (pool && parts.length > 1) pool.runParts(name, fn, parts);

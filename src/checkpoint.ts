@@ -1,7 +1,11 @@
-// Binary checkpoints: parameters, optimizer state and scheduler state in one Uint8Array.
+// Binary checkpoints: parameters, optimizer state, scheduler state, an averaged model and a
+// gradient accumulator in one Uint8Array.
+import { GradientAccumulator, type GradientAccumulatorStateDict } from './accumulate.js';
+import { AveragedModel, type AveragedModelStateDict } from './averaged.js';
 import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
 import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
 import type { StateValues } from './optim/state.js';
+import type { HyperparameterScheduler, HyperparameterState } from './schedules/hyperparameter.js';
 import type { ReduceLROnPlateau, PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
 import { kindOf } from './validate.js';
@@ -26,20 +30,28 @@ export interface CheckpointParts {
   store: ParameterStore;
   /** The optimizer whose state is saved or restored. */
   optimizer?: AnyOptimizer;
-  /** The scheduler whose state is saved or restored. */
-  scheduler?: LRScheduler | ReduceLROnPlateau;
+  /** The scheduler whose state is saved or restored (a ChainedScheduler holds several). */
+  scheduler?: LRScheduler | ReduceLROnPlateau | HyperparameterScheduler;
+  /** An averaged model (EMA or SWA) of the store's parameters, saved or restored with its averages. */
+  averaged?: AveragedModel;
+  /** The gradient accumulator of the optimizer (which must be in the checkpoint too), saved or restored mid-window. */
+  accumulator?: GradientAccumulator;
 }
 
 /** A data block: `size` elements of float32, or of `type`. */
 interface Block { size: number; type?: BlockType }
+/** A float32 array in the data section, by block index. */
+interface BlockRef { block: number }
 /** A state buffer in the header: a float32 block, or a low-precision buffer whose arrays are blocks. */
-type BufferRef = { block: number } | { dtype: string; data: { block: number }; scales?: { block: number }; blockSize?: number };
+type BufferRef = BlockRef | { dtype: string; data: BlockRef; scales?: BlockRef; blockSize?: number };
 interface Header {
   kernelHash: string;
   backend: string;
   params: { name: string; size: number; shape?: number[] }[];
   optimizer?: Omit<OptimizerStateDict, 'state'> & { state: Record<number, Record<string, number | BufferRef>> };
-  scheduler?: SchedulerState | PlateauState;
+  scheduler?: SchedulerState | PlateauState | HyperparameterState;
+  averaged?: Omit<AveragedModelStateDict, 'averages'> & { averages: BlockRef[] };
+  accumulator?: Omit<GradientAccumulatorStateDict, 'accumulated'> & { accumulated?: BlockRef[] };
   blocks: Block[];
 }
 
@@ -61,12 +73,14 @@ export function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+const PARTS = ['store', 'optimizer', 'scheduler', 'averaged', 'accumulator'];
+
 function checkParts(context: string, parts: CheckpointParts): void {
   if (parts === null || typeof parts !== 'object' || !(parts.store instanceof ParameterStore)) {
-    throw new TypeError(`${context}: expected { store, optimizer?, scheduler? } with a ParameterStore`);
+    throw new TypeError(`${context}: expected { store, optimizer?, scheduler?, averaged?, accumulator? } with a ParameterStore`);
   }
   for (const key of Object.keys(parts)) {
-    if (!['store', 'optimizer', 'scheduler'].includes(key)) throw new Error(`${context}: unknown part ${JSON.stringify(key)}`);
+    if (!PARTS.includes(key)) throw new Error(`${context}: unknown part ${JSON.stringify(key)} (valid: ${PARTS.join(', ')})`);
   }
   parts.store.assertLive(context);
   if (parts.optimizer !== undefined && parts.optimizer.store !== parts.store) throw new Error(`${context}: the optimizer belongs to another ParameterStore`);
@@ -76,24 +90,37 @@ function checkParts(context: string, parts: CheckpointParts): void {
       throw new Error(`${context}: a scheduler needs its optimizer in the checkpoint too`);
     }
   }
+  if (parts.averaged !== undefined) {
+    if (!(parts.averaged instanceof AveragedModel)) throw new TypeError(`${context}: averaged is not an AveragedModel`);
+    if (parts.averaged.store !== parts.store) throw new Error(`${context}: the averaged model belongs to another ParameterStore`);
+  }
+  if (parts.accumulator !== undefined) {
+    if (!(parts.accumulator instanceof GradientAccumulator)) throw new TypeError(`${context}: accumulator is not a GradientAccumulator`);
+    if (parts.optimizer === undefined || parts.accumulator.optimizer !== parts.optimizer) {
+      throw new Error(`${context}: a gradient accumulator needs its optimizer in the checkpoint too`);
+    }
+  }
 }
 
 
 /**
- * Saves the store's parameters and, when given, the optimizer's and the scheduler's state as
- * compact bytes: a magic string and version, a JSON header (names, sizes, hyperparameters,
- * kernel build), the raw buffers (float32; bfloat16 and int8 optimizer state as its raw 16-
- * and 8-bit data and float32 scales), and a CRC-32 of everything before it. Gradients are not
- * saved. Loads on either backend.
+ * Saves the store's parameters and, when given, the state of the optimizer, the scheduler,
+ * an averaged model (its averages and `nAveraged`) and a gradient accumulator (its window,
+ * mid-window sums included) as compact bytes: a magic string and version, a JSON header
+ * (names, sizes, hyperparameters, kernel build), the raw buffers (float32; bfloat16 and int8
+ * optimizer state as its raw 16- and 8-bit data and float32 scales), and a CRC-32 of
+ * everything before it. Gradients are not saved, nor which parameters are frozen. Loads on
+ * either backend. An averaged model must be swapped out (a checkpoint of the store alone taken
+ * while it is swapped in holds the averaged values as the parameters: a way to export them).
  *
  * @example
- * const bytes = saveCheckpoint({ store, optimizer: opt, scheduler: sched });
+ * const bytes = saveCheckpoint({ store, optimizer: opt, scheduler: sched, averaged: ema, accumulator: acc });
  * await fs.promises.writeFile('run.ckpt', bytes);
  */
 export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   checkParts('saveCheckpoint', parts);
   assertLittleEndian('saveCheckpoint');
-  const { store, optimizer, scheduler } = parts;
+  const { store, optimizer, scheduler, averaged, accumulator } = parts;
   const arrays: BlockArray[] = [];
   const blocks: Block[] = [];
   const add = (a: BlockArray) => {
@@ -116,9 +143,20 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
     }
     opt = { ...sd, state };
   }
+  let avg: Header['averaged'];
+  if (averaged) {
+    const { averages, ...rest } = averaged.stateDict();
+    avg = { ...rest, averages: averages.map((a) => add(a)) };
+  }
+  let acc: Header['accumulator'];
+  if (accumulator) {
+    const { accumulated, ...rest } = accumulator.stateDict();
+    acc = { ...rest, ...(accumulated ? { accumulated: accumulated.map((a) => add(a)) } : {}) };
+  }
   const header: Header = {
     kernelHash: KERNELS_WASM_SHA256, backend: store.backend, params, blocks,
     ...(opt ? { optimizer: opt } : {}), ...(scheduler ? { scheduler: scheduler.stateDict() } : {}),
+    ...(avg ? { averaged: avg } : {}), ...(acc ? { accumulator: acc } : {}),
   };
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 4) * 4;
@@ -180,7 +218,7 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
   if (!isObject(header)) fail('the header is not a JSON object');
   const h = header as Record<string, unknown>;
   for (const key of Object.keys(h)) {
-    if (!['kernelHash', 'backend', 'params', 'optimizer', 'scheduler', 'blocks'].includes(key)) fail(`the header holds an unknown field ${JSON.stringify(key)}`);
+    if (!['kernelHash', 'backend', 'params', 'optimizer', 'scheduler', 'averaged', 'accumulator', 'blocks'].includes(key)) fail(`the header holds an unknown field ${JSON.stringify(key)}`);
   }
   if (typeof h.kernelHash !== 'string') fail('the header has no kernelHash');
   if (typeof h.backend !== 'string') fail('the header has no backend');
@@ -203,13 +241,17 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
   });
   if (h.optimizer !== undefined && !isObject(h.optimizer)) fail('the optimizer section is not an object');
   if (h.scheduler !== undefined && !isObject(h.scheduler)) fail('the scheduler section is not an object');
+  if (h.averaged !== undefined && !isObject(h.averaged)) fail('the averaged section is not an object');
+  if (h.accumulator !== undefined && !isObject(h.accumulator)) fail('the accumulator section is not an object');
   return h as unknown as Header;
 }
 
 /**
  * Restores a checkpoint from {@link saveCheckpoint} into `store` (its parameters must have the
- * same names and sizes) and, when given, into `optimizer` and `scheduler` (which must be of
- * the classes, options and groups that were saved). `bytes` may be a `Uint8Array` at any
+ * same names and sizes) and, when given, into `optimizer`, `scheduler`, `averaged` and
+ * `accumulator` (which must be of the classes, options, groups and parameters that were
+ * saved; the parts given must be the parts saved). Checkpoints saved before averaged models
+ * and accumulators could be saved load as they did. `bytes` may be a `Uint8Array` at any
  * offset (a Node `Buffer` from `readFileSync` included), an `ArrayBuffer` (from
  * `fetch(...).arrayBuffer()` or `Blob.arrayBuffer()`) or a `DataView`; anything else is a
  * TypeError. Everything is checked first (checksum, format, header fields, parameters,
@@ -252,7 +294,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
     return new (b.type === undefined ? Float32Array : BLOCK_TYPES[b.type])(bytes.buffer as ArrayBuffer, starts[i], b.size);
   };
 
-  const { store, optimizer, scheduler } = parts;
+  const { store, optimizer, scheduler, averaged, accumulator } = parts;
   const saved = header.params;
   const here = store.parameters;
   const names = (list: readonly { name: string; size: number; shape?: readonly number[] }[]) =>
@@ -266,7 +308,29 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (!header.optimizer && optimizer) fail('the checkpoint holds no optimizer state');
   if (header.scheduler && !scheduler) fail('the checkpoint holds scheduler state: pass the scheduler');
   if (!header.scheduler && scheduler) fail('the checkpoint holds no scheduler state');
+  if (header.averaged && !averaged) fail('the checkpoint holds an averaged model: pass it as averaged');
+  if (!header.averaged && averaged) fail('the checkpoint holds no averaged model');
+  if (header.accumulator && !accumulator) fail('the checkpoint holds a gradient accumulator: pass it as accumulator');
+  if (!header.accumulator && accumulator) fail('the checkpoint holds no gradient accumulator');
   const used = new Set<number>();
+  /** The data block `ref` points at (each used once, never a parameter's); `what` names it in the message. */
+  const take = (ref: unknown, what: string): BlockArray => {
+    const b = (ref as { block?: unknown } | null)?.block;
+    if (!isObject(ref) || Object.keys(ref).length !== 1 || !Number.isSafeInteger(b) || (b as number) < here.length || (b as number) >= header.blocks.length) {
+      fail(`${what} points at no data block`);
+    }
+    if (used.has(b as number)) fail(`data block ${String(b)} is used twice`);
+    used.add(b as number);
+    return block(b as number);
+  };
+  /** Checks a part's state through its own checks (`check` throws as its loadStateDict does). */
+  const checked = <T>(check: () => T): T => {
+    try {
+      return check();
+    } catch (e) {
+      return fail((e as Error).message.replace(/; nothing was changed$/, ''));
+    }
+  };
   let sd: OptimizerStateDict | undefined;
   if (optimizer && header.optimizer) {
     const state: Record<string, ParamStateEntry> = {};
@@ -276,42 +340,37 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
       if (!isObject(entry)) fail(`malformed optimizer state for parameter ${index}`);
       state[index] = Object.fromEntries(Object.entries(entry as Record<string, unknown>).map(([k, v]) => {
         if (typeof v !== 'object' || v === null) return [k, v];
-        const take = (r: unknown, what: string): BlockArray => {
-          const b = (r as { block?: unknown } | null)?.block;
-          if (!isObject(r) || Object.keys(r).length !== 1 || !Number.isSafeInteger(b) || (b as number) < here.length || (b as number) >= header.blocks.length) {
-            fail(`state ${k}${what} of parameter ${index} points at no data block`);
-          }
-          if (used.has(b as number)) fail(`data block ${String(b)} is used twice`);
-          used.add(b as number);
-          return block(b as number);
-        };
         if (!isObject(v)) fail(`state ${k} of parameter ${index} points at no data block`);
         // A low-precision buffer: its arrays are blocks, the rest as saved (checked with the state dict).
         if ('dtype' in (v as object)) {
           const q = v as Record<string, unknown>;
-          return [k, { ...q, data: take(q.data, '.data'), ...('scales' in q ? { scales: take(q.scales, '.scales') } : {}) }];
+          return [k, { ...q, data: take(q.data, `state ${k}.data of parameter ${index}`), ...('scales' in q ? { scales: take(q.scales, `state ${k}.scales of parameter ${index}`) } : {}) }];
         }
-        return [k, take(v, '')];
+        return [k, take(v, `state ${k} of parameter ${index}`)];
       })) as ParamStateEntry;
     }
-    try {
-      // The checked copy is what gets applied: the state is copied and checked once.
-      sd = optimizer.checkStateDict({ ...header.optimizer, state }, options);
-    } catch (e) {
-      fail((e as Error).message.replace(/; nothing was changed$/, ''));
-    }
+    // The checked copy is what gets applied: the state is copied and checked once.
+    sd = checked(() => optimizer.checkStateDict({ ...header.optimizer, state }, options));
+  }
+  /** A part's list of block references, resolved (anything else is left for the part's checks to refuse). */
+  const takeAll = (refs: unknown, what: string): unknown => (Array.isArray(refs) ? refs.map((r, i) => take(r, `${what}[${i}]`)) : refs);
+  let avg: AveragedModelStateDict | undefined;
+  if (averaged && header.averaged) {
+    const part = header.averaged;
+    avg = checked(() => averaged.checkStateDict({ ...part, averages: takeAll(part.averages, 'averages') }));
+  }
+  let acc: GradientAccumulatorStateDict | undefined;
+  if (accumulator && header.accumulator) {
+    const part = header.accumulator;
+    acc = checked(() => accumulator.checkStateDict({ ...part, ...(part.accumulated !== undefined ? { accumulated: takeAll(part.accumulated, 'accumulated') } : {}) }));
   }
   if (used.size !== header.blocks.length - here.length) fail(`${header.blocks.length - here.length - used.size} data blocks belong to nothing`);
-  if (scheduler && header.scheduler) {
-    try {
-      scheduler.validateState(header.scheduler);
-    } catch (e) {
-      fail((e as Error).message.replace(/; nothing was changed$/, ''));
-    }
-  }
+  if (scheduler && header.scheduler) checked(() => scheduler.validateState(header.scheduler!));
   // Everything checked: apply.
   if (optimizer && sd) optimizer.applyStateDict(sd);
+  if (averaged && avg) averaged.applyStateDict(avg);
+  if (accumulator && acc) accumulator.applyStateDict(acc);
   here.forEach((p, i) => p.data.set(block(i) as Float32Array));
   // Checked above: the state fits this scheduler, whichever kind it is.
-  if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState);
+  if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState & HyperparameterState);
 }

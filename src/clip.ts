@@ -34,7 +34,9 @@ function spans(context: string, params: Parameter | readonly Parameter[]): Span 
   const runs: Run[] = [];
   const pieces: Piece[] = [];
   let end = -1;
-  for (const p of list) {
+  // A frozen parameter has no gradient to speak of (PyTorch's clip_grad_norm_ skips a None
+  // grad): it is left out, as if not listed.
+  for (const p of store.frozenCount === 0 ? list : list.filter((q) => q.requiresGrad)) {
     if (p.position !== end || runs.length === 0) runs.push({ pieces: [], n: 0 });
     const run = runs[runs.length - 1];
     const last = run.pieces[run.pieces.length - 1];
@@ -88,7 +90,9 @@ export interface ClipGradNormOptions {
  * The norm of all the gradients of `params` together (as if concatenated into one vector).
  * For the 2-norm and 1-norm, each square (or absolute value) is exact in float64 and the sum
  * is float64, so the relative error is at most about n * 2^-53 (n the number of elements)
- * and in practice far less; the infinity norm is exact.
+ * and in practice far less; the infinity norm is exact. Frozen parameters (`requiresGrad`
+ * false) are left out here and in the clipping and finiteness checks below, as PyTorch leaves
+ * out a parameter whose grad is None.
  */
 export function gradNorm(params: Parameter | readonly Parameter[], normType = 2): number {
   const { store, runs, pieces } = spans('gradNorm', params);

@@ -47,6 +47,12 @@ export type { MuonOptions, MuonOptionsInput, MuonState, MuonAdjustLrFn, MuonWith
 export { powInt } from './scalars.js';
 export { clipGradNorm, clipGradValue, gradNorm, gradsAreFinite, NORM_CHUNK } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
+export { stepArrays } from './step-arrays.js';
+export type { StepOptions, ClipNormOption } from './step-arrays.js';
+export { AveragedModel } from './averaged.js';
+export type { AveragedModelOptions, AveragedModelStateDict, AveragingMode, EmaOptions, SwaOptions } from './averaged.js';
+export { GradientAccumulator } from './accumulate.js';
+export type { AccumulationReduction, GradientAccumulatorOptions, GradientAccumulatorStateDict } from './accumulate.js';
 export { saveCheckpoint, loadCheckpoint, crc32 } from './checkpoint.js';
 export type { CheckpointParts, CheckpointBytes } from './checkpoint.js';
 export * from './schedules/index.js';

@@ -3,7 +3,7 @@
 // fix the order of operations of every element of C (a sequential float32 sum over k, no fused
 // multiply-add), so results are the same bits on both backends and for any thread count:
 // threads take whole rows of C (or whole panels of columns), never a share of k.
-import { describe } from './validate.js';
+import { checkKeys, checkNumber, checkRule, describe } from './validate.js';
 import { Parameter, type ParameterStore } from './store.js';
 
 /** A row-major float32 matrix whose `data` is a view of a store's arena. */
@@ -81,8 +81,11 @@ export class Matrix implements MatrixLike {
 
 /** Columns per packed panel of B (the kernels' PANEL). */
 const PANEL = 8;
-/** Below this many multiply-adds a product runs on the calling thread alone. */
-const MIN_PARALLEL_MACS = 1 << 18;
+/**
+ * Below this many multiply-adds (about 0.15 ms on one thread) a product runs on the calling
+ * thread alone: waking a sleeping worker costs tens of microseconds.
+ */
+const MIN_PARALLEL_MACS = 1 << 22;
 /** Rows of C per SIMD tile: thread shares of rows are whole tiles. */
 const TILE_ROWS = 6;
 
@@ -154,30 +157,18 @@ function overlaps(x: Operand, y: Operand): boolean {
   return x.rows * x.cols > 0 && y.rows * y.cols > 0 && x.address < yEnd && y.address < xEnd;
 }
 
-function flag(context: string, name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`${context}: ${name} must be a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function scale(context: string, name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${context}: ${name} must be a finite number, got ${describe(value)}`);
-  return Math.fround(value);
-}
-
-const OPTION_KEYS = new Set(['transA', 'transB', 'alpha', 'beta']);
+const OPTION_KEYS = ['transA', 'transB', 'alpha', 'beta'] as const;
 
 /** `out = alpha·op(a)·op(b) + beta·out`. @internal (public as {@link ParameterStore.matmul}) */
 export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: MatrixLike | Parameter, out: MatrixLike | Parameter, options: MatmulOptions = {}): void {
   const context = 'matmul';
   store.assertLive(context);
-  if (options === null || typeof options !== 'object') throw new TypeError(`${context}: options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new Error(`${context}: unknown option ${JSON.stringify(key)} (valid: ${[...OPTION_KEYS].join(', ')})`);
-  }
-  const transA = flag(context, 'transA', options.transA), transB = flag(context, 'transB', options.transB);
-  const alpha = scale(context, 'alpha', options.alpha, 1), beta = scale(context, 'beta', options.beta, 0);
+  checkKeys(context, options, OPTION_KEYS);
+  const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
+  checkRule(context, 'transA', transA, { type: 'boolean' });
+  checkRule(context, 'transB', transB, { type: 'boolean' });
+  checkNumber(context, 'alpha', alpha);
+  checkNumber(context, 'beta', beta);
   const A = operand(store, context, 'a', a), B = operand(store, context, 'b', b), C = operand(store, context, 'out', out);
   // op(A) is m×k, op(B) k×n; element strides (row, column) of each as stored.
   const [m, k] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
@@ -186,7 +177,7 @@ export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: Matr
   if (k !== kB) throw new RangeError(`${context}: inner dimensions differ: ${shape(A, transA, 'a')}, ${shape(B, transB, 'b')}`);
   if (C.rows !== m || C.cols !== n) throw new RangeError(`${context}: out is ${C.rows}×${C.cols}, but the product is ${m}×${n} (${shape(A, transA, 'a')}, ${shape(B, transB, 'b')})`);
   if (overlaps(C, A) || overlaps(C, B)) throw new Error(`${context}: out overlaps ${overlaps(C, A) ? 'a' : 'b'}; write the product to separate memory`);
-  gemmAt(store, A, B, C, transA, transB, alpha, beta);
+  gemmAt(store, A, B, C, transA, transB, Math.fround(alpha), Math.fround(beta));
 }
 
 /**
@@ -194,27 +185,64 @@ export function matmul(store: ParameterStore, a: MatrixLike | Parameter, b: Matr
  * and beta float32): for the library's own callers. @internal
  */
 export function gemmAt(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number): void {
+  const product = prepare(store, A, B, C, transA, transB, alpha, beta);
+  if (product) product.run(0, product.m, 0, C.cols);
+}
+
+/**
+ * A product known to be symmetric (`A·Aᵀ`, `Aᵀ·A`, or `A·A` and `beta·C` for symmetric A and
+ * C), m×m: each band of 48 rows is computed from its own first row rightwards, and the
+ * elements below that are copied from their mirror images. A computed element is the same
+ * bits as in the full product, and so is its mirror image (the same products summed in the
+ * same order), so the result equals {@link gemmAt}'s bit for bit at about half the work.
+ * @internal
+ */
+export function symmetricGemmAt(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number): void {
+  const product = prepare(store, A, B, C, transA, transB, alpha, beta);
+  if (!product) return;
+  const m = product.m;
+  for (let r = 0; r < m; r += SYMMETRIC_BAND) product.run(r, Math.min(SYMMETRIC_BAND, m - r), r, m - r);
+  // Below each band's first row, copy the mirror images (as bits: NaN payloads too).
+  const view = store.view(C.address, m * m);
+  const bits = new Uint32Array(view.buffer, view.byteOffset, m * m);
+  for (let i = SYMMETRIC_BAND; i < m; i++) {
+    const band = i - (i % SYMMETRIC_BAND);
+    for (let j = 0; j < band; j++) bits[i * m + j] = bits[j * m + i];
+  }
+}
+
+/** Rows of a band of {@link symmetricGemmAt}: whole tiles, and whole packed panels for its first column. */
+const SYMMETRIC_BAND = 48;
+
+/**
+ * Packs op(B) and returns a runner of `rows` rows from `row0` and `cols` columns from `col0`
+ * (a multiple of the panel width) of the product, split across the store's threads by rows
+ * (or by column panels when there are few rows); undefined for an empty product.
+ */
+function prepare(store: ParameterStore, A: Operand, B: Operand, C: Operand, transA: boolean, transB: boolean, alpha: number, beta: number) {
   const [m, k] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
   const n = C.cols;
-  if (m === 0 || n === 0) return;
+  if (m === 0 || n === 0) return undefined;
   const [aRow, aCol] = transA ? [1, A.cols] : [A.cols, 1];
   const [bRow, bCol] = transB ? [1, B.cols] : [B.cols, 1];
-  const panels = Math.ceil(n / PANEL);
-  const packed = store.scratch('gemm.packed', Math.max(16, 4 * PANEL * k * panels));
-  const kernels = store.kernels;
-  kernels.gemmPack(B.address, bRow, bCol, k, n, packed);
-  const args = (row0: number, rows: number, panel0: number, cols: number): number[] =>
-    [A.address + 4 * row0 * aRow, aRow, aCol, packed + 4 * PANEL * k * panel0, C.address + 4 * (row0 * n + PANEL * panel0), n, rows, cols, k, alpha, beta];
-  const threads = m * n * k < MIN_PARALLEL_MACS ? 1 : store.threads.active;
-  const parts: number[][] = [];
-  if (threads > 1 && m >= 2 * TILE_ROWS * threads) {
-    const per = Math.ceil(m / threads / TILE_ROWS) * TILE_ROWS;
-    for (let r = 0; r < m; r += per) parts.push(args(r, Math.min(per, m - r), 0, n));
-  } else if (threads > 1 && panels >= 2 * threads) {
-    const per = Math.ceil(panels / threads);
-    for (let p = 0; p < panels; p += per) parts.push(args(0, m, p, Math.min(PANEL * per, n - PANEL * p)));
-  } else {
-    parts.push(args(0, m, 0, n));
-  }
-  store.runParts('gemm', parts);
+  const packed = store.scratch('gemm.packed', Math.max(16, 4 * PANEL * k * Math.ceil(n / PANEL)));
+  store.kernels.gemmPack(B.address, bRow, bCol, k, n, packed);
+  const args = (row0: number, rows: number, col0: number, cols: number): number[] =>
+    [A.address + 4 * row0 * aRow, aRow, aCol, packed + 4 * k * col0, C.address + 4 * (row0 * n + col0), n, rows, cols, k, alpha, beta];
+  const run = (row0: number, rows: number, col0: number, cols: number): void => {
+    const panels = Math.ceil(cols / PANEL);
+    const threads = rows * cols * k < MIN_PARALLEL_MACS ? 1 : store.threads.active;
+    const parts: number[][] = [];
+    if (threads > 1 && rows >= 2 * TILE_ROWS * threads) {
+      const per = Math.ceil(rows / threads / TILE_ROWS) * TILE_ROWS;
+      for (let r = 0; r < rows; r += per) parts.push(args(row0 + r, Math.min(per, rows - r), col0, cols));
+    } else if (threads > 1 && panels >= 2 * threads) {
+      const per = Math.ceil(panels / threads) * PANEL;
+      for (let c = 0; c < cols; c += per) parts.push(args(row0, rows, col0 + c, Math.min(per, cols - c)));
+    } else {
+      parts.push(args(row0, rows, col0, cols));
+    }
+    store.runParts('gemm', parts);
+  };
+  return { m, run };
 }

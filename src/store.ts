@@ -77,6 +77,7 @@ export class Parameter {
    */
   readonly position: number;
   #store: ParameterStore;
+  #requiresGrad = true;
   #version = -1;
   #data: Float32Array | undefined;
   #grad: Float32Array | undefined;
@@ -138,6 +139,34 @@ export class Parameter {
     this.grad.fill(0);
   }
 
+  /**
+   * Whether optimizers update this parameter (default true). `p.requiresGrad = false` freezes
+   * it, as PyTorch's `p.requires_grad_(False)` does (whose grad then stays None, so that every
+   * optimizer skips it): every optimizer over it leaves its values and its state (buffers and
+   * step count) exactly as they are, with no update and no weight decay, until it is set back
+   * to true; then it continues from its own state and step count, as in PyTorch. Gradient
+   * clipping, `gradNorm`, `gradsAreFinite`, `stepIfFinite` and gradient accumulation leave
+   * its gradient out. An averaged model keeps averaging it (a frozen value's average stays
+   * put), as PyTorch's `AveragedModel` averages every parameter. Not saved in state dicts or
+   * checkpoints: freeze again after loading.
+   *
+   * @example
+   * for (const p of backbone) p.requiresGrad = false;   // train the head only
+   * // later: unfreeze, each parameter resumes its own Adam moments and step count
+   * for (const p of backbone) p.requiresGrad = true;
+   */
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+
+  /** Freezes (`false`) or unfreezes (`true`) the parameter; anything but a boolean is a TypeError. */
+  set requiresGrad(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Parameter ${JSON.stringify(this.name)}: requiresGrad must be a boolean, got ${describe(value)} (${typeof value})`);
+    if (value === this.#requiresGrad) return;
+    this.#requiresGrad = value;
+    this.#store.countFrozen(value ? -1 : 1);
+  }
+
   /** `Parameter("name", size)`, or `Parameter("name", [rows, cols])` when it has a shape of more than one dimension. */
   toString(): string {
     return `Parameter(${JSON.stringify(this.name)}, ${this.shape.length === 1 ? this.size : `[${this.shape.join(', ')}]`})`;
@@ -175,6 +204,8 @@ export class ParameterStore {
   readonly #byName = new Map<string, Parameter>();
   #block: Block | undefined;
   #parameterBytes = 0;
+  #frozen = 0;
+  #frozenVersion = 0;
   readonly #scratch = new Map<string, { address: number; bytes: number }>();
 
   private constructor(backend: Backend) {
@@ -267,6 +298,22 @@ export class ParameterStore {
   /** Bytes the arena occupies now (parameters, gradients, optimizer state, padding, reserve). */
   get byteLength(): number {
     return this.#backend.byteLength;
+  }
+
+  /** @internal how many of the store's parameters are frozen (`requiresGrad` false): 0 keeps every step on its fast path */
+  get frozenCount(): number {
+    return this.#frozen;
+  }
+
+  /** @internal changes whenever a parameter of the store is frozen or unfrozen */
+  get frozenVersion(): number {
+    return this.#frozenVersion;
+  }
+
+  /** @internal a parameter was frozen (+1) or unfrozen (-1) */
+  countFrozen(change: 1 | -1): void {
+    this.#frozen += change;
+    this.#frozenVersion++;
   }
 
   /** The parameter registered under `name`, if any. */

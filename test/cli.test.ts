@@ -34,7 +34,15 @@ describe('simdopt CLI', () => {
 
   const bad: [string[], RegExp][] = [
     [['demo', '--steps', 'many'], /--steps must be a whole number, got "many"/],
-    [['demo', '--steps', '1'], /--steps must be at least 2/],
+    [['demo', '--task', 'spirals', '--steps', '1'], /--steps must be at least 2/],
+    [['demo', '--steps', '100'], /--steps is an option of --task spirals/],
+    [['demo', '--task', 'spirals', '--seeds', '2'], /--seeds is an option of --task mnist/],
+    [['demo', '--task', 'cifar'], /--task must be mnist or spirals, got "cifar"/],
+    [['demo', '--epochs', '0'], /--epochs must be from 1 to 1000, got 0/],
+    [['demo', '--digits', '20000'], /--digits must be from 10 to 10000, got 20000/],
+    [['demo', '--hidden', '64,x'], /--hidden: "x" is not a whole number/],
+    [['demo', '--target', '96'], /--target must be a test accuracy in \(0, 1\], got 96/],
+    [['demo', '--schedule', 'exponential'], /unknown schedule "exponential" \(known: onecycle, constant, step, cosine\)/],
     [['demo', '--optimizer', 'sgd,foo'], /unknown optimizer "foo"/],
     [['demo', '--schedule', 'linear'], /unknown schedule "linear"/],
     [['demo', '--backend', 'gpu'], /--backend must be auto, wasm or js/],
@@ -52,6 +60,8 @@ describe('simdopt CLI', () => {
     [['schedule', 'warmup-cosine', '--warmup-steps', '100'], /WarmupCosineLR: invalid totalSteps: 100 \(must be greater than warmupSteps, 100\)/],
     [['lr-find', '--optimizer', 'sgdx'], /unknown optimizer "sgdx"/],
     [['lr-find', '--start-lr', '0'], /lrRangeTest: invalid startLr: 0/],
+    [['lr-find', '--task', 'spirals', '--start-lr', '0'], /lrRangeTest: invalid startLr: 0/],
+    [['lr-find', '--task', 'cifar'], /--task must be mnist or spirals/],
   ];
   for (const [args, message] of bad) {
     it(`rejects: simdopt ${args.join(' ')}`, () => {
@@ -62,12 +72,13 @@ describe('simdopt CLI', () => {
     });
   }
 
-  it('schedule onecycle --svg writes the plot with lr and momentum', () => {
+  it('schedule onecycle --svg writes the plot with lr and momentum, one standalone image', () => {
     const r = cli('schedule', 'onecycle', '--max-lr', '0.5', '--total-steps', '200', '--three-phase', '--svg', 'oc.svg');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('0: 0.0200000, 0.9500');
     const svg = readFileSync(join(tmp, 'oc.svg'), 'utf8');
-    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect((svg.match(/<svg/g) ?? []).length).toBe(1); // the two charts are groups, not nested images
     expect(svg).toContain('learning rate');
     expect(svg).toContain('momentum');
   });
@@ -90,12 +101,19 @@ describe('simdopt CLI', () => {
     expect(r.stdout).toMatch(/^cosine-warm-restarts: step -> lr\n {2}0: 0\.100000/);
   });
 
-  it('lr-find prints a suggestion and plots', () => {
-    const r = cli('lr-find', '--optimizer', 'adam', '--num-iter', '40', '--svg', 'lr.svg');
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/suggestion: steepest descent at lr \d\.\d\de-?\d+/);
-    expect(readFileSync(join(tmp, 'lr.svg'), 'utf8')).toContain('smoothed');
-  }, 60_000);
+  for (const task of ['mnist', 'spirals']) {
+    it(`lr-find --task ${task} prints a suggestion and plots both, labelled`, () => {
+      const r = cli('lr-find', '--task', task, '--optimizer', 'adam', '--num-iter', '30', '--svg', `lr-${task}.svg`);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(task === 'mnist' ? 'on MNIST digits' : 'on two spirals');
+      expect(r.stdout).toMatch(/suggestion: steepest descent at lr \d\.\d\de-?\d+/);
+      const svg = readFileSync(join(tmp, `lr-${task}.svg`), 'utf8');
+      expect(svg).toContain('smoothed');
+      expect(svg).toMatch(/>steepest [\d.e-]+</);
+      expect(svg).toMatch(/>min\/10 [\d.e-]+</);
+      expect((svg.match(/<svg/g) ?? []).length).toBe(1);
+    }, 60_000);
+  }
 
   it('bench prints a verified table', () => {
     const r = cli('bench', '--optimizers', 'adam,sgd', '--sizes', '4096', '--time', '20');
@@ -107,8 +125,21 @@ describe('simdopt CLI', () => {
     expect(d.stdout).toMatch(/\| adam int8 \| 4096 \| [\d.]+ \| [\d.]+ \|/);
   }, 60_000);
 
-  it('demo trains, prints the table and the 1Cycle comparison, writes the report', () => {
-    const r = cli('demo', '--optimizer', 'adam,momentum', '--schedule', 'constant,onecycle', '--steps', '60', '--out', 'r.html', '--json', 'r.json');
+  it('demo (MNIST, shortened) prints the lrs, the table and the 1Cycle comparison, writes the report', () => {
+    const r = cli('demo', '--digits', '400', '--epochs', '1', '--seeds', '1', '--hidden', '16', '--optimizer', 'adam,momentum', '--out', 'm.html', '--json', 'm.json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('MNIST digits: 320 training, 80 test; MLP 784-16-10');
+    expect(r.stdout).toMatch(/Adam: LR range test -> 1Cycle peak [\d.e-]+/);
+    expect(r.stdout).toContain('| Adam | onecycle |');
+    expect(r.stdout).toContain('constant ÷ 1Cycle');
+    expect(readFileSync(join(tmp, 'm.html'), 'utf8')).toContain('1Cycle peak');
+    const json = JSON.parse(readFileSync(join(tmp, 'm.json'), 'utf8'));
+    expect(json.runs.length).toBe(8);
+    expect(json.choices.map((c: { peakLr: number; rangeTest: { suggestion: { minDividedBy10: number } } }) => c.peakLr === c.rangeTest.suggestion.minDividedBy10)).toEqual([true, true]);
+  }, 120_000);
+
+  it('demo --task spirals trains, prints the table and the 1Cycle comparison, writes the report', () => {
+    const r = cli('demo', '--task', 'spirals', '--optimizer', 'adam,momentum', '--schedule', 'constant,onecycle', '--steps', '60', '--out', 'r.html', '--json', 'r.json');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('| Adam | onecycle |');
     expect(r.stdout).toContain('constant ÷ 1Cycle');

@@ -54,6 +54,9 @@ const SCALARS: Record<string, readonly Record<string, number>[]> = {
   copy: [{}],
   clamp: [{ lo: -1, hi: 1 }, { lo: 0, hi: 0.5 }, { lo: -1e-30, hi: 1e30 }],
   scale: [{ factor: 0.5 }, { factor: -3 }, { factor: 1e-30 }, { factor: 7.1 }],
+  // EMA weights either side of PyTorch's lerp switch (0.5) and SWA counts; window lengths.
+  average: [{ weight: 0.001, complement: 0.999, count: 2 }, { weight: 0.75, complement: 0.25, count: 7 }],
+  accumulate: [{ count: 4 }, { count: 3 }],
 };
 
 /**

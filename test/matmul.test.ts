@@ -3,6 +3,7 @@
 // shapes; and the API's checks.
 import { describe, expect, it } from 'vitest';
 import { Matrix, ParameterStore, type MatmulOptions } from '../src/index.js';
+import { symmetricGemmAt, gemmAt } from '../src/matmul.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
 
 const f = Math.fround;
@@ -97,25 +98,57 @@ describe('matmul: the contract, on both backends', () => {
 describe('matmul: same bits for any thread count', () => {
   // Sizes above the parallel threshold: rows split (m large) and column panels split (m small).
   const big: Case[] = [
-    { m: 97, k: 131, n: 67, options: {} },
-    { m: 97, k: 131, n: 67, options: { transA: true, transB: true, alpha: 0.75, beta: 0.5 } },
-    { m: 5, k: 300, n: 203, options: { transB: true } },
-    { m: 256, k: 64, n: 40, options: { transA: true }, special: 0.05 },
+    { m: 197, k: 231, n: 167, options: {} },
+    { m: 197, k: 231, n: 167, options: { transA: true, transB: true, alpha: 0.75, beta: 0.5 } },
+    { m: 5, k: 1000, n: 1003, options: { transB: true } },
+    { m: 256, k: 130, n: 140, options: { transA: true }, special: 0.05 },
   ];
   it('1, 2 and 3 threads (wasm) and the js backend give the same bits', async () => {
     const results = new Map<string, Float32Array[]>();
     for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['wasm', 3], ['js', 1]] as const) {
       const store = await ParameterStore.create({ backend, threads });
       expect(store.threads.active).toBe(threads);
+      // Count the products that were really split across threads.
+      const runParts = store.runParts.bind(store);
+      let split = 0;
+      store.runParts = (name, parts) => { if (parts.length > 1) split++; runParts(name, parts); };
       big.forEach((c, i) => {
         const key = `${c.m}×${c.k}×${c.n} ${JSON.stringify(c.options)}`;
         const list = results.get(key) ?? [];
         list.push(run(store, c, 77 + i).result);
         results.set(key, list);
       });
+      expect(split, `${backend}, ${threads} threads: products split`).toBe(threads > 1 ? big.length : 0);
       store.dispose();
     }
     for (const [key, list] of results) list.forEach((r, i) => expectSameBits(r, list[0], `${key}, run ${i}`));
+  });
+});
+
+describe('symmetric products (Muon\'s Gram matrices)', () => {
+  it('one triangle computed and mirrored gives the full product\'s bits (X·Xᵀ, Xᵀ·X, A·A + beta·A), 1-3 threads', async () => {
+    for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['wasm', 3], ['js', 1]] as const) {
+      const store = await ParameterStore.create({ backend, threads });
+      for (const [s, k] of [[1, 5], [47, 30], [48, 64], [49, 7], [130, 97], [400, 300]]) {
+        const rand = prng(s * 1000 + k);
+        const x = store.matrix(s, k, fillMixed(new Float32Array(s * k), rand, 1, 0.02));
+        const at = (m: { address: number; rows: number; cols: number }) => ({ address: m.address, rows: m.rows, cols: m.cols });
+        const full = store.matrix(s, s), half = store.matrix(s, s, new Float32Array(s * s).fill(NaN));
+        gemmAt(store, at(x), at(x), at(full), false, true, 1, 0);
+        symmetricGemmAt(store, at(x), at(x), at(half), false, true, 1, 0);
+        expectSameBits(half.data, full.data, `${backend}/${threads}: X·Xᵀ ${s}×${k}`);
+        const xt = store.matrix(k, s, fillMixed(new Float32Array(s * k), rand, 1, 0.02));
+        gemmAt(store, at(xt), at(xt), at(full), true, false, 1, 0);
+        symmetricGemmAt(store, at(xt), at(xt), at(half), true, false, 1, 0);
+        expectSameBits(half.data, full.data, `${backend}/${threads}: Xᵀ·X ${s}×${k}`);
+        // B = c·A·A + b·A over the symmetric A just made.
+        const a = store.matrix(s, s, full.data), b1 = store.matrix(s, s, full.data), b2 = store.matrix(s, s, full.data);
+        gemmAt(store, at(a), at(a), at(b1), false, false, 2.0315, -4.775);
+        symmetricGemmAt(store, at(a), at(a), at(b2), false, false, 2.0315, -4.775);
+        expectSameBits(b2.data, b1.data, `${backend}/${threads}: c·A·A + b·A ${s}`);
+      }
+      store.dispose();
+    }
   });
 });
 
@@ -136,6 +169,24 @@ describe('matmul: operands and checks', () => {
     expect(tail.toString()).toBe('Matrix(2×2)');
   });
 
+  it('views taken before the arena grew still count as the arena (a gradient cached across growth)', async () => {
+    for (const backend of BACKENDS) {
+      const store = await ParameterStore.create({ backend });
+      const w = store.parameter('w', { shape: [2, 2], values: [1, 2, 3, 4] });
+      const grad = w.grad; // cached, as model code does
+      const x = store.matrix(2, 2, [1, 0, 0, 1]), y = store.matrix(2, 2);
+      store.matmul(x, w, y);
+      store.matrix(2048, 2048); // 16 MiB: the memory grows
+      if (store.stableViews) {
+        store.matmul(x, y, { data: grad, rows: 2, cols: 2 });
+        expect([...grad], backend).toEqual([1, 2, 3, 4]);
+      }
+      store.matmul(x, y, { data: w.grad, rows: 2, cols: 2 }, { alpha: 2 });
+      expect([...w.grad], backend).toEqual([2, 4, 6, 8]);
+      store.dispose();
+    }
+  });
+
   it('refuses mismatched shapes, overlap, foreign memory and bad options, changing nothing', async () => {
     const store = await ParameterStore.create();
     const other = await ParameterStore.create();
@@ -148,7 +199,7 @@ describe('matmul: operands and checks', () => {
     expect(() => store.matmul(a, b, { data: new Float32Array(8), rows: 2, cols: 4 })).toThrow(/out.data is not a view of this store's arena/);
     expect(() => store.matmul(a, b, { data: out.data, rows: 4, cols: 4 })).toThrow('out.data has 8 elements, not rows · cols = 4·4 = 16');
     expect(() => store.matmul(a, other.matrix(3, 4), out)).toThrow(/b \(Matrix\(3×4\)\) belongs to another store/);
-    expect(() => store.matmul(a, b, out, { alpha: NaN })).toThrow('matmul: alpha must be a finite number, got NaN');
+    expect(() => store.matmul(a, b, out, { alpha: NaN })).toThrow('matmul: invalid alpha: NaN (must be finite)');
     expect(() => store.matmul(a, b, out, { transA: 1 as unknown as boolean })).toThrow('transA must be a boolean');
     expect(() => store.matmul(a, b, out, { trans: true } as MatmulOptions)).toThrow('matmul: unknown option "trans" (valid: transA, transB, alpha, beta)');
     expect(() => store.matmul(a, [1, 2] as unknown as Matrix, out)).toThrow(/b.data must be a Float32Array/);

@@ -1,6 +1,6 @@
 // Model-based fuzzing: fast-check generates command sequences (add parameters, write
 // gradients, step, change hyperparameters, zero gradients, save/load state, checkpoint
-// across backends, clip) and runs each on a wasm world and a js world side by side; after
+// across backends, clip, freeze and unfreeze parameters) and runs each on a wasm world and a js world side by side; after
 // every command the two hold identical bits in every parameter, gradient and state buffer.
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
@@ -73,12 +73,17 @@ const commands = [
   })),
   fc.double({ min: 0, max: 2, noNaN: true }).map((m) => new Cmd(`clipGradNorm(${m})`, (w) => clipGradNorm(w.params, f32(m)))),
   fc.double({ min: 0, max: 1, noNaN: true }).map((c) => new Cmd(`clipGradValue(${c})`, (w) => { clipGradValue(w.params, c); })),
+  fc.nat(40).map((k) => new Cmd(`toggle requiresGrad of parameter ${k} (modulo the count)`, (w) => {
+    const p = w.params[k % w.params.length];
+    p.requiresGrad = !p.requiresGrad;
+  })),
 ];
 
 async function world(backend: 'wasm' | 'js', c: OptimizerCase): Promise<World> {
   const store = await ParameterStore.create({ backend });
-  const p = store.parameter('p_init', { shape: caseShape(c, 7, 0), values: fillMixed(new Float32Array(7), prng(1), 1, 0) });
-  return { store, opt: optimizerClass(c.torch)!.create([p], c.options), params: [p], c };
+  // Two parameters in one group, so that freezing one splits the group.
+  const params = [7, 5].map((n, i) => store.parameter(`p_init${i}`, { shape: caseShape(c, n, i), values: fillMixed(new Float32Array(n), prng(1 + i), 1, 0) }));
+  return { store, opt: optimizerClass(c.torch)!.create(params, c.options), params, c };
 }
 
 describe('model-based fuzzing: wasm and js worlds stay bit-identical through any command sequence', () => {

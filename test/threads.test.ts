@@ -1,8 +1,11 @@
 // Threads: every optimizer gives the same bits on 1, 2 and 3 threads (the calls are big enough
-// to be split), and so do the clipping norm and the clipped gradients; without shared memory
+// to be split), and so do the clipping norm and the clipped gradients, averaged models, gradient
+// accumulation and frozen parameters; without shared memory
 // the store falls back to one thread and says why.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MIN_PARALLEL_ELEMENTS, ParameterStore, clipGradNorm, clipGradValue, type Parameter } from '../src/index.js';
+import {
+  Adam, AveragedModel, GradientAccumulator, MIN_PARALLEL_ELEMENTS, ParameterStore, clipGradNorm, clipGradValue, type Parameter,
+} from '../src/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
 import { OPTIMIZER_CASES, caseShape, optimizerClass } from './registry.js';
 
@@ -70,6 +73,35 @@ describe('threads', () => {
       expect(Object.is(r.norm, results[0].norm)).toBe(true);
       r.grads.forEach((g, i) => expectSameBits(g, results[0].grads[i], `grad ${i}`));
     }
+  }, 60_000);
+
+  it('averaged models (EMA, SWA, swapping), gradient accumulation and a frozen parameter give identical bits on 1, 2 and 3 threads', async () => {
+    const results: Float32Array[][] = [];
+    for (const threads of [1, 2, 3]) {
+      const store = await ParameterStore.create({ backend: 'wasm', threads });
+      const rand = prng(3);
+      const params = SIZES.map((n, i) => store.parameter(`p${i}`, fillMixed(new Float32Array(n), rand, 1, 0.01)));
+      const opt = new Adam(params, { lr: 0.01 });
+      const acc = new GradientAccumulator(opt, { everyK: 2 });
+      const ema = new AveragedModel(store, { mode: 'ema', decay: 0.9 });
+      const swa = new AveragedModel([params[0], params[2]]);
+      params[1].requiresGrad = false; // splits the run of the three parameters
+      for (let s = 0; s < 7; s++) {
+        if (s === 4) params[1].requiresGrad = true;
+        feed(params, s);
+        if (acc.step()) {
+          ema.updateParameters();
+          swa.updateParameters();
+        }
+      }
+      ema.swapIn();
+      results.push([...params.map((p) => p.data.slice()), ...params.map((p) => opt.state(p).expAvg.slice()), ...acc.stateDict().accumulated!,
+        ...swa.stateDict().averages]);
+      ema.swapOut();
+      results[results.length - 1].push(...params.map((p) => p.data.slice()), ...ema.stateDict().averages);
+      store.dispose();
+    }
+    for (const r of results.slice(1)) r.forEach((a, i) => expectSameBits(a, results[0][i], `array ${i} on ${results.indexOf(r) + 1} threads`));
   }, 60_000);
 
   it('without shared memory: one thread, with a note saying why; the same bits', async () => {

@@ -96,7 +96,8 @@ function tile6(a: usize, rs: usize, cs: usize, bp: usize, c: usize, ldc: usize, 
   let a0 = a;
   const end = bp + (<usize>k << 5);
   if (cs == 4) {
-    // Contiguous rows of A: four kk at once per row, one load and four lane broadcasts.
+    // Contiguous rows of A: four kk at once per row, one load and four lane broadcasts
+    // (written out four times: a shuffle's lanes must be constants).
     const end4 = bp + (<usize>(k & ~3) << 5);
     while (bp < end4) {
       const r0 = v128.load(a0), r1 = v128.load(a0 + rs), r2 = v128.load(a0 + 2 * rs);

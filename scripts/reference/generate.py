@@ -46,6 +46,7 @@ import sys
 import warnings
 
 import torch
+import torch.optim.swa_utils
 import torch.optim.nadam as _nadam
 
 # --------------------------------------------------------------------------------------
@@ -220,6 +221,15 @@ SCHEDULERS = {
     'polynomial': torch.optim.lr_scheduler.PolynomialLR,
     'constant': torch.optim.lr_scheduler.ConstantLR,
     'sequential': torch.optim.lr_scheduler.SequentialLR,
+    'multiplicative': torch.optim.lr_scheduler.MultiplicativeLR,
+    'swa': torch.optim.swa_utils.SWALR,
+}
+
+# MultiplicativeLR's lr_lambda, by the name a case gives in its options (JSON holds no functions;
+# test/schedules-reference.test.ts has the same functions under the same names).
+LR_LAMBDAS = {
+    'constant-0.95': lambda epoch: 0.95,
+    'step-dependent': lambda epoch: 0.5 if epoch % 10 == 0 else 1.0 - 0.002 * epoch,
 }
 
 SCHEDULE_CASES = [
@@ -245,6 +255,19 @@ SCHEDULE_CASES = [
     ('sequential/warmup-cosine', 'SGD', {'schedulers': [['linear', {'start_factor': 0.01, 'total_iters': 10}],
                                                         ['cosine', {'T_max': 90}]],
                                          'milestones': [10]}),
+    ('multiplicative/constant', 'SGD', {'lr_lambda': 'constant-0.95'}),
+    ('multiplicative/step-dependent', 'Adam', {'lr_lambda': 'step-dependent'}),
+    ('swa/cos', 'SGD', {'swa_lr': 0.05, 'anneal_epochs': 10, 'anneal_strategy': 'cos'}),
+    ('swa/linear', 'Adam', {'swa_lr': 0.01, 'anneal_epochs': 25, 'anneal_strategy': 'linear'}),
+    ('swa/no-anneal', 'SGD', {'swa_lr': 0.05, 'anneal_epochs': 0}),
+    ('swa/default', 'SGD', {'swa_lr': 0.2}),
+    # SWALR as torch.optim.swa_utils documents it: built at the start beside another scheduler,
+    # which is stepped until swa_start; SWALR is stepped after, and anneals from the lr the
+    # first one left.
+    ('swa-switch/after-multiplicative', 'SGD', {'before': ['multiplicative', {'lr_lambda': 'constant-0.95'}], 'swa_start': 40,
+                                                'swa': {'swa_lr': 0.05, 'anneal_epochs': 20, 'anneal_strategy': 'linear'}}),
+    ('swa-switch/after-cosine', 'Adam', {'before': ['cosine', {'T_max': 100}], 'swa_start': 75,
+                                         'swa': {'swa_lr': 0.01, 'anneal_epochs': 5}}),
 ]
 
 PLATEAU_OPTIONS = {'mode': 'min', 'factor': 0.5, 'patience': 5, 'threshold': 0.001, 'threshold_mode': 'rel',
@@ -263,7 +286,23 @@ def make_optimizer(kind):
     return torch.optim.Adam([w], lr=BASE_LR, betas=(BASE_MOMENTUM, 0.999), foreach=False)
 
 
+class SwaSwitch:
+    """Steps `before` after optimizer steps 0 .. swa_start - 1 and `swa` after the later ones."""
+
+    def __init__(self, before, swa, swa_start):
+        self.before, self.swa, self.swa_start, self.count = before, swa, swa_start, 0
+
+    def step(self):
+        (self.swa if self.count >= self.swa_start else self.before).step()
+        self.count += 1
+
+
 def make_scheduler(opt, family, options):
+    if family == 'multiplicative':
+        return SCHEDULERS[family](opt, lr_lambda=LR_LAMBDAS[options['lr_lambda']])
+    if family == 'swa-switch':
+        kind, o = options['before']
+        return SwaSwitch(make_scheduler(opt, kind, o), SCHEDULERS['swa'](opt, **options['swa']), options['swa_start'])
     if family == 'sequential':
         # 1.13's SequentialLR calls step(0) on its first scheduler, which warns (harmlessly).
         warnings.filterwarnings('ignore', message='The epoch parameter')

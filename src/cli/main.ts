@@ -2,14 +2,18 @@
 // The simdopt command line: demo (the main job), bench, schedule (plot any schedule), lr-find.
 import { writeFileSync } from 'node:fs';
 import { ParameterStore } from '../store.js';
-import { DEMO_LAYERS, DEMO_SAMPLES, DEMO_SCHEDULES, oneCycleSpeedup, runDemo, type DemoSchedule } from '../demo/run.js';
+import { DEMO_LAYERS, DEMO_SAMPLES, DEMO_SCHEDULES, oneCycleSpeedup, runDemo } from '../demo/run.js';
+import { MNIST_DEFAULTS, MNIST_OPTIMIZERS, MNIST_SCHEDULES, mnistRangeTest, runMnist, type MnistResult } from '../demo/mnist-run.js';
+import { mnistHeadline, mnistSpeedupTable, mnistSummary, mnistTable, oneCycleVersus, renderMnistReport } from '../demo/mnist-report.js';
+import { MNIST_DIGITS, MissingMnistError } from '../demo/mnist.js';
+import type { BackendOption } from '../backend.js';
 import { oneCycleSummary, renderReport, summaryTable } from '../demo/report.js';
 import { MLP } from '../demo/mlp.js';
 import { spirals } from '../demo/spirals.js';
-import { lineChart } from '../demo/svg.js';
+import { rangeTestChart, stackedCharts } from '../demo/svg.js';
 import { CLI_SCHEDULES, buildSchedule, scheduleSpec, type Schedule, type ScheduleName } from '../schedules/table.js';
-import { lrRangeTest } from '../schedules/range-test.js';
-import { OPTIMIZERS, createOptimizer, optimizerEntry } from '../registry.js';
+import { lrRangeTest, type LRRangeTestOptions, type LRRangeTestResult } from '../schedules/range-test.js';
+import { OPTIMIZERS, createOptimizer, optimizerEntry, type OptimizerEntry } from '../registry.js';
 import { BENCH_ALIASES, benchOptimizers, medianMs, verifiedPair } from './bench.js';
 import { STATE_DTYPES, type StateDtype } from '../optim/state.js';
 import { UsageError, optionHelp, parseArgs, type OptionSpec } from './args.js';
@@ -87,40 +91,127 @@ function cliSchedule(cli: string, name: ScheduleName, o: Record<string, unknown>
   }
 }
 
+/** Threads of each store in the MNIST job (the GEMM and the optimizer step run on them). */
+const DEMO_THREADS = 2;
+
+/** A progress bar on stderr (one line per new stage when stderr is not a terminal). */
+function progressBar(): { update: (done: number, total: number, what: string) => void; clear: () => void } {
+  const t0 = performance.now();
+  let shown = 0, stage = '';
+  return {
+    update(done, total, what) {
+      const now = performance.now(), tty = process.stderr.isTTY;
+      if (tty ? now - shown < 100 && done < total : what === stage) return;
+      shown = now;
+      stage = what;
+      const f = Math.min(1, done / total), s = (now - t0) / 1000, width = 30, filled = Math.round(f * width);
+      const eta = f > 0.02 ? `, ~${Math.max(0, Math.round(s / f - s))} s left` : '';
+      progress(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(100 * f).toFixed(0).padStart(3)}% ${Math.round(s)} s${eta}  ${what}`);
+    },
+    clear() {
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+/** Checks a list of schedules against the task's. */
+function schedulesOf<T extends string>(o: Record<string, unknown>, known: readonly T[]): T[] | undefined {
+  const list = o.schedule as string[] | undefined;
+  for (const x of list ?? []) if (!known.includes(x as T)) throw new UsageError(`unknown schedule ${JSON.stringify(x)} (known: ${known.join(', ')})`);
+  return list as T[] | undefined;
+}
+
+type Meta = { date: string; engine: string };
+
+/** `simdopt demo` on MNIST: the comparison, printed; the report and JSON to write. */
+async function demoMnist(o: Record<string, unknown>, backend: BackendOption): Promise<{ report: (meta: Meta) => string; json: unknown }> {
+  const schedules = schedulesOf(o, MNIST_SCHEDULES);
+  const digits = (o.digits as number | undefined) ?? MNIST_DEFAULTS.train + MNIST_DEFAULTS.test;
+  if (digits < 10 || digits > MNIST_DIGITS) throw new UsageError(`--digits must be from 10 to ${MNIST_DIGITS}, got ${digits}`);
+  const train = Math.round((digits * 4) / 5), test = digits - train;
+  const hidden = ((o.hidden as string[] | undefined) ?? MNIST_DEFAULTS.hidden.map(String)).map((h) => {
+    const n = Number(h);
+    if (!Number.isInteger(n) || n < 1 || n > 4096) throw new UsageError(`--hidden: ${JSON.stringify(h)} is not a whole number in [1, 4096]`);
+    return n;
+  });
+  const positive = (key: string, fallback: number, max: number) => {
+    const v = (o[key] as number | undefined) ?? fallback;
+    if (v < 1 || v > max) throw new UsageError(`--${key} must be from 1 to ${max}, got ${v}`);
+    return v;
+  };
+  const epochs = positive('epochs', MNIST_DEFAULTS.epochs, 1000), seeds = positive('seeds', MNIST_DEFAULTS.seeds, 100), threads = positive('threads', DEMO_THREADS, 64);
+  const target = (o.target as number | undefined) ?? MNIST_DEFAULTS.target;
+  if (!(target > 0 && target <= 1)) throw new UsageError(`--target must be a test accuracy in (0, 1], got ${target}`);
+  const batch = Math.min(MNIST_DEFAULTS.batch, train);
+  const optimizers = (o.optimizer as string[] | undefined) ?? MNIST_OPTIMIZERS;
+  out(`MNIST digits: ${train} training, ${test} test; MLP ${[784, ...hidden, 10].join('-')}; ${epochs} epochs of ${Math.floor(train / batch)} mini-batches of ${batch} per run; ` +
+    `${seeds} seed${seeds > 1 ? 's' : ''}; ${optimizers.join(', ')} x ${(schedules ?? MNIST_SCHEDULES).join(', ')}`);
+  const bar = progressBar(), t0 = performance.now();
+  let result: MnistResult;
+  try {
+    result = await runMnist({ optimizers, schedules, train, test, hidden, batch, epochs, seeds, target, backend, threads, onProgress: bar.update });
+  } finally {
+    bar.clear();
+  }
+  out(`\nbackend: ${result.backend}, ${result.threads} thread${result.threads > 1 ? 's' : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  for (const c of result.choices) {
+    out(`${c.label}: LR range test -> 1Cycle peak ${c.peakLr.toPrecision(3)} (lowest smoothed loss / 10); constant-lr sweep ${
+      c.sweep.map((s) => `${s.lr}: ${Number.isFinite(s.loss) ? s.loss.toFixed(3) : 'diverged'}`).join(', ')} -> ${c.constantLr}`);
+  }
+  out(`\n${mnistTable(result)}\n\n1Cycle against the other schedules (epochs to ${(100 * target).toFixed(1)}%, ratio > 1: 1Cycle faster):\n\n${mnistSpeedupTable(result)}\n\n${mnistHeadline(result)}`);
+  return { report: (meta) => renderMnistReport(result, meta), json: { ...result, summary: mnistSummary(result), oneCycle: oneCycleVersus(result) } };
+}
+
+/** `simdopt demo --task spirals`: the synthetic comparison, printed; the report and JSON to write. */
+async function demoSpirals(o: Record<string, unknown>, backend: BackendOption): Promise<{ report: (meta: Meta) => string; json: unknown }> {
+  const schedules = schedulesOf(o, DEMO_SCHEDULES);
+  const steps = (o.steps as number | undefined) ?? 1000;
+  if (steps < 2) throw new UsageError('--steps must be at least 2');
+  out(`Two spirals (${DEMO_SAMPLES} points), MLP ${DEMO_LAYERS.join('-')}, ${steps} full-batch steps per run`);
+  const result = await runDemo({
+    optimizers: o.optimizer as string[] | undefined, schedules, steps, target: o.target as number | undefined, backend,
+    onProgress: (done, total, r) => progress(`[${done}/${total}] ${r.label} / ${r.schedule}: loss ${r.finalLoss.toFixed(4)}, ${r.stepsToTarget ?? '-'} steps to target, ${r.ms.toFixed(0)} ms`),
+  });
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  out(`\nbackend: ${result.backend}\n`);
+  out(summaryTable(result));
+  out('\n1Cycle against constant and exponential decay (steps to target, ratio > 1: 1Cycle faster):\n');
+  out(oneCycleSummary(result));
+  return { report: (meta) => renderReport(result, meta), json: { ...result, oneCycle: oneCycleSpeedup(result) } };
+}
+
 const commands: Record<string, Command> = {
   demo: {
-    summary: 'train a small MLP on two spirals with every optimizer and schedule; print a table, write an HTML report',
-    usage: 'simdopt demo [--optimizer sgd,adam,...] [--schedule constant,onecycle,...] [--steps 1000] [--out simdopt-report.html]',
+    summary: 'the main job: optimizers x learning-rate schedules (1Cycle peaked by an LR range test) on MNIST digits, or --task spirals; prints tables, writes an HTML report',
+    usage: 'simdopt demo [--task mnist|spirals] [--optimizer momentum,adam,adamw] [--schedule onecycle,constant,step,cosine] [--epochs 4] [--seeds 3] [--out simdopt-report.html]',
     options: {
-      optimizer: { type: 'list', help: `optimizers (default all: ${KEYS})` },
-      schedule: { type: 'list', help: `schedules (default all: ${DEMO_SCHEDULES.join(', ')})` },
-      steps: { type: 'int', help: 'full-batch steps per run (default 1000)' },
-      target: { type: 'number', help: 'loss that counts as reached (default 0.05)' },
+      task: { type: 'string', help: "'mnist' (default: real MNIST digits, needs the mnist package) or 'spirals' (synthetic, no dependency)" },
+      optimizer: { type: 'list', help: `optimizers (mnist default ${MNIST_OPTIMIZERS.join(',')}; spirals default all: ${KEYS})` },
+      schedule: { type: 'list', help: `schedules (mnist: ${MNIST_SCHEDULES.join(', ')}; spirals: ${DEMO_SCHEDULES.join(', ')}; default all)` },
+      epochs: { type: 'int', help: `mnist: epochs per run (default ${MNIST_DEFAULTS.epochs})` },
+      seeds: { type: 'int', help: `mnist: seeds per optimizer and schedule (default ${MNIST_DEFAULTS.seeds})` },
+      digits: { type: 'int', help: `mnist: digits used, 4/5 to train, 1/5 to test (default ${MNIST_DEFAULTS.train + MNIST_DEFAULTS.test}, at most ${MNIST_DIGITS})` },
+      hidden: { type: 'list', help: `mnist: hidden layer widths (default ${MNIST_DEFAULTS.hidden.join(',')})` },
+      threads: { type: 'int', help: `mnist: threads of each store (default ${DEMO_THREADS})` },
+      steps: { type: 'int', help: 'spirals: full-batch steps per run (default 1000)' },
+      target: { type: 'number', help: `mnist: test accuracy that counts as reached (default ${MNIST_DEFAULTS.target}); spirals: loss (default 0.05)` },
       backend: { type: 'string', help: "'auto' (default), 'wasm' or 'js'" },
       out: { type: 'string', help: 'report path (default simdopt-report.html)' },
       json: { type: 'string', help: 'also write the results as JSON here' },
     },
     async run(o) {
-      const optimizers = o.optimizer as string[] | undefined, schedules = o.schedule as DemoSchedule[] | undefined;
-      for (const x of optimizers ?? []) entryOf(x);
-      for (const x of schedules ?? []) if (!DEMO_SCHEDULES.includes(x)) throw new UsageError(`unknown schedule ${JSON.stringify(x)} (known: ${DEMO_SCHEDULES.join(', ')})`);
-      const steps = (o.steps as number | undefined) ?? 1000;
-      if (steps < 2) throw new UsageError('--steps must be at least 2');
+      const task = (o.task as string | undefined) ?? 'mnist';
+      if (task !== 'mnist' && task !== 'spirals') throw new UsageError(`--task must be mnist or spirals, got ${JSON.stringify(task)}`);
+      const other = task === 'mnist' ? ['steps'] : ['epochs', 'seeds', 'digits', 'hidden', 'threads'];
+      for (const key of other) if (o[key] !== undefined) throw new UsageError(`--${key} is an option of --task ${task === 'mnist' ? 'spirals' : 'mnist'}`);
+      for (const x of (o.optimizer as string[] | undefined) ?? []) entryOf(x);
       const backend = (o.backend as string | undefined) ?? 'auto';
       if (!['auto', 'wasm', 'js'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or js, got ${JSON.stringify(backend)}`);
-      out(`Two spirals (${DEMO_SAMPLES} points), MLP ${DEMO_LAYERS.join('-')}, ${steps} full-batch steps per run`);
-      const result = await runDemo({
-        optimizers, schedules, steps, target: o.target as number | undefined, backend: backend as 'auto',
-        onProgress: (done, total, r) => progress(`[${done}/${total}] ${r.label} / ${r.schedule}: loss ${r.finalLoss.toFixed(4)}, ${r.stepsToTarget ?? '-'} steps to target, ${r.ms.toFixed(0)} ms`),
-      });
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      out(`\nbackend: ${result.backend}\n`);
-      out(summaryTable(result));
-      out('\n1Cycle against constant and exponential decay (steps to target, ratio > 1: 1Cycle faster):\n');
-      out(oneCycleSummary(result));
       const path = (o.out as string | undefined) ?? 'simdopt-report.html';
-      writeFileSync(path, renderReport(result, { date: new Date().toISOString().slice(0, 10), engine: engine() }));
-      if (o.json) writeFileSync(o.json as string, JSON.stringify({ ...result, oneCycle: oneCycleSpeedup(result) }) + '\n');
+      const meta = { date: new Date().toISOString().slice(0, 10), engine: engine() };
+      const { report, json } = task === 'mnist' ? await demoMnist(o, backend as BackendOption) : await demoSpirals(o, backend as BackendOption);
+      writeFileSync(path, report(meta));
+      if (o.json) writeFileSync(o.json as string, JSON.stringify(json) + '\n');
       out(`\nreport: ${path}`);
     },
   },
@@ -188,20 +279,21 @@ const commands: Record<string, Command> = {
       out(`${name}: step -> lr${ms ? ', momentum' : ''}`);
       for (const t of [...new Set(shown)]) out(`  ${t}: ${lrs[t].toPrecision(6)}${ms ? `, ${ms[t].toPrecision(4)}` : ''}`);
       if (o.svg) {
-        const lrSvg = lineChart([{ name: 'lr', values: lrs }], { title: `${name}: learning rate`, xLabel: 'step', yLabel: 'lr', width: 640, height: 300 });
-        const mSvg = ms ? lineChart([{ name: 'momentum', values: ms, color: '#d62728' }], { title: `${name}: momentum (β1 for Adam)`, xLabel: 'step', yLabel: 'momentum', width: 640, height: 300 }) : '';
-        const inner = (s: string, y: number) => s.replace('<svg ', `<svg y="${y}" `);
-        const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="${ms ? 600 : 300}">${inner(lrSvg, 0)}${ms ? inner(mSvg, 300) : ''}</svg>\n`;
-        writeFileSync(o.svg as string, svg);
+        const size = { width: 640, height: 300 };
+        writeFileSync(o.svg as string, stackedCharts([
+          { series: [{ name: 'lr', values: lrs }], options: { title: `${name}: learning rate`, xLabel: 'step', yLabel: 'lr', ...size } },
+          ...(ms ? [{ series: [{ name: 'momentum', values: ms, color: '#d62728' }], options: { title: `${name}: momentum (β1 for Adam)`, xLabel: 'step', yLabel: 'momentum', ...size } }] : []),
+        ]) + '\n');
         out(`plot: ${o.svg as string}`);
       }
     },
   },
 
   'lr-find': {
-    summary: 'run the LR range test on the demo task; print the suggestion, plot loss against lr',
-    usage: 'simdopt lr-find [--optimizer adam] [--start-lr 1e-7] [--end-lr 10] [--num-iter 100] [--svg lr-find.svg]',
+    summary: 'run the LR range test on the demo task (MNIST digits, or --task spirals); print the suggestions, plot loss against lr',
+    usage: 'simdopt lr-find [--task mnist|spirals] [--optimizer adam] [--start-lr 1e-7] [--end-lr 10] [--num-iter 100] [--svg lr-find.svg]',
     options: {
+      task: { type: 'string', help: "'mnist' (default; mini-batches of 128 of the demo's digits) or 'spirals' (full batch)" },
       optimizer: { type: 'string', help: `one of ${KEYS} (default adam)` },
       'start-lr': { type: 'number', help: 'default 1e-7' },
       'end-lr': { type: 'number', help: 'default 10' },
@@ -210,39 +302,43 @@ const commands: Record<string, Command> = {
       svg: { type: 'string', help: 'write the plot here' },
     },
     async run(o) {
+      const task = (o.task as string | undefined) ?? 'mnist';
+      if (task !== 'mnist' && task !== 'spirals') throw new UsageError(`--task must be mnist or spirals, got ${JSON.stringify(task)}`);
       const spec = entryOf((o.optimizer as string | undefined) ?? 'adam');
-      const store = await ParameterStore.create();
-      const model = new MLP(store, DEMO_LAYERS, 1);
-      const data = spirals(DEMO_SAMPLES);
-      const opt = createOptimizer(spec, model.parameters);
+      const options = { startLr: o.startLr as number | undefined, endLr: o.endLr as number | undefined, numIter: o.numIter as number | undefined, stepMode: o.stepMode as 'exp' | undefined };
       let r;
       try {
-        r = await lrRangeTest(opt, () => model.lossAndGrad(data).loss, {
-          startLr: o.startLr as number | undefined, endLr: o.endLr as number | undefined, numIter: o.numIter as number | undefined,
-          stepMode: o.stepMode as 'exp' | undefined,
-        });
+        r = task === 'mnist' ? await mnistRangeTest(spec.key, options) : await spiralsRangeTest(spec, options);
       } catch (e) {
         if (/invalid|unknown/.test((e as Error).message)) throw new UsageError((e as Error).message);
         throw e;
       }
       const swept = r.lrs.length ? `${r.lrs.length} steps from ${r.lrs[0].toExponential(1)} to ${r.lrs[r.lrs.length - 1].toExponential(2)}` : 'no steps recorded';
-      out(`LR range test, ${spec.label} on two spirals: ${swept}${r.stoppedEarly ? ` (stopped: ${r.stopMessage})` : ''}`);
+      out(`LR range test, ${spec.label} on ${task === 'mnist' ? 'MNIST digits' : 'two spirals'}: ${swept}${r.stoppedEarly ? ` (stopped: ${r.stopMessage})` : ''}`);
       out(`suggestion: steepest descent at lr ${r.suggestion.steepest?.toExponential(2) ?? '-'}; minimum/10: ${r.suggestion.minDividedBy10?.toExponential(2) ?? '-'}${r.suggestion.reason ? ` (${r.suggestion.reason})` : ''}`);
       if (o.svg) {
         const markers = [
-          ...(r.suggestion.steepest ? [{ x: r.suggestion.steepest, label: 'steepest' }] : []),
-          ...(r.suggestion.minDividedBy10 ? [{ x: r.suggestion.minDividedBy10, label: 'min/10' }] : []),
+          ...(r.suggestion.steepest ? [{ x: r.suggestion.steepest, label: `steepest ${r.suggestion.steepest.toPrecision(2)}`, color: '#2ca02c' }] : []),
+          ...(r.suggestion.minDividedBy10 ? [{ x: r.suggestion.minDividedBy10, label: `min/10 ${r.suggestion.minDividedBy10.toPrecision(2)}`, color: '#d62728' }] : []),
         ];
-        writeFileSync(o.svg as string, lineChart([
-          { name: 'loss', values: r.losses, x: r.lrs, color: '#bbb' },
-          { name: 'smoothed', values: r.smoothed, x: r.lrs },
-        ], { title: `LR range test: ${spec.label}`, xLabel: 'learning rate (log)', yLabel: 'loss', logX: true, markers }) + '\n');
+        writeFileSync(o.svg as string, rangeTestChart(r, { title: `LR range test: ${spec.label}`, markers }) + '\n');
         out(`plot: ${o.svg as string}`);
       }
-      store.dispose();
     },
   },
 };
+
+/** The LR range test on the spirals task (full batch). */
+async function spiralsRangeTest(spec: OptimizerEntry, options: LRRangeTestOptions): Promise<LRRangeTestResult> {
+  const store = await ParameterStore.create();
+  try {
+    const model = new MLP(store, DEMO_LAYERS, 1);
+    const data = spirals(DEMO_SAMPLES);
+    return await lrRangeTest(createOptimizer(spec, model.parameters), () => model.lossAndGrad(data).loss, options);
+  } finally {
+    store.dispose();
+  }
+}
 
 function help(name?: string): string {
   if (name && commands[name]) {
@@ -278,6 +374,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof UsageError) {
       process.stderr.write(`simdopt ${name}: ${e.message}\n\n${help(name)}\n`);
       return 2;
+    }
+    if (e instanceof MissingMnistError) {
+      process.stderr.write(`simdopt ${name}: ${e.message}\n`);
+      return 1;
     }
     process.stderr.write(`simdopt ${name}: ${(e as Error).stack ?? String(e)}\n`);
     return 1;

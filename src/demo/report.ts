@@ -23,7 +23,8 @@ export function oneCycleSummary(result: DemoResult): string {
   return lines.join('\n');
 }
 
-function mdTableToHtml(md: string, textColumns = 1): string {
+/** A Markdown table (as {@link summaryTable} writes them) as an HTML table; `textColumns` columns are left-aligned. */
+export function mdTableToHtml(md: string, textColumns = 1): string {
   const [head, , ...body] = md.split('\n');
   const cells = (line: string) => line.split('|').slice(1, -1).map((c) => esc(c.trim()));
   return `<table class="t${textColumns}"><thead><tr>${cells(head).map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${
@@ -55,17 +56,7 @@ export function renderReport(result: DemoResult, meta: { date: string; engine: s
   const verdict = s.medianVsConstant === null ? '' : s.medianVsConstant >= 1
     ? `Across these optimizers, 1Cycle reached the target a median <b>${s.medianVsConstant.toFixed(2)}×</b> faster than a constant learning rate and <b>${(s.medianVsExponential ?? NaN).toFixed(2)}×</b> faster than exponential decay.`
     : `Across these optimizers, 1Cycle was <b>slower</b> than a constant learning rate (median ratio ${s.medianVsConstant.toFixed(2)}×) and ${(s.medianVsExponential ?? NaN).toFixed(2)}× exponential decay.`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>simdopt: optimizers and schedules on two spirals</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1180px; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 14px; }
-th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
-th:first-child, td:first-child, .t2 th:nth-child(2), .t2 td:nth-child(2) { text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; }
-.note { color: #555; font-size: 14px; max-width: 900px; }
-</style></head><body>
-<h1>Optimizers and learning-rate schedules on two spirals</h1>
+  return reportPage('simdopt: optimizers and schedules on two spirals', `<h1>Optimizers and learning-rate schedules on two spirals</h1>
 <p class="note">A ${result.layers.join('–')} tanh MLP (forward and backward in JavaScript, weights in a simdopt store on the
 <b>${esc(result.backend)}</b> backend) trained full-batch on ${result.samples} points of two interleaved spirals for
 ${result.steps} steps, once per optimizer of the registry and per schedule. Each optimizer's base lr (in the table of all
@@ -84,6 +75,22 @@ ${mdTableToHtml(oneCycleSummary(result))}
 <p class="note">Schedules: ${DEMO_SCHEDULES.join(', ')}.</p>
 <h2 id="summary">All runs</h2>
 ${mdTableToHtml(summaryTable(result), 2)}
-</body></html>
+`);
+}
+
+/** A complete HTML document around `body`, with the reports' style sheet; no external resources. */
+export function reportPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1180px; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 14px; }
+th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
+th:first-child, td:first-child, .t2 th:nth-child(2), .t2 td:nth-child(2) { text-align: left; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+.note { color: #444; font-size: 14px; max-width: 1000px; }
+.headline { font-size: 16px; max-width: 1000px; }
+</style></head><body>
+${body}</body></html>
 `;
 }

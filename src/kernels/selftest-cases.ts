@@ -65,4 +65,12 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
   { kernel: 'scale', arrays: { x: 0 }, scalars: { factor: 0.75 }, flags: [{}] },
   { kernel: 'clamp', arrays: { x: 1 }, scalars: { lo: -0.5, hi: 0.25 }, flags: [{}] },
   { kernel: 'copy', arrays: { dst: 4, src: 2 }, scalars: {}, flags: [{}] },
+  {
+    kernel: 'average',
+    arrays: { avg: 0, param: 1 },
+    scalars: { weight: 0.001, complement: 0.5, count: 3 },
+    flags: [{}, { largeWeight: true }, { swa: true }],
+  },
+  { kernel: 'swap', arrays: { x: 0, y: 1 }, scalars: {}, flags: [{}] },
+  { kernel: 'accumulate', arrays: { grad: 1, acc: 2 }, scalars: { count: 4 }, flags: [{}, { apply: true }, { apply: true, mean: true }] },
 ];

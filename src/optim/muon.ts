@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels/index.js';
-import { gemmAt, type Operand } from '../matmul.js';
-import type { Parameter, ParameterStore } from '../store.js';
+import { gemmAt, symmetricGemmAt, type Operand } from '../matmul.js';
+import { Parameter, type ParameterStore } from '../store.js';
 import { betas, boolean, checkNumber, checkOneOf, number, wrongType, type Check } from '../validate.js';
 import { stepAdam } from './adam.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParameterState, type ParamGroupInput, type ParamsInput, type Run } from './optimizer.js';
@@ -108,9 +108,10 @@ function muonUpdate(store: ParameterStore, kernels: Kernels, group: MuonOptions,
   let x: Operand = { address: x0, rows, cols }, y: Operand = { address: x1, rows, cols };
   const [a, b, c] = group.nsCoefficients.map(fr);
   for (let i = 0; i < group.nsSteps; i++) {
-    gemmAt(store, x, x, gram, tall, !tall, 1, 0); // A = X·Xᵀ (wide) or Xᵀ·X (tall)
+    // A and B are symmetric: each is computed above its bands' diagonal and mirrored (the same bits).
+    symmetricGemmAt(store, x, x, gram, tall, !tall, 1, 0); // A = X·Xᵀ (wide) or Xᵀ·X (tall)
     kernels.copy({ dst: poly.address, src: gram.address }, s * s);
-    gemmAt(store, gram, gram, poly, false, false, c, b); // B = c·A·A + b·A (torch.addmm(A, A, A, beta=b, alpha=c))
+    symmetricGemmAt(store, gram, gram, poly, false, false, c, b); // B = c·A·A + b·A (torch.addmm(A, A, A, beta=b, alpha=c))
     kernels.copy({ dst: y.address, src: x.address }, size);
     if (tall) gemmAt(store, x, poly, y, false, false, 1, a); // X·B + a·X
     else gemmAt(store, poly, x, y, false, false, 1, a); // B·X + a·X (torch.addmm(X, B, X, beta=a))
@@ -201,7 +202,7 @@ const isMatrix = (p: Parameter) => p.shape.length === 2;
 
 /** A plain list of parameters becomes two groups: the matrices for Muon, the rest for AdamW. */
 function splitByShape(params: ParamsInput<MuonWithAuxAdamWOptions>): ParamsInput<MuonWithAuxAdamWOptions> {
-  if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p !== null && typeof p === 'object' && 'shape' in p && 'dataAddress' in p)) return params;
+  if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p instanceof Parameter)) return params;
   const list = params as Parameter[];
   const groups: ParamGroupInput<MuonWithAuxAdamWOptions>[] = [];
   const matrices = list.filter(isMatrix), rest = list.filter((p) => !isMatrix(p));

@@ -15,6 +15,8 @@ import {
   writeGroup, zeroElements, type GroupData, type GroupState, type Run, type StateBuffer, type StateDtype, type StateValues,
 } from './state.js';
 import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
+import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
+import type { ParamBook } from './state.js';
 
 export type { OptimizerSpec, ParamGroup, ParamGroupInput, ParamsInput } from './groups.js';
 export { SCHEDULER_GROUP_KEYS } from './groups.js';
@@ -36,6 +38,8 @@ export interface GroupCapture {
   /** Each buffer's raw data over the whole group (padding included), in the group's dtype. */
   buffers: Map<string, GroupData>;
   hyper: Record<string, unknown>;
+  /** Each parameter's own step, unwritten buffers and scalars, where frozen parameters made them differ. */
+  books?: ParamBook[];
 }
 
 /** Everything a step can change, copied. @internal */
@@ -169,6 +173,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     const buffer = allocateBuffer(this.store, state);
     state.buffers.set(name, buffer);
     state.fresh.add(name);
+    state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
     if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(state, group.params, [], value, stateRange(name)));
@@ -235,7 +240,9 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * Performs one optimization step on every param group: one kernel call per group (per
    * run of adjacent parameters, when a group's parameters are not registered back to back).
    * Every group's hyperparameters are validated first, so an invalid value written into
-   * `paramGroups` throws before anything changes.
+   * `paramGroups` throws before anything changes. Frozen parameters (`p.requiresGrad =
+   * false`) are skipped, values and state, as PyTorch skips a parameter whose grad is None;
+   * each parameter counts its own steps, so one unfrozen later resumes from its own state.
    * @param closure optional: re-evaluates the model and returns the loss, which `step` returns.
    */
   step(closure?: () => number): number | undefined {
@@ -254,14 +261,19 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     const kernels = this.store.kernels;
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
-      state.step++;
-      try {
-        this.updateGroup(group, state, state.dtype === 'float32' ? kernels : this.#lowPrecisionKernels(kernels, group, state, i));
-      } catch (e) {
-        state.step--;
-        throw e;
+      const update = (g: ParamGroup<O>, s: GroupState) => this.updateGroup(g, s, s.dtype === 'float32' ? kernels : this.#lowPrecisionKernels(kernels, g, s, i));
+      if (needsCohorts(group.params, state)) {
+        stepCohorts(group, state, update);
+      } else {
+        state.step++;
+        try {
+          update(group, state);
+        } catch (e) {
+          state.step--;
+          throw e;
+        }
+        state.fresh.clear();
       }
-      state.fresh.clear();
       const eps = (group as { eps?: unknown }).eps;
       if (typeof eps === 'number' && Math.fround(eps) === 0) this.#zeroPadding(group, state);
     });
@@ -275,13 +287,14 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * Steps only when every gradient of this optimizer's parameters is finite: one pass over
    * the gradients in the kernels, then the step. When an Inf or NaN is found, nothing changes
    * (parameters, state, step counts) and it returns false (and counts it in `skippedSteps`);
-   * the usual reaction with loss scaling is to lower the scale and try again.
+   * the usual reaction with loss scaling is to lower the scale and try again. The gradients
+   * of frozen parameters are not looked at (PyTorch's GradScaler checks the grads that exist).
    */
   stepIfFinite(): boolean {
     this.store.assertLive(this.spec.name);
     const k = this.store.kernels;
-    for (const gs of this.groupStates) {
-      for (const run of gs.runs) {
+    for (const [gi, gs] of this.groupStates.entries()) {
+      for (const run of activeRuns(this.paramGroups[gi].params, gs)) {
         if (!k.allFinite(this.gradAt(run), run.n)) {
           this.skippedSteps++;
           return false;
@@ -308,7 +321,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[i];
       const buffers = new Map<string, GroupData>();
       for (const [name, buffer] of gs.buffers) buffers.set(name, readGroup(this.store, gs, buffer));
-      return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group) };
+      return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group), books: gs.books && copyBooks(gs.books) };
     });
   }
 
@@ -336,6 +349,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       Object.assign(gs.scalars, saved.scalars);
       gs.fresh.clear();
       for (const name of saved.fresh) gs.fresh.add(name);
+      gs.books = saved.books && copyBooks(saved.books);
       for (const [name, buffer] of gs.buffers) {
         const values = saved.buffers.get(name);
         if (values !== undefined) {
@@ -343,6 +357,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
           continue;
         }
         gs.fresh.add(name);
+        gs.books?.forEach((b) => b.fresh.add(name));
         writeGroup(this.store, gs, buffer, groupFromParams(gs, group.params, [], this.initialValue(name, group), stateRange(name)));
       }
     });
@@ -365,9 +380,10 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const c = captures[gi];
       const indices: number[] = [];
       group.params.forEach((p, pi) => {
-        const entry: ParamStateEntry = { step: c.step, ...c.scalars };
+        const book = c.books?.[pi] ?? c;
+        const entry: ParamStateEntry = { step: book.step, ...book.scalars };
         for (const [name, values] of c.buffers) {
-          if (c.fresh.has(name) && this.initialValue(name, group) === 0) continue;
+          if (book.fresh.has(name) && this.initialValue(name, group) === 0) continue;
           entry[name] = paramState(gs, values, pi, p.size);
         }
         state[index] = entry;
@@ -420,21 +436,26 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     let index = 0;
     const captures = this.paramGroups.map((group, gi): GroupCapture => {
       const gs = this.groupStates[gi];
-      const first = sd.state[index];
-      const values = new Map<string, GroupData>();
-      for (const name of Object.keys(first)) {
-        if (!buffers.includes(name)) continue;
-        // Each parameter's state in the group's dtype (converted when saved in another).
-        const range = stateRange(name);
-        const perParam = group.params.map((_, pi) => convertState(sd.state[index + pi][name] as StateValues, gs.dtype, range));
-        values.set(name, groupFromParams(gs, group.params, perParam, 0, range));
-      }
+      const entries = group.params.map((_, pi) => sd.state[index + pi]);
       const { params: _, ...hyper } = sd.paramGroups[gi];
       index += group.params.length;
-      return {
-        step: first.step, fresh: new Set(), buffers: values, hyper,
-        scalars: Object.fromEntries(scalars.filter((k) => typeof first[k] === 'number').map((k) => [k, first[k] as number])),
-      };
+      // A buffer some parameters lack (a parameter frozen since before its first step) starts
+      // from its initial value there, unwritten for that parameter.
+      const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
+      // Each parameter's state is converted to the group's dtype when saved in another.
+      const values = new Map<string, GroupData>();
+      for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
+        const range = stateRange(name);
+        const perParam = entries.map((e) => (e[name] === undefined ? undefined : convertState(e[name] as StateValues, gs.dtype, range)));
+        values.set(name, groupFromParams(gs, group.params, perParam, this.initialValue(name, candidate), range));
+      }
+      const books = entries.map((e): ParamBook => ({
+        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e))),
+        scalars: Object.fromEntries(scalars.filter((k) => typeof e[k] === 'number').map((k) => [k, e[k] as number])),
+      }));
+      const settled = { ...gs, books: undefined, step: 0, fresh: new Set<string>(), scalars: {} };
+      settleBooks(settled, books);
+      return { step: settled.step, fresh: settled.fresh, scalars: settled.scalars, buffers: values, hyper, books: settled.books };
     });
     this.#apply(captures);
   }
@@ -490,7 +511,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const index = this.paramGroups[gi].params.indexOf(param);
       if (index < 0) continue;
       const gs = this.groupStates[gi];
-      const result: { step: number; [key: string]: number | V } = { step: gs.step, ...gs.scalars };
+      const book = gs.books?.[index] ?? gs;
+      const result: { step: number; [key: string]: number | V } = { step: book.step, ...book.scalars };
       for (const [name, buffer] of gs.buffers) result[name] = view(gs, buffer, name, index);
       return result;
     }

@@ -61,8 +61,8 @@ const spec: OptimizerSpec<SGDOptions> = {
  *
  * Defaults: `momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false`;
  * `lr` is required. The momentum buffer (state `momentumBuffer`) exists only when momentum > 0.
- * Unlike PyTorch, where a parameter whose grad is None is skipped, every parameter steps
- * (its grad is zero until written).
+ * Every parameter steps (its grad is zero until written) unless it is frozen
+ * (`p.requiresGrad = false`), which PyTorch expresses by a grad of None.
  *
  * @example
  * const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9, nesterov: true });

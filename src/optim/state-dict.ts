@@ -67,17 +67,18 @@ export function bufferNames(spec: OptimizerSpec<unknown>): string[] {
 
 /**
  * Why `value` cannot be a state buffer of `size` elements, or undefined when it can: a
- * Float32Array of that length, an array of that many numbers with no holes, or a low-precision
- * buffer's raw data (any dtype: loading converts it to the group's).
+ * Float32Array of that length, or an array of that many numbers with no holes, or (with
+ * `lowPrecision`, for optimizer state) a low-precision buffer's raw data (any dtype: loading
+ * converts it to the group's). @internal
  */
-function bufferProblem(value: unknown, size: number): string | undefined {
-  const dtype = dtypeOf(value);
+export function bufferProblem(value: unknown, size: number, lowPrecision = false): string | undefined {
+  const dtype = lowPrecision ? dtypeOf(value) : undefined;
   if (dtype !== undefined && dtype !== 'float32') {
     const why = DTYPES[dtype].problem(value, size);
     return why === undefined ? undefined : `(${dtype}) ${why}`;
   }
   if (ArrayBuffer.isView(value)) {
-    if (!(value instanceof Float32Array)) return `is ${kindOf(value)}; state buffers are Float32Arrays (or arrays of numbers, or a bfloat16 or int8 state's { dtype, data, ... })`;
+    if (!(value instanceof Float32Array)) return `is ${kindOf(value)}; state buffers are Float32Arrays (or arrays of numbers${lowPrecision ? ", or a bfloat16 or int8 state's { dtype, data, ... }" : ''})`;
     return value.length === size ? undefined : `has length ${value.length}, expected ${size}`;
   }
   if (!Array.isArray(value)) return `is ${kindOf(value)}, not a Float32Array of length ${size}`;
@@ -89,7 +90,8 @@ function bufferProblem(value: unknown, size: number): string | undefined {
   return undefined;
 }
 
-const sameShape = (a: unknown, b: readonly number[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+/** Whether `a` is the shape `b`. @internal */
+export const sameShape = (a: unknown, b: readonly number[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Copies `input` (reading every property once: a getter that throws, a proxy or a function
@@ -162,18 +164,13 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
     } catch (e) {
       fail((e as Error).message.replace(`${context}: `, `param group ${gi}: `));
     }
-    let step: number | undefined;
-    let keys: string | undefined;
+    // Parameters of a group may differ in step count and in the state they hold: one frozen
+    // for a while (`requiresGrad` false) did not step with the others, as in PyTorch.
     for (const pi of expected) {
       const entry = s.state![pi] as Record<string, unknown> | undefined;
       const pname = JSON.stringify(params[pi].name);
       if (!isPlainObject(entry)) fail(`no state for parameter ${pi} (${pname})`);
       if (!Number.isSafeInteger(entry!.step) || (entry!.step as number) < 0) fail(`invalid step ${describe(entry!.step)} for parameter ${pi} (${pname})`);
-      if (step !== undefined && entry!.step !== step) fail(`parameters of param group ${gi} have different step counts (${step} and ${describe(entry!.step)}); this library steps a group together`);
-      step = entry!.step as number;
-      const these = Object.keys(entry!).sort().join(', ');
-      if (keys !== undefined && these !== keys) fail(`parameters of param group ${gi} hold different state (${keys} and ${these})`);
-      keys = these;
       for (const [key, value] of Object.entries(entry!)) {
         if (key === 'step') continue;
         if (host.spec.scalars?.includes(key)) {
@@ -181,7 +178,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
           continue;
         }
         if (!buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
-        const why = bufferProblem(value, params[pi].size);
+        const why = bufferProblem(value, params[pi].size, true);
         if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
       }
     }

@@ -211,7 +211,7 @@ export interface Run {
 
 /** Book-keeping of one param group. @internal */
 export interface GroupState {
-  /** steps taken (PyTorch keeps one per parameter; all of a group's step together here) */
+  /** steps taken (PyTorch keeps one per parameter; a group's parameters step together here, unless `books` says otherwise) */
   step: number;
   /** the element type of every state buffer of the group */
   readonly dtype: StateDtype;
@@ -230,28 +230,53 @@ export interface GroupState {
   readonly fresh: Set<string>;
   /** host-side per-group state kept in float64 (NAdam's muProduct) */
   readonly scalars: Record<string, number>;
+  /**
+   * Each parameter's own step count, unwritten buffers and scalars, once frozen parameters made
+   * them differ within the group; undefined while `step`, `fresh` and `scalars` hold for all.
+   */
+  books?: ParamBook[];
+}
+
+/** One parameter's book-keeping where it differs from its group's (see {@link GroupState.books}). @internal */
+export interface ParamBook {
+  step: number;
+  readonly fresh: Set<string>;
+  readonly scalars: Record<string, number>;
+}
+
+/**
+ * The runs (one kernel call each) of `params`, whose state-buffer element offsets are
+ * `offsets`: adjacent parameters (in the data and grad halves, and in the state buffers)
+ * share a run, except under a blocked state dtype (int8), where each parameter is its own
+ * run (its blocks start at its first element). @internal
+ */
+export function runsOf(params: readonly Parameter[], offsets: readonly number[], dtype: StateDtype): Run[] {
+  const runs: { data: number; grad: number; state: number; n: number }[] = [];
+  const merge = DTYPES[dtype].blockElements === undefined;
+  params.forEach((p, i) => {
+    const last = runs[runs.length - 1];
+    if (merge && last !== undefined && last.data + last.n * 4 === p.dataAddress && last.grad + last.n * 4 === p.gradAddress && last.state + last.n === offsets[i]) {
+      last.n += p.paddedSize;
+    } else {
+      runs.push({ data: p.dataAddress, grad: p.gradAddress, state: offsets[i], n: p.paddedSize });
+    }
+  });
+  return runs;
 }
 
 /** Lays a group's parameters out as runs (one kernel call each) and state offsets. @internal */
 export function layoutGroup(params: readonly Parameter[], dtype: StateDtype): GroupState {
-  const runs: Run[] = [];
   const paramOffsets: number[] = [];
   const blockOffsets: number[] = [];
   const blockElements = DTYPES[dtype].blockElements;
   let elements = 0, blocks = 0;
   for (const p of params) {
-    const last = runs[runs.length - 1];
-    if (blockElements === undefined && last !== undefined && last.data + last.n * 4 === p.dataAddress && last.grad + last.n * 4 === p.gradAddress) {
-      runs[runs.length - 1] = { ...last, n: last.n + p.paddedSize };
-    } else {
-      runs.push({ data: p.dataAddress, grad: p.gradAddress, state: elements, n: p.paddedSize });
-    }
     paramOffsets.push(elements);
     blockOffsets.push(blocks);
     elements += p.paddedSize;
     if (blockElements !== undefined) blocks += Math.ceil(p.paddedSize / blockElements);
   }
-  return { step: 0, dtype, runs, paramOffsets, blockOffsets, elements, blocks, buffers: new Map(), fresh: new Set(), scalars: {} };
+  return { step: 0, dtype, runs: runsOf(params, paramOffsets, dtype), paramOffsets, blockOffsets, elements, blocks, buffers: new Map(), fresh: new Set(), scalars: {} };
 }
 
 /** Allocates a zeroed state buffer of the group's dtype (and int8 scales) in the store's arena. @internal */

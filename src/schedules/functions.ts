@@ -3,15 +3,19 @@
 // optimizer. Each is the schedule table's entry (table.ts) of the scheduler class of the same
 // name, which evaluates these and writes the param groups.
 import {
-  buildSchedule, resolveOptions, type ConstantLROptions, type CosineAnnealingLROptions, type CosineAnnealingWarmRestartsOptions,
-  type CyclicOptions, type ExponentialLROptions, type LinearLROptions, type MultiStepLROptions, type OneCycleOptions,
-  type PolynomialLROptions, type Schedule, type ScheduleName, type ScheduleWithMomentum, type StepLROptions, type WarmupCosineLROptions,
+  buildSchedule, resolveOptions, type ConstantLROptions, type ConstantWithWarmupLROptions, type CosineAnnealingLROptions,
+  type CosineAnnealingWarmRestartsOptions, type CosineWithMinLROptions, type CyclicOptions, type ExponentialLROptions,
+  type InverseSqrtLROptions, type LinearLROptions, type MultiStepLROptions, type OneCycleOptions, type PiecewiseInterpolateLROptions,
+  type PolynomialLROptions, type SWALROptions, type Schedule, type ScheduleName, type ScheduleWithMomentum, type StepLROptions,
+  type WarmupCosineLROptions, type WarmupCosineRestartsLROptions, type WarmupStableDecayLROptions,
 } from './table.js';
 
 export type {
   Schedule, ScheduleWithMomentum, CyclicOptions, OneCycleOptions, ConstantLROptions, CosineAnnealingLROptions,
   CosineAnnealingWarmRestartsOptions, ExponentialLROptions, LambdaLROptions, LinearLROptions, MultiStepLROptions,
-  PolynomialLROptions, StepLROptions, WarmupCosineLROptions,
+  PolynomialLROptions, StepLROptions, WarmupCosineLROptions, MultiplicativeLROptions, SWALROptions, ConstantWithWarmupLROptions,
+  InverseSqrtLROptions, WarmupStableDecayLROptions, WarmupStableDecayShape, CosineWithMinLROptions, PiecewiseInterpolateLROptions,
+  WarmupCosineRestartsLROptions,
 } from './table.js';
 export { checkKeys, checkNumber, invalid } from '../validate.js';
 export type { NumberRange } from '../validate.js';
@@ -55,6 +59,49 @@ export const cosineWarmRestartsSchedule = scaling<CosineAnnealingWarmRestartsOpt
  * stays. Equals SequentialLR([LinearLR, CosineAnnealingLR], [warmupSteps]) up to `totalSteps`.
  */
 export const warmupCosineSchedule = scaling<WarmupCosineLROptions>('WarmupCosineLR');
+
+/**
+ * SWALR (PyTorch's torch.optim.swa_utils.SWALR): from `baseLr` (the lr when the anneal starts)
+ * to `swaLr` over `annealEpochs` steps: `swaLr * a + baseLr * (1 - a)` with
+ * `a = (1 - cos(pi x)) / 2` ('cos') or `x` ('linear'), `x = min(1, t / annealEpochs)`;
+ * `swaLr` from step 0 when `annealEpochs` is 0.
+ */
+export const swaSchedule = scaling<Omit<SWALROptions, 'swaLr'> & { swaLr: number }>('SWALR');
+/**
+ * Hugging Face's constant schedule with warm-up (`get_constant_schedule_with_warmup`):
+ * `baseLr * t / warmupSteps` while `t < warmupSteps`, then `baseLr`.
+ */
+export const constantWithWarmupSchedule = scaling<ConstantWithWarmupLROptions>('ConstantWithWarmupLR');
+/**
+ * Hugging Face's inverse square root schedule (`get_inverse_sqrt_schedule`): the linear warm-up,
+ * then `baseLr / sqrt((t + timescale - warmupSteps) / timescale)`.
+ */
+export const inverseSqrtSchedule = scaling<InverseSqrtLROptions>('InverseSqrtLR');
+/**
+ * Hugging Face's warmup–stable–decay schedule (`get_wsd_schedule`): warm-up ('linear',
+ * 'cosine' or '1-sqrt') from `baseLr * minLrRatio` to `baseLr`, `stableSteps` at `baseLr`, decay
+ * ('cosine', 'linear' or '1-sqrt') back to `baseLr * minLrRatio`, where it stays.
+ */
+export const warmupStableDecaySchedule = scaling<WarmupStableDecayLROptions>('WarmupStableDecayLR');
+/**
+ * Hugging Face's cosine schedule with a minimum lr (`get_cosine_with_min_lr_schedule_with_warmup`):
+ * linear warm-up from 0, then `baseLr * max(0, c (1 - r) + r)`, `c = (1 + cos(2 pi numCycles p)) / 2`,
+ * `p = (t - warmupSteps) / (totalSteps - warmupSteps)`, `r = minLrRate` or `minLr / baseLr`.
+ */
+export const cosineWithMinLrSchedule = scaling<Omit<CosineWithMinLROptions, 'minLr'> & { minLr?: number }>('CosineWithMinLR');
+/**
+ * optax's `piecewise_interpolate_schedule`: the value at `boundaries[k]` is `baseLr` times
+ * `scales[0] * ... * scales[k]`; between boundaries (and from 0 to the first) it moves
+ * linearly or along a half cosine; from the last boundary on it holds.
+ */
+export const piecewiseInterpolateSchedule = scaling<PiecewiseInterpolateLROptions>('PiecewiseInterpolateLR');
+/**
+ * optax's `sgdr_schedule` of `warmup_cosine_decay_schedule` cycles: cycle k lasts
+ * `cycleSteps[k]` steps, warming up linearly from `baseLr * startFactor` to its peak
+ * `baseLr * peakFactors[k]` over `warmupSteps`, then decaying along a cosine (raised to
+ * `exponent`) to `baseLr * endFactor`; past the last cycle it holds that end value.
+ */
+export const warmupCosineRestartsSchedule = scaling<WarmupCosineRestartsLROptions>('WarmupCosineRestartsLR');
 
 /** CyclicLR for one group: triangular waves between `baseLr` and `maxLr`, momentum inversely. */
 export const cyclicSchedule = cycling<Omit<CyclicOptions, 'baseLr' | 'maxLr' | 'baseMomentum' | 'maxMomentum'> &

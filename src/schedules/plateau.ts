@@ -122,6 +122,7 @@ export class ReduceLROnPlateau extends LRScheduler<PlateauState, [metric: number
   }
 
   protected override checkFields(s: Record<string, unknown>, fail: (why: string) => never): void {
+    this.checkLastLrs(s, fail);
     if (s.best !== 'Infinity' && s.best !== '-Infinity' && (typeof s.best !== 'number' || !Number.isFinite(s.best))) {
       fail(problem('best', s.best, "a finite number, 'Infinity' or '-Infinity'"));
     }

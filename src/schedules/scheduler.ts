@@ -4,7 +4,7 @@ import { checkKeys, describe, problem, refuse, wrongType } from '../validate.js'
 export type { AnyOptimizer };
 
 /** What every scheduler state dict starts with (plain data; survives structuredClone and JSON). */
-export interface SchedulerStateHeader {
+export interface SchedulerStateBase {
   /** Marks a scheduler state dict. */
   format: 'simdopt-scheduler';
   /** Format version (1). */
@@ -15,6 +15,10 @@ export interface SchedulerStateHeader {
   options: Record<string, unknown>;
   /** Steps taken. */
   lastEpoch: number;
+}
+
+/** What the state dict of every scheduler that writes the lr starts with. */
+export interface SchedulerStateHeader extends SchedulerStateBase {
   /** The learning rates in effect, one per group, written back to the groups on load. */
   lastLrs: number[];
 }
@@ -66,10 +70,12 @@ const isLr = (x: unknown): x is number => typeof x === 'number' && Number.isFini
  * policies) into every param group. A scheduler evaluates pure schedules: the value at step
  * `t` depends on `t` alone, never on what the groups held before. {@link ReduceLROnPlateau}
  * is the exception: it is stepped with a metric, and its state says how it got where it is.
+ * {@link HyperparameterScheduler} is one too, for composition and checkpoints, that writes
+ * another hyperparameter and never the lr.
  *
  * `S` is the state dict's type, `A` what `step` takes (nothing, or the plateau's metric).
  */
-export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerState, A extends unknown[] = []> {
+export abstract class LRScheduler<S extends SchedulerStateBase = SchedulerState, A extends unknown[] = []> {
   /** The optimizer whose param groups this scheduler writes. */
   readonly optimizer: AnyOptimizer;
   /** Steps taken (PyTorch's `last_epoch`): 0 after construction. */
@@ -115,10 +121,15 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
     return undefined;
   }
 
-  /** Advances one step (call after `optimizer.step()`) and writes the new values into the param groups. */
+  /**
+   * Advances one step (call after `optimizer.step()`) and writes the new values into the param
+   * groups. When a value is refused (a schedule function returning NaN), it throws and the
+   * step count stays where it was.
+   */
   step(..._args: A): void {
-    this.lastEpoch++;
-    this.apply(this.lastEpoch);
+    const t = this.lastEpoch + 1;
+    this.apply(t);
+    this.lastEpoch = t;
   }
 
   /** The learning rates last written, one per group (PyTorch's `get_last_lr()`). */
@@ -132,12 +143,16 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
     this.#lastMomenta = momenta;
   }
 
+  /** Throws when the optimizer's param groups are no longer those the scheduler was built for. @internal */
+  protected checkGroupCount(): void {
+    const n = this.groups.length;
+    if (n !== this.baseLrs.length) throw new Error(`${this.name}: the optimizer has ${n} param groups, but the scheduler was built for ${this.baseLrs.length}`);
+  }
+
   /** @internal */
   protected apply(t: number): void {
+    this.checkGroupCount();
     const groups = this.groups;
-    if (groups.length !== this.baseLrs.length) {
-      throw new Error(`${this.name}: the optimizer has ${groups.length} param groups, but the scheduler was built for ${this.baseLrs.length}`);
-    }
     const lrs = groups.map((_, i) => this.lrAt(t, i));
     const momenta = groups.map((_, i) => this.momentumAt(t, i));
     groups.forEach((g, i) => {
@@ -147,11 +162,19 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
     this.record(lrs, momenta.map((m) => m ?? null));
   }
 
+  /**
+   * Whether `baseLrs` are the groups' `initialLr` (written back on load); not for schedules
+   * that start from the lr the group held when they started (MultiplicativeLR, SWALR). @internal
+   */
+  protected basesAreInitialLrs(): boolean {
+    return true;
+  }
+
   /** Rebuilds the schedules from `baseLrs` (after a state load changed them). @internal */
   protected rebuild(): void {}
 
   /** Child schedulers (SequentialLR, ChainedScheduler). @internal */
-  protected children(): readonly LRScheduler[] {
+  protected children(): readonly LRScheduler<SchedulerStateBase>[] {
     return [];
   }
 
@@ -177,7 +200,7 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
     this.checkState(sd, refuse(`${this.name}.loadStateDict`));
   }
 
-  /** The checks of every scheduler state: the header and `lastLrs`, then {@link checkFields}. @internal */
+  /** The checks of every scheduler state: the header, then {@link checkFields}. @internal */
   protected checkState(sd: unknown, fail: Fail): void {
     if (sd === null || typeof sd !== 'object') fail(`expected a scheduler state dict object, got ${describe(sd)}`);
     const s = sd as Record<string, unknown>;
@@ -188,7 +211,6 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
       fail(`the state was saved with options ${JSON.stringify(s.options)}; this scheduler has ${JSON.stringify(this.options)}`);
     }
     if (!Number.isSafeInteger(s.lastEpoch) || (s.lastEpoch as number) < 0) fail(problem('lastEpoch', s.lastEpoch, 'a whole number >= 0'));
-    this.checkPerGroup(s, 'lastLrs', fail, isLr);
     this.checkFields(s, fail);
   }
 
@@ -202,8 +224,14 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
     v.forEach((x, i) => { if (!ok(x, i)) fail(problem(`${key}[${i}]`, x, mustBe)); });
   }
 
-  /** The checks of this class's own fields. @internal */
+  /** Checks `lastLrs`, the learning rates a state writes back into the groups. @internal */
+  protected checkLastLrs(s: Record<string, unknown>, fail: Fail): void {
+    this.checkPerGroup(s, 'lastLrs', fail, isLr);
+  }
+
+  /** The checks of this class's own fields, after the header's. @internal */
   protected checkFields(s: Record<string, unknown>, fail: Fail): void {
+    this.checkLastLrs(s, fail);
     this.checkPerGroup(s, 'baseLrs', fail, isLr);
     // Momentum goes into `momentum` or `betas[0]`, where it must be a beta in [0, 1).
     this.checkPerGroup(s, 'lastMomenta', fail, (x, i) => x === null || (isLr(x) && !(Array.isArray(this.groups[i].betas) && x >= 1)),
@@ -233,9 +261,10 @@ export abstract class LRScheduler<S extends SchedulerStateHeader = SchedulerStat
     this.baseLrs.splice(0, this.baseLrs.length, ...s.baseLrs);
     this.rebuild();
     this.record([...s.lastLrs], [...s.lastMomenta]);
+    const initial = this.basesAreInitialLrs();
     this.groups.forEach((g, i) => {
       g.lr = s.lastLrs[i];
-      g.initialLr = s.baseLrs[i];
+      if (initial) g.initialLr = s.baseLrs[i];
       const m = s.lastMomenta[i];
       if (m !== null) writeMomentum(g, m);
     });

@@ -2,9 +2,11 @@
 // per-group or not), the pure schedule it builds and how the command line offers it. The
 // scheduler classes (schedulers.ts), the pure schedule functions (functions.ts), the CLI's
 // `schedule` command and the demo all read it; nothing else lists schedules or their defaults.
-// Formulas are PyTorch's closed forms (torch.optim.lr_scheduler); transcendental parts use the
+// Formulas are PyTorch's closed forms (torch.optim.lr_scheduler, torch/optim/swa_utils.py),
+// Hugging Face's lr lambdas (transformers/optimization.py) and optax's schedules
+// (optax/schedules/_schedule.py), each entry citing its source; transcendental parts use the
 // library's deterministic cosPi / pow, so values are identical in every engine and within a
-// few ulps of PyTorch's.
+// few ulps of the source's.
 import { cosPi, pow } from '../detmath.js';
 import { checkNumber, checkRule, invalid, required, type NumberRange, type Rule } from '../validate.js';
 
@@ -103,6 +105,99 @@ export interface LambdaLROptions {
   lrLambda: ((t: number) => number) | readonly ((t: number) => number)[];
 }
 
+/** Options of {@link MultiplicativeLR}. */
+export interface MultiplicativeLROptions {
+  /** The factor step `t` (1, 2, ...) multiplies the lr by: one function, or one per param group. */
+  lrLambda: ((t: number) => number) | readonly ((t: number) => number)[];
+}
+
+/** Options of {@link SWALR} and {@link swaSchedule}. */
+export interface SWALROptions {
+  /** The lr annealed to, >= 0: one, or one per param group (in the scheduler). */
+  swaLr: number | readonly number[];
+  /** Steps of the anneal, a whole number >= 0 (default 10; 0 sets swaLr at once). */
+  annealEpochs?: number;
+  /** 'cos' (default) or 'linear'. */
+  annealStrategy?: 'cos' | 'linear';
+}
+
+/** Options of {@link ConstantWithWarmupLR} and {@link constantWithWarmupSchedule}. */
+export interface ConstantWithWarmupLROptions {
+  /** Steps of the linear warm-up from 0, a whole number >= 0. */
+  warmupSteps: number;
+}
+
+/** Options of {@link InverseSqrtLR} and {@link inverseSqrtSchedule}. */
+export interface InverseSqrtLROptions {
+  /** Steps of the linear warm-up from 0, a whole number >= 0. */
+  warmupSteps: number;
+  /** Time scale of the decay, > 0 (default: warmupSteps, or 10000 when that is 0). */
+  timescale?: number;
+}
+
+/** The shapes of a warm-up or decay of {@link WarmupStableDecayLR}. */
+export type WarmupStableDecayShape = 'linear' | 'cosine' | '1-sqrt';
+
+/** Options of {@link WarmupStableDecayLR} and {@link warmupStableDecaySchedule}. */
+export interface WarmupStableDecayLROptions {
+  /** Steps of the warm-up, a whole number >= 0. */
+  warmupSteps: number;
+  /** Steps of the decay, a whole number >= 0. */
+  decaySteps: number;
+  /** Steps in all (the stable phase is what warm-up and decay leave); or give `stableSteps`. */
+  totalSteps?: number;
+  /** Steps at the full lr between warm-up and decay, a whole number >= 0 (default: from totalSteps). */
+  stableSteps?: number;
+  /** Shape of the warm-up: 'linear' (default), 'cosine' or '1-sqrt'. */
+  warmupType?: WarmupStableDecayShape;
+  /** Shape of the decay: 'cosine' (default), 'linear' or '1-sqrt'. */
+  decayType?: WarmupStableDecayShape;
+  /** Where warm-up starts and decay ends, as a fraction of the lr, in [0, 1] (default 0). */
+  minLrRatio?: number;
+  /** Waves of the cosine decay, >= 0 (default 0.5: a half cosine). */
+  numCycles?: number;
+}
+
+/** Options of {@link CosineWithMinLR} and {@link cosineWithMinLrSchedule}. */
+export interface CosineWithMinLROptions {
+  /** Steps of the linear warm-up from 0, a whole number >= 0. */
+  warmupSteps: number;
+  /** Step at which the cosine reaches the minimum, a whole number >= max(1, warmupSteps). */
+  totalSteps: number;
+  /** Waves of the cosine, >= 0 (default 0.5: a half cosine). */
+  numCycles?: number;
+  /** The lowest lr, >= 0 (one, or one per param group); or give `minLrRate`. */
+  minLr?: number | readonly number[];
+  /** The lowest lr as a fraction of each group's lr, in [0, 1]; or give `minLr`. */
+  minLrRate?: number;
+}
+
+/** Options of {@link PiecewiseInterpolateLR} and {@link piecewiseInterpolateSchedule}. */
+export interface PiecewiseInterpolateLROptions {
+  /** 'linear' (default) or 'cosine' interpolation between the values at the boundaries. */
+  interpolateType?: 'linear' | 'cosine';
+  /** Steps at which each scale has been applied in full, increasing whole numbers >= 0 (default none). */
+  boundaries?: readonly number[];
+  /** Factors, >= 0, one per boundary: the value at `boundaries[k]` is the lr times `scales[0..k]` (default none). */
+  scales?: readonly number[];
+}
+
+/** Options of {@link WarmupCosineRestartsLR} and {@link warmupCosineRestartsSchedule}. */
+export interface WarmupCosineRestartsLROptions {
+  /** Steps of each cycle, warm-up included, whole numbers > warmupSteps. */
+  cycleSteps: readonly number[];
+  /** Each cycle's peak as a factor of the lr, >= 0, one per cycle (default 1 for every cycle). */
+  peakFactors?: readonly number[];
+  /** Steps of each cycle's linear warm-up, a whole number >= 0 (default 0: each cycle starts at its peak). */
+  warmupSteps?: number;
+  /** Where each warm-up starts, as a factor of the lr, >= 0 (default 0). */
+  startFactor?: number;
+  /** Where each cycle's cosine ends, as a factor of the lr, >= 0 (default 0). */
+  endFactor?: number;
+  /** Power of the cosine factor, >= 0 (default 1). */
+  exponent?: number;
+}
+
 /** Options of {@link cyclicSchedule} and {@link CyclicLR}. */
 export interface CyclicOptions {
   /** Lower learning rate of the cycle (per group in the scheduler). */
@@ -158,7 +253,7 @@ export interface OneCycleOptions {
 }
 
 /** The options a scheduler class takes once or once per param group (an array). */
-type PerGroup = 'baseLr' | 'maxLr' | 'baseMomentum' | 'maxMomentum' | 'lrLambda';
+type PerGroup = 'baseLr' | 'maxLr' | 'baseMomentum' | 'maxMomentum' | 'lrLambda' | 'swaLr' | 'minLr';
 /** An option's value in one group: a per-group array resolved to its element. */
 type One<K, T> = K extends PerGroup ? Exclude<T, readonly unknown[]> : T;
 /** The options a schedule's builder receives: checked, defaults applied, one group's values. */
@@ -192,6 +287,11 @@ interface ScheduleSpec<O> {
   make(o: Resolved<O>, baseLr: number): { lr: Schedule; momentum?: Schedule };
   /** The base lr the schedule starts from, when it is an option rather than the group's lr. */
   initialLr?(o: Resolved<O>): number;
+  /**
+   * The schedule starts from the lr each group holds when the scheduler is built (PyTorch's
+   * MultiplicativeLR and SWALR read the group's lr), not from its `initialLr`.
+   */
+  startsFromLr?: true;
   /** Hyperparameters the scheduler writes into each group at construction. */
   record?(o: Resolved<O>, initialLr: number): Record<string, number>;
   /** How `simdopt schedule` offers it. */
@@ -219,6 +319,22 @@ const FLAG: Rule = { type: 'boolean' };
 
 /** The cosine curve from `base` (x = 0) down to `etaMin` (x = 1). */
 const cosineBetween = (base: number, etaMin: number, x: number) => etaMin + ((base - etaMin) * (1 + cosPi(x))) / 2;
+
+/** From `start` (pct = 0) to `end` (pct = 1) along a half cosine: PyTorch's OneCycleLR `_annealing_cos`, optax's `_cosine_interpolate`. */
+const interpolateCos = (start: number, end: number, pct: number) => end + ((start - end) / 2) * (cosPi(pct) + 1);
+/** From `start` to `end` linearly: PyTorch's OneCycleLR `_annealing_linear`, optax's `_linear_interpolate`. */
+const interpolateLinear = (start: number, end: number, pct: number) => (end - start) * pct + start;
+
+/** Hugging Face's linear warm-up factor, `t / max(1, warmup)` (transformers/optimization.py). */
+const hfWarmup = (t: number, warmup: number) => t / Math.max(1, warmup);
+/** Hugging Face's cosine factor `0.5 (1 + cos(pi numCycles 2 progress))`. */
+const hfCosine = (numCycles: number, progress: number) => 0.5 * (1 + cosPi(numCycles * 2 * progress));
+
+/** Throws unless exactly one of options `a` and `b` is set. */
+function oneOf(o: Record<string, unknown>, context: string, a: string, b: string): void {
+  if (o[a] !== undefined && o[b] !== undefined) invalid(context, b, o[b], `left out when ${a} is given (give one of them)`);
+  if (o[a] === undefined && o[b] === undefined) required(context, a, `or ${b}`);
+}
 
 /** The table, by class name; also the order the CLI lists them in. */
 export const SCHEDULES = {
@@ -257,9 +373,7 @@ export const SCHEDULES = {
           { end: pctStart * total - 1, lr: [initialLr, maxLr], m: [maxM, baseM] },
           { end: total - 1, lr: [maxLr, minLr], m: [baseM, maxM] },
         ];
-      const anneal = o.annealStrategy === 'cos'
-        ? (a: number, b: number, pct: number) => b + ((a - b) / 2) * (cosPi(pct) + 1)
-        : (a: number, b: number, pct: number) => (b - a) * pct + a;
+      const anneal = o.annealStrategy === 'cos' ? interpolateCos : interpolateLinear;
       // Past the end (steps >= T - 1) the schedule holds its final values.
       const at = (t: number, key: 'lr' | 'm') => {
         const step = Math.min(t, total - 1);
@@ -420,6 +534,236 @@ export const SCHEDULES = {
     doc: 'the lr times lrLambda(t)',
     options: { lrLambda: { rule: { type: 'function' }, perGroup: true } },
     make: (o, base) => ({ lr: (t) => base * checkNumber('LambdaLR', `lrLambda(${t})`, o.lrLambda(t)) }),
+  }),
+
+  // PyTorch's MultiplicativeLR (torch/optim/lr_scheduler.py): get_lr returns
+  // group['lr'] * lr_lambda(last_epoch) from step 1 on, the group's lr at step 0. The same
+  // product, in the same order, from the lr the group held when the scheduler was built; the
+  // running product is cached, so stepping through costs one multiplication a step.
+  MultiplicativeLR: entry<MultiplicativeLROptions>({
+    doc: 'the lr times lrLambda(1) · lrLambda(2) · ... · lrLambda(t)',
+    options: { lrLambda: { rule: { type: 'function' }, perGroup: true } },
+    startsFromLr: true,
+    make(o, base) {
+      let at = 0, lr = base; // the lr at step `at`
+      return {
+        lr: (t) => {
+          if (t < at) { at = 0; lr = base; }
+          while (at < t) {
+            lr *= checkNumber('MultiplicativeLR', `lrLambda(${at + 1})`, o.lrLambda(at + 1));
+            at++;
+          }
+          return lr;
+        },
+      };
+    },
+  }),
+
+  // PyTorch's SWALR (torch/optim/swa_utils.py), whose get_lr recovers the lr it anneals from out
+  // of the group's lr at each step; in closed form: alpha = anneal(clamp(t / max(1, annealEpochs)))
+  // (t counted from 1 when annealEpochs = 0), lr = swaLr * alpha + base * (1 - alpha), with
+  // anneal(x) = (1 - cos(pi x)) / 2 ('cos') or x ('linear').
+  SWALR: entry<SWALROptions>({
+    doc: 'anneals the lr to swaLr over annealEpochs steps (cos or linear), for stochastic weight averaging',
+    options: {
+      swaLr: { rule: NONNEGATIVE, perGroup: true },
+      annealEpochs: { rule: whole(0), default: 10 },
+      annealStrategy: { rule: { type: 'oneOf', values: ['cos', 'linear'] }, default: 'cos' },
+    },
+    startsFromLr: true,
+    make({ swaLr, annealEpochs: epochs, annealStrategy }, base) {
+      const anneal = annealStrategy === 'cos' ? (x: number) => (1 - cosPi(x)) / 2 : (x: number) => x;
+      return {
+        lr: (t) => {
+          const alpha = anneal(Math.max(0, Math.min(1, (epochs === 0 ? Math.max(1, t) : t) / Math.max(1, epochs))));
+          return swaLr * alpha + base * (1 - alpha);
+        },
+      };
+    },
+    cli: { name: 'swa', examples: { swaLr: (o: { baseLr: number }) => o.baseLr / 2 }, length: (o) => 2 * o.annealEpochs || 20 },
+  }),
+
+  // Hugging Face's get_constant_schedule_with_warmup (transformers/optimization.py):
+  // lr_lambda(t) = t / max(1, warmup) while t < warmup, then 1.
+  ConstantWithWarmupLR: entry<ConstantWithWarmupLROptions>({
+    doc: 'linear warm-up from 0 over warmupSteps, then the lr (Hugging Face constant_with_warmup)',
+    options: { warmupSteps: { rule: whole(0) } },
+    make: ({ warmupSteps: warmup }, base) => ({ lr: (t) => base * (t < warmup ? hfWarmup(t, warmup) : 1) }),
+    cli: { name: 'constant-warmup', examples: { warmupSteps: 10 }, length: (o) => 2 * o.warmupSteps || 20 },
+  }),
+
+  // Hugging Face's get_inverse_sqrt_schedule (transformers/optimization.py, after big_vision):
+  // the warm-up, then 1 / sqrt((t + timescale - warmup) / timescale).
+  InverseSqrtLR: entry<InverseSqrtLROptions>({
+    doc: 'linear warm-up from 0, then the lr times 1/sqrt((t + timescale - warmupSteps)/timescale) (Hugging Face inverse_sqrt)',
+    options: {
+      warmupSteps: { rule: whole(0) },
+      timescale: { rule: POSITIVE, default: (o: Partly<InverseSqrtLROptions>) => o.warmupSteps || 10_000 },
+    },
+    make: ({ warmupSteps: warmup, timescale }, base) => {
+      const shift = timescale - warmup;
+      return { lr: (t) => base * (t < warmup ? hfWarmup(t, warmup) : 1 / Math.sqrt((t + shift) / timescale)) };
+    },
+    cli: { name: 'inverse-sqrt', examples: { warmupSteps: 10 } },
+  }),
+
+  // Hugging Face's get_wsd_schedule (transformers/optimization.py, _get_wsd_scheduler_lambda):
+  // warm-up from minLrRatio to 1, stable at 1, decay to minLrRatio, then minLrRatio.
+  WarmupStableDecayLR: entry<WarmupStableDecayLROptions>({
+    doc: 'warm-up, a stable phase at the lr, then a decay to minLrRatio (Hugging Face warmup_stable_decay)',
+    options: {
+      warmupSteps: { rule: whole(0) },
+      decaySteps: { rule: whole(0) },
+      totalSteps: { rule: whole(0), optional: true },
+      stableSteps: {
+        rule: whole(0), requiredHint: 'or totalSteps',
+        default: (o: Partly<WarmupStableDecayLROptions>) =>
+          (o.totalSteps === undefined ? undefined : Math.max(0, o.totalSteps - (o.warmupSteps ?? 0) - (o.decaySteps ?? 0))),
+      },
+      warmupType: { rule: { type: 'oneOf', values: ['linear', 'cosine', '1-sqrt'] }, default: 'linear' },
+      decayType: { rule: { type: 'oneOf', values: ['linear', 'cosine', '1-sqrt'] }, default: 'cosine' },
+      minLrRatio: { rule: FRACTION, default: 0 },
+      numCycles: { rule: NONNEGATIVE, default: 0.5 },
+    },
+    crossCheck(o, context) {
+      const { warmupSteps: w, stableSteps: s, decaySteps: d, totalSteps: total } = o;
+      if (total === undefined || w + s + d === total) return;
+      invalid(context, 'totalSteps', total, w + d > total ? `at least warmupSteps + decaySteps, ${w + d}`
+        : `warmupSteps + stableSteps + decaySteps, ${w + s + d}, when stableSteps is given too`);
+    },
+    make({ warmupSteps: warmup, stableSteps: stable, decaySteps: decay, warmupType, decayType, minLrRatio: ratio, numCycles }, base) {
+      const scaled = (factor: number) => Math.max(0, factor * (1 - ratio) + ratio);
+      const warm = (p: number) => (warmupType === 'linear' ? p : warmupType === 'cosine' ? 0.5 * (1 - cosPi(p)) : 1 - Math.sqrt(1 - p));
+      const down = (p: number) => (decayType === 'linear' ? 1 - p : decayType === 'cosine' ? hfCosine(numCycles, p) : 1 - Math.sqrt(p));
+      return {
+        lr: (t) => base * (t < warmup ? scaled(warm(hfWarmup(t, warmup)))
+          : t < warmup + stable ? 1
+            : t < warmup + stable + decay ? scaled(down((t - warmup - stable) / Math.max(1, decay)))
+              : ratio),
+      };
+    },
+    cli: {
+      name: 'wsd', examples: { warmupSteps: 10, decaySteps: 20, totalSteps: (o: { stableSteps?: number }) => (o.stableSteps === undefined ? 100 : undefined) },
+      length: (o) => o.warmupSteps + o.stableSteps + o.decaySteps || 20,
+    },
+  }),
+
+  // Hugging Face's get_cosine_with_min_lr_schedule_with_warmup (transformers/optimization.py):
+  // the warm-up, then max(0, c (1 - rate) + rate) with c = 0.5 (1 + cos(pi numCycles 2 progress)),
+  // progress = (t - warmup) / max(1, total - warmup), not clamped (as the source). Hugging Face
+  // turns min_lr into a rate by dividing it by the optimizer's default lr; here each group's
+  // minLr is divided by that group's lr, so every group reaches its minLr.
+  CosineWithMinLR: entry<CosineWithMinLROptions>({
+    doc: 'linear warm-up from 0, then cosine down to minLr (or minLrRate times the lr) at totalSteps (Hugging Face cosine_with_min_lr)',
+    options: {
+      warmupSteps: { rule: whole(0) },
+      totalSteps: { rule: whole(1) },
+      numCycles: { rule: NONNEGATIVE, default: 0.5 },
+      minLr: { rule: NONNEGATIVE, optional: true, perGroup: true },
+      minLrRate: { rule: FRACTION, optional: true },
+    },
+    crossCheck(o, context) {
+      if (o.totalSteps < o.warmupSteps) invalid(context, 'totalSteps', o.totalSteps, `at least warmupSteps, ${o.warmupSteps}`);
+      oneOf(o, context, 'minLr', 'minLrRate');
+    },
+    make({ warmupSteps: warmup, totalSteps: total, numCycles, minLr, minLrRate }, base) {
+      const rate = minLrRate ?? (base === 0 ? 0 : minLr / base);
+      const span = Math.max(1, total - warmup);
+      return {
+        lr: (t) => base * (t < warmup ? hfWarmup(t, warmup) : Math.max(0, hfCosine(numCycles, (t - warmup) / span) * (1 - rate) + rate)),
+      };
+    },
+    cli: {
+      name: 'cosine-min-lr', examples: { warmupSteps: 10, totalSteps: 100, minLrRate: (o: { minLr?: number }) => (o.minLr === undefined ? 0.1 : undefined) },
+      length: (o) => o.totalSteps,
+    },
+  }),
+
+  // optax's piecewise_interpolate_schedule (optax/schedules/_schedule.py): values are the
+  // cumulative products of [lr, ...scales] at [0, ...boundaries]; between two boundaries the
+  // value moves from one to the next (pct = (t - b_k) / max(b_{k+1} - b_k, 1)), and from the
+  // last boundary on it is the last value.
+  PiecewiseInterpolateLR: entry<PiecewiseInterpolateLROptions>({
+    doc: 'linear or cosine interpolation between the lr times cumulative scales at the boundaries (optax piecewise_interpolate)',
+    options: {
+      interpolateType: { rule: { type: 'oneOf', values: ['linear', 'cosine'] }, default: 'linear' },
+      boundaries: { rule: { type: 'numbers', integer: true, min: 0 }, default: [] },
+      scales: { rule: { type: 'numbers', min: 0 }, default: [] },
+    },
+    crossCheck({ boundaries, scales }, context) {
+      if (scales.length !== boundaries.length) invalid(context, 'scales', scales, `an array of ${boundaries.length}, one per boundary`);
+      boundaries.forEach((b, i) => { if (i > 0 && b <= boundaries[i - 1]) invalid(context, 'boundaries', boundaries, 'increasing'); });
+    },
+    make({ interpolateType, boundaries, scales }, base) {
+      const interpolate = interpolateType === 'cosine' ? interpolateCos : interpolateLinear;
+      const bounds = [0, ...boundaries];
+      const values = [base];
+      for (const scale of scales) values.push(values[values.length - 1] * scale);
+      return {
+        lr: (t) => {
+          for (let k = 0; k + 1 < bounds.length; k++) {
+            if (bounds[k] <= t && t < bounds[k + 1]) return interpolate(values[k], values[k + 1], (t - bounds[k]) / Math.max(bounds[k + 1] - bounds[k], 1));
+          }
+          return values[values.length - 1];
+        },
+      };
+    },
+    cli: {
+      name: 'piecewise', examples: { boundaries: [30, 60], scales: [0.1, 0.1] },
+      length: (o) => (o.boundaries.length ? o.boundaries[o.boundaries.length - 1] + 20 : 100),
+    },
+  }),
+
+  // optax's sgdr_schedule (optax/schedules/_schedule.py): warmup_cosine_decay_schedule cycles
+  // joined end to end (join_schedules). A cycle of n steps with peak p: linear from
+  // startFactor * lr to p over warmupSteps (linear_schedule), then cosine_decay_schedule from p
+  // over n - warmupSteps steps with alpha = end / p (0 when p = 0), its factor raised to
+  // `exponent`; past the last cycle, its end value.
+  WarmupCosineRestartsLR: entry<WarmupCosineRestartsLROptions>({
+    doc: 'SGDR with warm-up: cycles of a linear warm-up to each cycle\'s peak, then cosine down to endFactor (optax sgdr)',
+    options: {
+      cycleSteps: { rule: { type: 'numbers', integer: true, min: 1 } },
+      peakFactors: { rule: { type: 'numbers', min: 0 }, default: (o: Partly<WarmupCosineRestartsLROptions>) => (Array.isArray(o.cycleSteps) ? o.cycleSteps.map(() => 1) : undefined) },
+      warmupSteps: { rule: whole(0), default: 0 },
+      startFactor: { rule: NONNEGATIVE, default: 0 },
+      endFactor: { rule: NONNEGATIVE, default: 0 },
+      exponent: { rule: NONNEGATIVE, default: 1 },
+    },
+    crossCheck({ cycleSteps, peakFactors, warmupSteps }, context) {
+      if (cycleSteps.length === 0) invalid(context, 'cycleSteps', cycleSteps, 'a non-empty array of whole numbers');
+      if (peakFactors.length !== cycleSteps.length) invalid(context, 'peakFactors', peakFactors, `an array of ${cycleSteps.length}, one per cycle`);
+      cycleSteps.forEach((n, i) => { if (n <= warmupSteps) invalid(context, `cycleSteps[${i}]`, n, `greater than warmupSteps, ${warmupSteps}`); });
+    },
+    make({ cycleSteps, peakFactors, warmupSteps: warmup, startFactor, endFactor, exponent }, base) {
+      const init = base * startFactor, end = base * endFactor;
+      let start = 0;
+      const cycles = cycleSteps.map((n, k) => {
+        const peak = base * peakFactors[k];
+        const c = { start, peak, alpha: peak === 0 ? 0 : end / peak, decay: n - warmup };
+        start += n;
+        return c;
+      });
+      return {
+        lr: (t) => {
+          let k = 0;
+          while (k + 1 < cycles.length && t >= cycles[k + 1].start) k++;
+          const { start: s, peak, alpha, decay } = cycles[k];
+          const u = t - s;
+          if (u < warmup) return (init - peak) * (1 - u / warmup) + peak;
+          const cosine = 0.5 * (1 + cosPi(Math.min(u - warmup, decay) / decay));
+          return peak * ((1 - alpha) * pow(cosine, exponent) + alpha);
+        },
+      };
+    },
+    cli: {
+      name: 'sgdr',
+      examples: {
+        cycleSteps: [30, 60],
+        peakFactors: (o: { cycleSteps: number[] }) => o.cycleSteps.map((_, k) => pow(0.5, k)),
+        warmupSteps: (o: { cycleSteps: number[] }) => Math.floor(Math.min(...o.cycleSteps) / 10),
+      },
+      length: (o) => o.cycleSteps.reduce((a, b) => a + b, 0),
+    },
   }),
 };
 

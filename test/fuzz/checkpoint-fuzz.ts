@@ -3,36 +3,45 @@
 // refused with a clear error and leave store, optimizer and scheduler bit for bit as they
 // were, or load exactly what its bytes encode, read back by an independent decoder here.
 import {
-  Adam, OneCycleLR, ParameterStore, crc32, loadCheckpoint, saveCheckpoint, stateDictToJSON,
+  Adam, AveragedModel, GradientAccumulator, OneCycleLR, ParameterStore, crc32, loadCheckpoint, saveCheckpoint, stateDictToJSON,
   type BackendName, type Parameter, type QuantizedState, type StateDtype,
 } from '../../src/index.js';
 import { fillMixed, prng } from '../helpers.js';
 
-/** The model every mutation is loaded into: two groups, amsgrad (three buffers), a 1Cycle scheduler. */
+/**
+ * The model every mutation is loaded into: two groups, amsgrad (three buffers), a 1Cycle
+ * scheduler, an EMA of the first two parameters and a gradient accumulator of 3 micro-batches.
+ */
 export interface FuzzWorld {
   store: ParameterStore;
   params: Parameter[];
   opt: Adam;
   sched: OneCycleLR;
+  avg: AveragedModel;
+  acc: GradientAccumulator;
 }
 
 const SIZES = [5, 3, 9];
 
-/** Builds a world (its Adam's state of `dtype`) and trains it `steps` steps on gradients from `seed`. */
+/** Builds a world (its Adam's state of `dtype`) and trains it `steps` micro-batches on gradients from `seed`. */
 export async function fuzzWorld(backend: BackendName, seed: number, steps: number, dtype: StateDtype = 'float32'): Promise<FuzzWorld> {
   const store = await ParameterStore.create({ backend });
   const rand = prng(seed);
   const params = SIZES.map((n, i) => store.parameter(`p${i}`, fillMixed(new Float32Array(n), rand, 1, 0)));
   const opt = new Adam([{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 0.003, weightDecay: 0.01 }], { amsgrad: true, stateDtype: dtype });
   const sched = new OneCycleLR(opt, { maxLr: 0.01, totalSteps: 50 });
+  const avg = new AveragedModel(params.slice(0, 2), { mode: 'ema', decay: 0.9 });
+  const acc = new GradientAccumulator(opt, { everyK: 3, scheduler: sched });
   for (let s = 0; s < steps; s++) {
     for (const p of params) p.grad.set(fillMixed(new Float32Array(p.size), rand, 1, 0));
-    opt.step();
-    sched.step();
+    if (acc.step()) avg.updateParameters();
   }
   for (const p of params) p.grad.set(fillMixed(new Float32Array(p.size), rand, 1, 0));
-  return { store, params, opt, sched };
+  return { store, params, opt, sched, avg, acc };
 }
+
+/** The parts of a world a checkpoint holds. */
+export const partsOf = (w: FuzzWorld) => ({ store: w.store, optimizer: w.opt, scheduler: w.sched, averaged: w.avg, accumulator: w.acc });
 
 /** Every bit a load may change (and the gradients, which it must not), as one exact string. */
 export function fingerprint(w: FuzzWorld, withArenaSize = true): string {
@@ -42,6 +51,8 @@ export function fingerprint(w: FuzzWorld, withArenaSize = true): string {
     views: w.params.map((p) => w.opt.state(p)),
     opt: w.opt.stateDict(),
     sched: w.sched.stateDict(),
+    avg: w.avg.stateDict(),
+    acc: w.acc.stateDict(),
     bytes: withArenaSize ? w.store.byteLength : 0,
   });
 }
@@ -52,6 +63,8 @@ interface Decoded {
     blocks: { size: number; type?: 'uint16' | 'uint8' }[];
     optimizer: { paramGroups: Record<string, unknown>[]; state: Record<string, Record<string, unknown>> };
     scheduler: { lastEpoch: number; lastLrs: number[]; baseLrs: number[] };
+    averaged: { nAveraged: number; averages: { block: number }[] };
+    accumulator: { miniStep: number; accumulated?: { block: number }[] };
   };
   blocks: (Float32Array | Uint16Array | Uint8Array)[];
 }
@@ -129,6 +142,13 @@ function loadedExactly(w: FuzzWorld, bytes: Uint8Array, gradsBefore: Float32Arra
   const s = w.sched.stateDict();
   if (s.lastEpoch !== header.scheduler.lastEpoch || JSON.stringify(s.lastLrs) !== JSON.stringify(header.scheduler.lastLrs) ||
     JSON.stringify(s.baseLrs) !== JSON.stringify(header.scheduler.baseLrs)) return 'scheduler state is not what was saved';
+  const avg = w.avg.stateDict();
+  if (avg.nAveraged !== header.averaged.nAveraged) return `nAveraged is ${avg.nAveraged}, saved ${header.averaged.nAveraged}`;
+  if (avg.averages.some((a, i) => !sameBits(a, blocks[header.averaged.averages[i].block]))) return 'an average is not its block';
+  const acc = w.acc.stateDict();
+  if (acc.miniStep !== header.accumulator.miniStep) return `miniStep is ${acc.miniStep}, saved ${header.accumulator.miniStep}`;
+  if ((acc.accumulated === undefined) !== (header.accumulator.accumulated === undefined)) return 'accumulated sums appeared or vanished';
+  if (acc.accumulated?.some((a, i) => !sameBits(a, blocks[header.accumulator.accumulated![i].block]))) return 'an accumulated sum is not its block';
   return undefined;
 }
 
@@ -241,7 +261,7 @@ export function tryLoad(kind: keyof typeof MUTATIONS, mutated: Uint8Array, targe
   const before = fingerprint(target);
   const grads = target.params.map((p) => p.grad.slice());
   try {
-    loadCheckpoint(mutated, { store: target.store, optimizer: target.opt, scheduler: target.sched });
+    loadCheckpoint(mutated, partsOf(target));
   } catch (e) {
     if (!(e instanceof Error)) return { kind, failure: `threw a non-Error: ${String(e)}` };
     if (!e.message.startsWith('loadCheckpoint: ') || !e.message.endsWith('nothing was changed')) return { kind, failure: `unclear error: ${e.message}` };
@@ -255,8 +275,8 @@ export function tryLoad(kind: keyof typeof MUTATIONS, mutated: Uint8Array, targe
 
 /** Runs `count` mutations from `seed` (source and target worlds of `backend`, with state of `dtype`); returns the outcomes. */
 export async function runFuzz(backend: BackendName, count: number, seed: number, dtype: StateDtype = 'float32'): Promise<Outcome[]> {
-  const source = await fuzzWorld(backend, 1, 4, dtype);
-  const original = saveCheckpoint({ store: source.store, optimizer: source.opt, scheduler: source.sched });
+  const source = await fuzzWorld(backend, 1, 7, dtype); // mid-window: the accumulator holds sums
+  const original = saveCheckpoint(partsOf(source));
   const kinds = Object.keys(MUTATIONS) as (keyof typeof MUTATIONS)[];
   const rand = prng(seed);
   const outcomes: Outcome[] = [];

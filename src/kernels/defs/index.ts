@@ -4,10 +4,12 @@
 // lists kernels (the exports, the JS twins, the typed wrappers, thread slicing, flag bits,
 // docs/ABI.md) is generated from here.
 import type { KernelDef } from '../dsl.js';
+import accumulate from './accumulate.js';
 import adadelta from './adadelta.js';
 import adagrad from './adagrad.js';
 import adam from './adam.js';
 import adopt from './adopt.js';
+import average from './average.js';
 import adamax from './adamax.js';
 import clamp from './clamp.js';
 import copy from './copy.js';
@@ -16,19 +18,20 @@ import { muonApply, muonMomentum } from './muon.js';
 import rmsprop from './rmsprop.js';
 import scale from './scale.js';
 import sgd from './sgd.js';
+import swap from './swap.js';
 
 /**
  * ABI version of the kernel module (its `abiVersion()` export and `KERNEL_ABI_VERSION`).
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 9;
+export const ABI_VERSION = 10;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = '70b7835f554fcaf0';
+export const ABI_FINGERPRINT = 'a19a4fbecfc5f887';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
