@@ -16,6 +16,8 @@ import { RAdam } from './optim/radam.js';
 import { Adadelta } from './optim/adadelta.js';
 import { Lion } from './optim/lion.js';
 import { ADOPT } from './optim/adopt.js';
+import { Adan } from './optim/adan.js';
+import { AdEMAMix } from './optim/ademamix.js';
 import { MuonWithAuxAdamW } from './optim/muon.js';
 
 /** An optimizer class as the registry holds it. */
@@ -63,6 +65,8 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'adadelta', label: 'Adadelta', optimizer: Adadelta as OptimizerClass, options: {}, lr: 1, torch: 'Adadelta' },
   { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
   { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'adan', label: 'Adan', optimizer: Adan as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'ademamix', label: 'AdEMAMix', optimizer: AdEMAMix as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
   // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
   { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
 ];

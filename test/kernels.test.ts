@@ -18,7 +18,8 @@ const N_MAX = 67;
 /** Byte offsets of the arrays: 4-byte aligned, deliberately not 16-byte aligned. */
 const SLOT = 4 * 80;
 const BASE = 4 * 17;
-const ARRAYS = 5;
+/** Array slots: as many as the kernel with the most arrays has (Adan's six). */
+const ARRAYS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.arrays.length));
 
 const reserved = new WeakSet<Backend>();
 
@@ -51,6 +52,14 @@ const SCALARS: Record<string, readonly Record<string, number>[]> = {
   adamax: [{ beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, clr: 0.02, eps: 1e-8, weightDecay: 0.05 }],
   adadelta: [{ lr: 1, rho: 0.9, oneMinusRho: 0.1, eps: 1e-6, weightDecay: 0.01 }],
   lion: [{ lr: 1e-4, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, decay: 0.999 }],
+  adan: [{
+    beta1: 0.98, oneMinusBeta1: 0.02, beta2: 0.92, oneMinusBeta2: 0.08, beta3: 0.99, oneMinusBeta3: 0.01,
+    stepSize: 0.0505, stepSizeDiff: 0.0115, invBiasCorrection3Sqrt: 7.09, eps: 1e-8, decay: 0.9998, proxDivisor: 1.0002,
+  }],
+  ademamix: [{
+    lr: 1e-3, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, beta3: 0.9999, oneMinusBeta3: 1e-4,
+    alpha: 5, invBiasCorrection1: 5.26, invBiasCorrection2Sqrt: 22.4, eps: 1e-8, weightDecay: 0.1,
+  }],
   copy: [{}],
   clamp: [{ lo: -1, hi: 1 }, { lo: 0, hi: 0.5 }, { lo: -1e-30, hi: 1e30 }],
   scale: [{ factor: 0.5 }, { factor: -3 }, { factor: 1e-30 }, { factor: 7.1 }],

@@ -26,12 +26,19 @@ describe('optimizerInfo reads each entry from its class', () => {
     expect(int8.kernel).toBe('adam_int8');
   });
 
-  it('plain SGD holds no state; momentum and NAG hold a momentum buffer; ADOPT runs its own kernel', async () => {
+  it('plain SGD holds no state; momentum and NAG hold a momentum buffer; ADOPT, Adan and AdEMAMix run their own kernels', async () => {
     expect((await optimizerInfo(optimizerEntry('sgd'))).stateBuffers).toEqual([]);
     expect((await optimizerInfo(optimizerEntry('sgd'))).bytesPerParameter).toBe(3 * 4);
     expect((await optimizerInfo(optimizerEntry('nag'))).stateBuffers.map((b) => b.name)).toEqual(['momentumBuffer']);
     expect((await optimizerInfo(optimizerEntry('nag'))).defaults).toMatchObject({ momentum: 0.9, nesterov: true });
     expect((await optimizerInfo(optimizerEntry('adopt'))).kernel).toBe('adopt');
+    const adan = await optimizerInfo(optimizerEntry('adan'));
+    expect(adan.kernel).toBe('adan');
+    expect(adan.stateBuffers.map((b) => b.name)).toEqual(['expAvg', 'expAvgDiff', 'expAvgSq', 'prevGrad']);
+    expect(adan.bytesPerParameter).toBe(3 * 4 + 2 * 4 * 4);
+    const ademamix = await optimizerInfo(optimizerEntry('ademamix'));
+    expect(ademamix.kernel).toBe('ademamix');
+    expect(ademamix.stateBuffers.map((b) => b.name)).toEqual(['expAvgFast', 'expAvgSlow', 'expAvgSq']);
   });
 
   for (const entry of OPTIMIZERS) {
@@ -52,6 +59,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, muon\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, muon\)/);
   });
 });

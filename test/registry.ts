@@ -108,6 +108,12 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'adopt/default', torch: 'ADOPT', options: {} },
   { name: 'adopt/l2-unclipped-maximize', torch: 'ADOPT', options: { lr: 1e-2, weightDecay: 0.05, clip: false, maximize: true } },
   { name: 'adopt/decoupled', torch: 'ADOPT', options: { lr: 1e-2, betas: [0.5, 0.99], weightDecay: 0.1, decoupledWeightDecay: true } },
+  { name: 'adan/default', torch: 'Adan', options: {} },
+  { name: 'adan/prox-wd-maximize', torch: 'Adan', options: { lr: 1e-2, weightDecay: 0.02, maximize: true } },
+  { name: 'adan/no-prox-betas-eps', torch: 'Adan', options: { lr: 3e-3, betas: [0.9, 0.8, 0.95], eps: 1e-3, weightDecay: 0.05, noProx: true } },
+  { name: 'ademamix/default', torch: 'AdEMAMix', options: {} },
+  { name: 'ademamix/warmup-wd', torch: 'AdEMAMix', options: { lr: 1e-2, alpha: 5, alphaWarmup: 10, beta3Warmup: 10, weightDecay: 0.1 } },
+  { name: 'ademamix/no-fast-maximize', torch: 'AdEMAMix', options: { lr: 1e-2, betas: [0, 0.99, 0.999], alpha: 8, beta3Warmup: 20, weightDecay: 0.01, maximize: true } },
   { name: 'muon/default', torch: 'MuonWithAuxAdamW', options: {}, matrices: 'mixed' },
   { name: 'muon/plain-momentum-no-decay-rms', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, nesterov: false, weightDecay: 0, adjustLrFn: 'match_rms_adamw', nsSteps: 3 }, matrices: 'mixed' },
   { name: 'muon/coefficients-eps-adam', torch: 'MuonWithAuxAdamW', options: { lr: 0.02, momentum: 0.9, nsCoefficients: [2, -1.5, 0.5], eps: 1e-3, betas: [0.8, 0.99], adamEps: 1e-6 }, matrices: 'mixed' },
@@ -132,6 +138,8 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'lion/bf16', torch: 'Lion', options: { stateDtype: 'bfloat16' } },
   { name: 'adopt/int8', torch: 'ADOPT', options: { stateDtype: 'int8' } },
   { name: 'muon/int8', torch: 'MuonWithAuxAdamW', options: { stateDtype: 'int8' }, matrices: 'mixed' },
+  { name: 'ademamix/int8-warmup', torch: 'AdEMAMix', options: { lr: 1e-2, alpha: 5, alphaWarmup: 10, beta3Warmup: 10, stateDtype: 'int8' } },
+  { name: 'ademamix/bf16-stochastic-no-fast', torch: 'AdEMAMix', options: { lr: 1e-2, betas: [0, 0.99, 0.999], stateDtype: 'bfloat16', stochasticRounding: true } },
   { name: 'muon/bf16-stochastic', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, stateDtype: 'bfloat16', stochasticRounding: true }, matrices: 'mixed' },
 ];
 

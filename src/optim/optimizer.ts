@@ -2,7 +2,7 @@
 // save and load. Group parsing and validation live in groups.ts, the state-dict format and
 // its checks in state-dict.ts, element types and buffer layout in state.ts.
 import { ELEMENTWISE_KERNELS, type Kernels } from '../kernels/index.js';
-import { STATE_SCRATCH_BYTES, roundingKey } from '../kernels/lowp.js';
+import { STATE_SCRATCH_BYTES, roundingKey, type StateRange } from '../kernels/lowp.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
 import {
@@ -101,11 +101,22 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
   readonly #buffers: ReadonlySet<string>;
+  /** Whether this optimizer takes the state options (its state may be bfloat16 or int8). */
+  readonly #lowPrecision: boolean;
+
+  /**
+   * The int8 map of state buffer `name`. Optimizers without the state options keep float32
+   * state only (their state dicts refuse low-precision data), where the map plays no part.
+   */
+  #range(name: string): StateRange {
+    return this.#lowPrecision ? stateRange(name) : 'signed';
+  }
 
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
     this.#buffers = new Set(spec.buffers);
+    this.#lowPrecision = hasStateOptions(spec as OptimizerSpec<unknown>);
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -176,7 +187,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
-    if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(state, group.params, [], value, stateRange(name)));
+    if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(state, group.params, [], value, this.#range(name)));
   }
 
   /**
@@ -358,7 +369,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
         }
         gs.fresh.add(name);
         gs.books?.forEach((b) => b.fresh.add(name));
-        writeGroup(this.store, gs, buffer, groupFromParams(gs, group.params, [], this.initialValue(name, group), stateRange(name)));
+        writeGroup(this.store, gs, buffer, groupFromParams(gs, group.params, [], this.initialValue(name, group), this.#range(name)));
       }
     });
   }
@@ -445,7 +456,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // Each parameter's state is converted to the group's dtype when saved in another.
       const values = new Map<string, GroupData>();
       for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
-        const range = stateRange(name);
+        const range = this.#range(name);
         const perParam = entries.map((e) => (e[name] === undefined ? undefined : convertState(e[name] as StateValues, gs.dtype, range)));
         values.set(name, groupFromParams(gs, group.params, perParam, this.initialValue(name, candidate), range));
       }
@@ -490,7 +501,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   state(param: Parameter): S {
     return this.#paramState(param, (gs, buffer, name, pi) => {
       const raw = viewParamState(this.store, gs, buffer, pi, param.size);
-      return raw instanceof Float32Array ? raw : DTYPES[buffer.dtype].decode(raw, stateRange(name));
+      return raw instanceof Float32Array ? raw : DTYPES[buffer.dtype].decode(raw, this.#range(name));
     }) as S;
   }
 

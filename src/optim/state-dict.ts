@@ -178,7 +178,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
           continue;
         }
         if (!buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
-        const why = bufferProblem(value, params[pi].size, true);
+        const why = bufferProblem(value, params[pi].size, hasStateOptions(host.spec as OptimizerSpec<unknown>));
         if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
       }
     }

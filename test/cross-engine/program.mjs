@@ -18,6 +18,9 @@ const EXTRA = {
   nadam: { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true },
   adadelta: { weightDecay: 1e-3 },
   lion: { lr: 3e-4, weightDecay: 0.1 },
+  adan: { lr: 3e-3, weightDecay: 0.02 },
+  // both warmups: the schedules' log and pow run on the host and must agree in every engine
+  ademamix: { lr: 3e-3, alpha: 5, alphaWarmup: 200, beta3Warmup: 200, weightDecay: 0.01 },
 };
 const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true]);
 /** Low-precision state (stateDtype): bfloat16, to nearest and stochastic, and blockwise int8. */
