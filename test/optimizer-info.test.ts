@@ -14,7 +14,7 @@ describe('optimizerInfo reads each entry from its class', () => {
     expect(info.bytesHeldPerParameter).toBe(4 * 4);
     expect(info.kernel).toBe('adam');
     expect(info.defaults).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false });
-    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'cautious', 'decoupledWeightDecay']);
   });
 
   it('plain SGD holds no state; momentum and NAG hold a momentum buffer; ADOPT runs its own kernel', async () => {
@@ -43,6 +43,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, muon\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, rprop, asgd, muon\)/);
   });
 });

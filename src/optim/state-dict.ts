@@ -137,7 +137,12 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
     if (!Array.isArray(g.params) || g.params.length !== expected.length || g.params.some((x, k) => x !== expected[k])) {
       fail(`param group ${gi} lists parameters ${describe(g.params)}, expected ${describe(expected)}`);
     }
-    for (const key of Object.keys(host.spec.checks)) if (!(key in g)) fail(`param group ${gi} lacks ${key}`);
+    const added = (host.spec.addedOptions ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(host.spec.checks)) {
+      if (key in g) continue;
+      if (!Object.prototype.hasOwnProperty.call(added, key)) fail(`param group ${gi} lacks ${key}`);
+      (g as Record<string, unknown>)[key] = structuredClone(added[key]); // saved before the option existed
+    }
     const candidate = { ...g, params: host.paramGroups[gi].params } as unknown as ParamGroup<O>;
     try {
       host.validateGroup(candidate, context);
