@@ -55,6 +55,12 @@ export interface OptimizerCase {
    * need matrices), `'mixed'` all but the second of every three; otherwise each is 1-D.
    */
   readonly matrices?: 'all' | 'mixed';
+  /**
+   * The step couples the parameters (Prodigy's step size comes from sums over all of them), so
+   * a frozen parameter changes how the others step: tests that compare with a run where
+   * nothing, or only the one parameter, was there leave such cases to their own tests.
+   */
+  readonly coupled?: true;
 }
 
 /**
@@ -108,6 +114,16 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'adopt/default', torch: 'ADOPT', options: {} },
   { name: 'adopt/l2-unclipped-maximize', torch: 'ADOPT', options: { lr: 1e-2, weightDecay: 0.05, clip: false, maximize: true } },
   { name: 'adopt/decoupled', torch: 'ADOPT', options: { lr: 1e-2, betas: [0.5, 0.99], weightDecay: 0.1, decoupledWeightDecay: true } },
+  { name: 'lamb/default', torch: 'LAMB', options: {} },
+  { name: 'lamb/wd-betas-eps-root', torch: 'LAMB', options: { lr: 0.01, betas: [0.8, 0.99], weightDecay: 0.05, epsRoot: 1e-8 } },
+  { name: 'lamb/no-eps', torch: 'LAMB', options: { lr: 3e-3, eps: 0, epsRoot: 1e-12, weightDecay: 0.01 } },
+  { name: 'lars/default', torch: 'LARS', options: {} },
+  { name: 'lars/wd-nesterov-eps', torch: 'LARS', options: { lr: 0.5, weightDecay: 0.01, nesterov: true, eps: 1e-9, trustCoefficient: 0.02 } },
+  { name: 'lars/no-trust-ratio-no-momentum', torch: 'LARS', options: { lr: 0.05, trustRatio: false, momentum: 0, weightDecay: 1e-3 } },
+  { name: 'prodigy/default', torch: 'Prodigy', options: {}, coupled: true },
+  { name: 'prodigy/l2-bias-correction-safeguard', torch: 'Prodigy', options: { weightDecay: 0.01, decoupledWeightDecay: false, useBiasCorrection: true, safeguardWarmup: true }, coupled: true },
+  { name: 'prodigy/decoupled-growth-beta3', torch: 'Prodigy', options: { weightDecay: 0.05, growthRate: 1.02, beta3: 0.9, dCoef: 2, d0: 1e-4 }, coupled: true },
+  { name: 'prodigy/no-first-moment', torch: 'Prodigy', options: { lr: 0.5, betas: [0, 0.99], eps: 1e-6, weightDecay: 0.02, decoupledWeightDecay: false }, coupled: true },
   { name: 'muon/default', torch: 'MuonWithAuxAdamW', options: {}, matrices: 'mixed' },
   { name: 'muon/plain-momentum-no-decay-rms', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, nesterov: false, weightDecay: 0, adjustLrFn: 'match_rms_adamw', nsSteps: 3 }, matrices: 'mixed' },
   { name: 'muon/coefficients-eps-adam', torch: 'MuonWithAuxAdamW', options: { lr: 0.02, momentum: 0.9, nsCoefficients: [2, -1.5, 0.5], eps: 1e-3, betas: [0.8, 0.99], adamEps: 1e-6 }, matrices: 'mixed' },
