@@ -3,7 +3,7 @@
 // loss within a step budget, on both backends. Hyperparameters are per optimizer, as anyone
 // would tune them; the targets leave a margin of 4x or more over what the runs reach.
 import { describe, expect, it } from 'vitest';
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, LAMB, LARS, Lion, NAdam, ParameterStore, Prodigy, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, LAMB, LARS, Lion, NAdam, ParameterStore, Prodigy, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
 import { BACKENDS } from './helpers.js';
 import type { AnyOptimizer } from './registry.js';
 
@@ -47,6 +47,9 @@ const CASES: [string, Problem, Make, number][] = [
   ['RAdam', QUADRATIC, (p) => new RAdam(p, { lr: 0.03 }) as AnyOptimizer, 1e-8],
   ['Adadelta', QUADRATIC, (p) => new Adadelta(p, { lr: 1 }) as AnyOptimizer, 1e-2],
   ['Lion', QUADRATIC, (p) => new Lion(p, { lr: 0.01 }) as AnyOptimizer, 1e-6],
+  ['Adan', QUADRATIC, (p) => new Adan(p, { lr: 0.1 }) as AnyOptimizer, 1e-10],
+  // A slow EMA that remembers 100 steps (beta3 0.99) suits a run of hundreds; the default 0.9999 is for long training.
+  ['AdEMAMix', QUADRATIC, (p) => new AdEMAMix(p, { lr: 0.03, betas: [0.9, 0.999, 0.99], alpha: 5, alphaWarmup: 100, beta3Warmup: 100 }) as AnyOptimizer, 1e-10],
   ['LAMB', QUADRATIC, (p) => new LAMB(p, { lr: 0.03 }) as AnyOptimizer, 1e-10],
   ['LARS', QUADRATIC, (p) => new LARS(p, { lr: 1, trustCoefficient: 0.01 }) as AnyOptimizer, 1e-10],
   ['Prodigy', QUADRATIC, (p) => new Prodigy(p) as AnyOptimizer, 1e-10],
@@ -62,6 +65,8 @@ const CASES: [string, Problem, Make, number][] = [
   ['RAdam', ROSENBROCK, (p) => new RAdam(p, { lr: 0.002, betas: [0.9, 0.99] }) as AnyOptimizer, 1e-4],
   ['Adadelta', ROSENBROCK, (p) => new Adadelta(p, { lr: 0.1 }) as AnyOptimizer, 5e-2],
   ['Lion', ROSENBROCK, (p) => new Lion(p, { lr: 0.001 }) as AnyOptimizer, 5e-3],
+  ['Adan', ROSENBROCK, (p) => new Adan(p, { lr: 0.003 }) as AnyOptimizer, 2e-5],
+  ['AdEMAMix', ROSENBROCK, (p) => new AdEMAMix(p, { lr: 0.01, betas: [0.9, 0.999, 0.99], alpha: 5, alphaWarmup: 100, beta3Warmup: 100 }) as AnyOptimizer, 1e-8],
   ['LAMB', ROSENBROCK, (p) => new LAMB(p, { lr: 0.01 }) as AnyOptimizer, 3e-2],
   ['LARS', ROSENBROCK, (p) => new LARS(p, { lr: 1, trustCoefficient: 0.003 }) as AnyOptimizer, 5e-3],
   ['Prodigy', ROSENBROCK, (p) => new Prodigy(p) as AnyOptimizer, 1e-6],

@@ -2,12 +2,13 @@
 // add_decayed_weights, scale_by_trust_ratio, scale_by_learning_rate; the transformations in
 // optax/_src/transform.py and optax/transforms/_adding.py), within the reference README's
 // tolerance, on both backends; hand-derived first steps; the zero-norm cases; a weight-decay mask
-// as a param group; checks; and exact resume.
+// as a param group; checks; exact resume; bfloat16 and int8 moments.
 import { describe, expect, it } from 'vitest';
-import { LAMB, ParameterStore, loadCheckpoint, saveCheckpoint, type LAMBOptions } from '../src/index.js';
+import { LAMB, ParameterStore, loadCheckpoint, saveCheckpoint, type LAMBOptions, type Parameter } from '../src/index.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
+import { expectFloat32Shadow } from './float32-shadow.js';
 
-const DEFAULTS: LAMBOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, epsRoot: 0, weightDecay: 0 };
+const DEFAULTS: LAMBOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, epsRoot: 0, weightDecay: 0, stateDtype: 'float32', stochasticRounding: false, stateSeed: 0 };
 
 /**
  * One tensor's optax.lamb step in float64 (`t` counts this step, from 1):
@@ -156,4 +157,18 @@ describe('LAMB by hand', () => {
     expectSameBits(b.opt.state(b.w).expAvgSq, a.opt.state(a.w).expAvgSq, 'expAvgSq');
     expect(b.opt.state(b.w).step).toBe(6);
   });
+});
+
+describe('LAMB with bfloat16 and int8 moments', () => {
+  // Parameters over several int8 blocks, of size 0, smaller than a block, and over two norm
+  // chunks (NORM_CHUNK = 65536), in two groups: an int8 group steps one parameter per kernel call.
+  const sizes = [300, 0, 5, 70_000];
+  const make = (p: Parameter[], so: Record<string, unknown>) => new LAMB([{ params: p.slice(0, 3), weightDecay: 0.05 }, { params: [p[3]] }], { lr: 0.01, ...so });
+  for (const backend of BACKENDS) {
+    for (const so of [{ stateDtype: 'int8' as const }, { stateDtype: 'bfloat16' as const }, { stateDtype: 'bfloat16' as const, stochasticRounding: true }]) {
+      it(`${backend}, ${JSON.stringify(so)}: each step is the float32 step from the dequantised moments (update scratch and norms included), its moments rounded`, async () => {
+        await expectFloat32Shadow(backend, sizes, make, so, 4, 71);
+      });
+    }
+  }
 });

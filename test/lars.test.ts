@@ -2,12 +2,13 @@
 // scale_by_trust_ratio under trust_ratio_mask, scale_by_learning_rate, trace; the
 // transformations in optax/_src/transform.py, optax/transforms/_adding.py and
 // optax/transforms/_accumulation.py), within the reference README's tolerance, on both backends;
-// hand-derived steps; masks as param groups; checks; exact resume.
+// hand-derived steps; masks as param groups; checks; exact resume; a bfloat16 and int8 trace.
 import { describe, expect, it } from 'vitest';
-import { LARS, ParameterStore, loadCheckpoint, saveCheckpoint, type LARSOptions } from '../src/index.js';
+import { LARS, ParameterStore, loadCheckpoint, saveCheckpoint, type LARSOptions, type Parameter } from '../src/index.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
+import { expectFloat32Shadow } from './float32-shadow.js';
 
-const DEFAULTS: LARSOptions = { lr: 1, weightDecay: 0, trustCoefficient: 0.001, eps: 0, trustRatio: true, momentum: 0.9, nesterov: false };
+const DEFAULTS: LARSOptions = { lr: 1, weightDecay: 0, trustCoefficient: 0.001, eps: 0, trustRatio: true, momentum: 0.9, nesterov: false, stateDtype: 'float32', stochasticRounding: false, stateSeed: 0 };
 
 /**
  * One tensor's optax.lars step in float64:
@@ -153,4 +154,18 @@ describe('LARS by hand', () => {
     expectSameBits(b.w.data, a.w.data, 'w');
     expectSameBits(b.opt.state(b.w).momentumBuffer!, a.opt.state(a.w).momentumBuffer!, 'momentumBuffer');
   });
+});
+
+describe('LARS with a bfloat16 or int8 trace', () => {
+  // As LAMB's: several int8 blocks, size 0, under a block, two norm chunks; a group without the trust ratio.
+  const sizes = [300, 0, 5, 70_000];
+  const make = (p: Parameter[], so: Record<string, unknown>) =>
+    new LARS([{ params: p.slice(0, 3), weightDecay: 0.01, nesterov: true }, { params: [p[3]], trustRatio: false }], { lr: 0.5, trustCoefficient: 0.02, ...so });
+  for (const backend of BACKENDS) {
+    for (const so of [{ stateDtype: 'int8' as const }, { stateDtype: 'bfloat16' as const, stochasticRounding: true }]) {
+      it(`${backend}, ${JSON.stringify(so)}: each step is the float32 step from the dequantised trace (norms included), the trace rounded`, async () => {
+        await expectFloat32Shadow(backend, sizes, make, so, 4, 73);
+      });
+    }
+  }
 });

@@ -2,10 +2,11 @@
 // (github.com/konstmish/prodigy, prodigyopt/prodigy.py, Prodigy.step), within the reference
 // README's tolerance, on both backends: param groups, frozen parameters (the reference's grad
 // None), every option; a hand-derived first two steps; the early return; lr 0 groups; checks;
-// exact resume from state dicts and checkpoints, host-side scalars included.
+// exact resume from state dicts and checkpoints, host-side scalars included; float32 state only.
 import { describe, expect, it } from 'vitest';
 import {
-  ParameterStore, Prodigy, loadCheckpoint, saveCheckpoint, stateDictFromJSON, stateDictToJSON, type ProdigyOptions,
+  AveragedModel, GradientAccumulator, ParameterStore, Prodigy, StepLR, loadCheckpoint, saveCheckpoint, stateDictFromJSON, stateDictToJSON,
+  type ProdigyOptions,
 } from '../src/index.js';
 import { BACKENDS, expectSameBits, fillMixed, prng } from './helpers.js';
 
@@ -322,4 +323,78 @@ describe('Prodigy: exact resume, the estimate included', () => {
     b.opt.loadStateDict(structuredClone(a.opt.stateDict()));
     expect(b.opt.state(b.params[1]).k).toBe(2);
   });
+});
+
+describe('Prodigy keeps float32 state', () => {
+  it('has no state options, and its state dicts refuse bfloat16 and int8 data (p0 must not be rounded)', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const w = store.parameter('w', 4);
+    expect(() => new Prodigy([w], { stateDtype: 'bfloat16' } as never)).toThrow(/Prodigy: unknown option "stateDtype"/);
+    expect(() => new Prodigy([{ params: [w], stateDtype: 'int8' } as never])).toThrow(/stateDtype/);
+    const opt = new Prodigy([w]);
+    w.grad.fill(0.5);
+    opt.step();
+    opt.step();
+    expect(opt.rawState(w).p0).toBeInstanceOf(Float32Array);
+    const lowp = {
+      bfloat16: { dtype: 'bfloat16', data: new Uint16Array(4) },
+      int8: { dtype: 'int8', data: new Uint8Array(4), scales: new Float32Array(1), blockSize: 256 },
+    };
+    for (const [dtype, value] of Object.entries(lowp)) {
+      for (const name of ['p0', 'expAvgSq']) {
+        const sd = opt.stateDict();
+        (sd.state[0] as Record<string, unknown>)[name] = value;
+        expect(() => opt.loadStateDict(sd), `${dtype} ${name}`).toThrow(new RegExp(`state ${name} of parameter 0 \\("w"\\) is an Object, not a Float32Array of length 4`));
+      }
+      const sd = opt.stateDict();
+      (sd.paramGroups[0] as Record<string, unknown>).stateDtype = dtype;
+      expect(() => opt.loadStateDict(sd), dtype).toThrow(/stateDtype/);
+    }
+    expect(opt.stateDict().paramGroups[0]).not.toHaveProperty('stateDtype');
+  });
+
+  for (const [from, to] of [['wasm', 'js'], ['js', 'wasm']] as const) {
+    it(`a format-2 checkpoint mid-window (optimizer with a NaN estimate, scheduler, accumulator, EMA) resumes exactly, ${from} -> ${to}`, async () => {
+      const sizes = [300, 7];
+      const grads = Array.from({ length: 12 }, (_, s) => sizes.map((n, i) => fillMixed(new Float32Array(n), prng(90 + 2 * s + i), 1, 0)));
+      grads[2][1][3] = NaN; // leaves dNumerator NaN from the first real step on
+      const make = async (backend: 'wasm' | 'js', seed: number) => {
+        const store = await ParameterStore.create({ backend });
+        const params = sizes.map((n, i) => store.parameter(`p${i}`, fillMixed(new Float32Array(n), prng(seed + i), 0.1, 0)));
+        const opt = new Prodigy([{ params: [params[0]] }, { params: [params[1]], weightDecay: 0.01 }], { useBiasCorrection: true });
+        const sched = new StepLR(opt, { stepSize: 2, gamma: 0.5 });
+        const acc = new GradientAccumulator(opt, { everyK: 3, scheduler: sched });
+        const ema = new AveragedModel(store, { mode: 'ema', decay: 0.8 });
+        const train = (s: number) => {
+          params.forEach((p, i) => p.grad.set(grads[s][i]));
+          if (acc.step()) ema.updateParameters();
+        };
+        return { store, params, opt, sched, acc, ema, train };
+      };
+      const ref = await make(from, 5), run = await make(from, 5);
+      let bytes: Uint8Array | undefined;
+      for (let s = 0; s < 12; s++) {
+        ref.train(s);
+        if (s < 7) run.train(s);
+        if (s === 6) bytes = saveCheckpoint({ store: run.store, optimizer: run.opt, scheduler: run.sched, accumulator: run.acc, averaged: run.ema });
+      }
+      expect(new DataView(bytes!.buffer, bytes!.byteOffset).getUint32(8, true), 'checkpoint format').toBe(2);
+      expect(Number.isNaN(run.opt.state(run.params[0]).dNumerator)).toBe(true);
+      const fresh = await make(to, 50);
+      loadCheckpoint(bytes!, { store: fresh.store, optimizer: fresh.opt, scheduler: fresh.sched, accumulator: fresh.acc, averaged: fresh.ema });
+      expect(fresh.acc.miniStep).toBe(1);
+      expect(Number.isNaN(fresh.opt.state(fresh.params[0]).dNumerator)).toBe(true);
+      expect(fresh.opt.d).toBe(run.opt.d);
+      for (let s = 7; s < 12; s++) fresh.train(s);
+      expect(fresh.opt.d).toBe(ref.opt.d);
+      expect(fresh.sched.stateDict()).toEqual(ref.sched.stateDict());
+      ref.params.forEach((p, i) => {
+        expectSameBits(fresh.params[i].data, p.data, p.name);
+        expectSameBits(fresh.opt.state(fresh.params[i]).s, ref.opt.state(p).s, `${p.name}.s`);
+        expectSameBits(fresh.opt.state(fresh.params[i]).p0, ref.opt.state(p).p0, `${p.name}.p0`);
+        expectSameBits(fresh.ema.average(fresh.params[i]), ref.ema.average(p), `average of ${p.name}`);
+        expect(fresh.opt.state(fresh.params[i]).k).toBe(ref.opt.state(p).k);
+      });
+    });
+  }
 });

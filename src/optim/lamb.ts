@@ -3,10 +3,11 @@ import { powInt } from '../scalars.js';
 import type { Parameter } from '../store.js';
 import { betas, number } from '../validate.js';
 import { tensorSum, trustRatio } from './norms.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link LAMB} (optax.lamb's, camelCase). */
-export interface LAMBOptions {
+export interface LAMBOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-3, Keras's; optax has no default). */
   lr: number;
   /** Decay rates b1, b2 of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
@@ -37,10 +38,11 @@ const spec: OptimizerSpec<LAMBOptions> = {
     eps: number('epsilon value (eps)'),
     epsRoot: number('epsilon value inside the root (epsRoot)'),
     weightDecay: number('weight decay value (weightDecay)'),
+    ...STATE_CHECKS,
   },
 };
 
-const DEFAULTS: LAMBOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, epsRoot: 0, weightDecay: 0 };
+const DEFAULTS: LAMBOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, epsRoot: 0, weightDecay: 0, ...STATE_DEFAULTS };
 
 /**
  * LAMB (You et al., 2020, "Large Batch Optimization for Deep Learning: Training BERT in 76
@@ -55,11 +57,12 @@ const DEFAULTS: LAMBOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, epsRoo
  *     p = p - lr * (u * r)
  *
  * Defaults: `lr = 1e-3, betas = [0.9, 0.999], eps = 1e-6, epsRoot = 0, weightDecay = 0`.
- * State: `expAvg`, `expAvgSq`. The norms are float64 sums in the kernels over fixed chunks
- * (the same bits on both backends and every thread count); optax takes them in float32. Each
- * parameter counts its own steps `t` (optax keeps one count for all: the same unless some
- * parameters are frozen). The update u goes through a scratch array of the store, one
- * parameter's size.
+ * State: `expAvg`, `expAvgSq`, in the group's `stateDtype` (float32, bfloat16 or int8; the
+ * update u and the norms are float32 and float64 whatever it is). The norms are float64 sums
+ * in the kernels over fixed chunks (the same bits on both backends and every thread count);
+ * optax takes them in float32. Each parameter counts its own steps `t` (optax keeps one count
+ * for all: the same unless some parameters are frozen). The update u goes through a scratch
+ * array of the store, one parameter's size: the kernels run once per parameter.
  *
  * Keras 3's `keras.optimizers.Lamb` differs: `epsilon` defaults to 1e-7, its `weight_decay`
  * is the base optimizer's decoupled decay (`p -= lr * weightDecay * p` before the step, outside

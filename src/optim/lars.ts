@@ -1,10 +1,11 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
 import { tensorSum, trustRatio } from './norms.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 import { Optimizer, type GroupState, type OptimizerSpec, type ParamGroup, type ParameterState, type ParamsInput } from './optimizer.js';
 
 /** Options of {@link LARS} (optax.lars's, camelCase). */
-export interface LARSOptions {
+export interface LARSOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1, as timm's LARS; optax has no default). */
   lr: number;
   /**
@@ -47,10 +48,11 @@ const spec: OptimizerSpec<LARSOptions> = {
     trustRatio: boolean('trustRatio'),
     momentum: number('momentum value (momentum)'),
     nesterov: boolean('nesterov'),
+    ...STATE_CHECKS,
   },
 };
 
-const DEFAULTS: LARSOptions = { lr: 1, weightDecay: 0, trustCoefficient: 0.001, eps: 0, trustRatio: true, momentum: 0.9, nesterov: false };
+const DEFAULTS: LARSOptions = { lr: 1, weightDecay: 0, trustCoefficient: 0.001, eps: 0, trustRatio: true, momentum: 0.9, nesterov: false, ...STATE_DEFAULTS };
 
 /**
  * LARS, layer-wise adaptive rate scaling (You et al., 2017, "Large Batch Training of
@@ -67,8 +69,8 @@ const DEFAULTS: LARSOptions = { lr: 1, weightDecay: 0, trustCoefficient: 0.001, 
  *     p = p + u
  *
  * Defaults: `lr = 1, weightDecay = 0, trustCoefficient = 0.001, eps = 0, trustRatio = true,
- * momentum = 0.9, nesterov = false`. State: `momentumBuffer` (optax's trace), unless momentum
- * is 0. As in optax, the learning rate is applied before the trace, which so holds past
+ * momentum = 0.9, nesterov = false`. State: `momentumBuffer` (optax's trace, in the group's
+ * `stateDtype`: float32, bfloat16 or int8), unless momentum is 0. As in optax, the learning rate is applied before the trace, which so holds past
  * updates with their learning rates (PyTorch's SGD keeps gradients and applies the current
  * lr to the buffer): a schedule changes the step gradually. The norms are float64 sums in the
  * kernels over fixed chunks (the same bits on both backends and every thread count); optax

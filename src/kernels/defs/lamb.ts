@@ -15,8 +15,8 @@ u = u + weightDecay*p                                   (weightDecay)`,
   arrays: {
     param: { access: 'read', doc: 'parameters', when: 'weightDecay' },
     grad: { access: 'read', doc: 'gradients' },
-    expAvg: { access: 'readwrite', doc: 'first moment m' },
-    expAvgSq: { access: 'readwrite', doc: 'second moment v' },
+    expAvg: { access: 'readwrite', doc: 'first moment m', state: 'signed' },
+    expAvgSq: { access: 'readwrite', doc: 'second moment v', state: 'unsigned' },
     update: { access: 'write', doc: 'the update u before the trust ratio (scratch)' },
   },
   scalars: {

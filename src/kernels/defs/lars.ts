@@ -18,7 +18,7 @@ p = p + u`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients (LAMB: its update u)' },
-    momentumBuffer: { access: 'readwrite', doc: 'the trace of past updates', when: 'momentum' },
+    momentumBuffer: { access: 'readwrite', doc: 'the trace of past updates', when: 'momentum', state: 'signed' },
   },
   scalars: {
     weightDecay: 'coefficient of the decayed weights',
