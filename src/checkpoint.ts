@@ -9,7 +9,7 @@ import type { HyperparameterScheduler, HyperparameterState } from './schedules/h
 import type { ReduceLROnPlateau, PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
 import { kindOf } from './validate.js';
-import { assertLittleEndian } from './state-json.js';
+import { assertLittleEndian, stateDictFromJSON, stateDictToJSON } from './state-json.js';
 import { ParameterStore } from './store.js';
 
 const MAGIC = 'SIMDOPTC';
@@ -107,7 +107,8 @@ function checkParts(context: string, parts: CheckpointParts): void {
  * Saves the store's parameters and, when given, the state of the optimizer, the scheduler,
  * an averaged model (its averages and `nAveraged`) and a gradient accumulator (its window,
  * mid-window sums included) as compact bytes: a magic string and version, a JSON header
- * (names, sizes, hyperparameters, kernel build), the raw buffers (float32; bfloat16 and int8
+ * (names, sizes, hyperparameters, kernel build; numbers JSON cannot spell as
+ * {@link stateDictToJSON} writes them), the raw buffers (float32; bfloat16 and int8
  * optimizer state as its raw 16- and 8-bit data and float32 scales), and a CRC-32 of
  * everything before it. Gradients are not saved, nor which parameters are frozen. Loads on
  * either backend. An averaged model must be swapped out (a checkpoint of the store alone taken
@@ -158,7 +159,9 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
     ...(opt ? { optimizer: opt } : {}), ...(scheduler ? { scheduler: scheduler.stateDict() } : {}),
     ...(avg ? { averaged: avg } : {}), ...(acc ? { accumulator: acc } : {}),
   };
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  // stateDictToJSON: plain JSON, except that numbers JSON cannot spell (Infinity, NaN, -0: Prodigy's
+  // growthRate, a non-finite host-side scalar) are written exactly.
+  let json = new TextEncoder().encode(stateDictToJSON(header));
   const padded = Math.ceil(json.length / 4) * 4;
   const dataBytes = blocks.reduce((n, b) => n + blockBytes(b), 0);
   const total = 8 + 4 + 4 + padded + dataBytes + 4;
@@ -281,7 +284,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (16 + padded > bytes.length - 4) fail(`the header (${headerLength} bytes) runs past the end`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + headerLength)));
+    parsed = stateDictFromJSON(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + headerLength)));
   } catch {
     fail('the header is not valid JSON');
   }

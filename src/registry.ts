@@ -21,6 +21,10 @@ import { AdEMAMix } from './optim/ademamix.js';
 import { MuonWithAuxAdamW } from './optim/muon.js';
 import { Rprop } from './optim/rprop.js';
 import { ASGD } from './optim/asgd.js';
+import { LAMB } from './optim/lamb.js';
+import { LARS } from './optim/lars.js';
+import { Prodigy } from './optim/prodigy.js';
+import { ELEMENTWISE_KERNELS } from './kernels/index.js';
 
 /** An optimizer class as the registry holds it. */
 export type OptimizerClass = new (params: ParamsInput<never>, options: never) => AnyOptimizer;
@@ -72,6 +76,9 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   // Rprop is meant for full-batch gradients (mini-batch noise flips signs and shrinks its steps).
   { key: 'rprop', label: 'Rprop', optimizer: Rprop as OptimizerClass, options: {}, lr: 1e-2, torch: 'Rprop' },
   { key: 'asgd', label: 'ASGD', optimizer: ASGD as OptimizerClass, options: {}, lr: 1e-2, torch: 'ASGD' },
+  { key: 'lamb', label: 'LAMB', optimizer: LAMB as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'lars', label: 'LARS', optimizer: LARS as OptimizerClass, options: {}, lr: 1, momentum: 'momentum' },
+  { key: 'prodigy', label: 'Prodigy', optimizer: Prodigy as OptimizerClass, options: {}, lr: 1, momentum: 'betas' },
   // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
   { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
 ];
@@ -117,7 +124,7 @@ export interface OptimizerInfo {
   readonly bytesPerParameter: number;
   /** Bytes the arena holds per parameter: value, gradient and state. */
   readonly bytesHeldPerParameter: number;
-  /** The kernel export a step calls (`adam` for the whole Adam family). */
+  /** The element-wise kernel export a step calls first (`adam` for the whole Adam family; `lars` for LARS, whose norms come first). */
   readonly kernel: string;
 }
 
@@ -154,7 +161,7 @@ export async function optimizerInfo(entry: OptimizerEntry, overrides: Record<str
     return {
       className: spec.name, defaults, optionNames: Object.keys(spec.checks), stateBuffers,
       bytesPerParameter: 3 * 4 + 2 * stateBytes, bytesHeldPerParameter: 2 * 4 + stateBytes,
-      kernel: called[0] ?? 'none',
+      kernel: called.find((name) => ELEMENTWISE_KERNELS.some((k) => k.name === name)) ?? called[0] ?? 'none',
     };
   } finally {
     store.dispose();

@@ -72,10 +72,11 @@ describe('frozen parameters, every optimizer case', () => {
           if (frozenAt(i, s)) expectSame(capture(run.opt, run.params[i]), before, `${c.name}: p${i} frozen at step ${s}`);
         }
       }
-      // Never frozen: as in the run where nothing was.
-      for (const i of [0, 2]) expectSame(capture(run.opt, run.params[i]), capture(plain.opt, plain.params[i]), `${c.name}: p${i}`);
+      // Never frozen: as in the run where nothing was (unless the step couples the parameters:
+      // Prodigy's tests compare its frozen parameters with its reference instead).
+      if (!c.coupled) for (const i of [0, 2]) expectSame(capture(run.opt, run.params[i]), capture(plain.opt, plain.params[i]), `${c.name}: p${i}`);
       // Frozen for a while: as a lone optimizer over that parameter, stepped only when it was not.
-      for (const i of [1, 3, 4]) {
+      for (const i of c.coupled ? [] : [1, 3, 4]) {
         const store = await ParameterStore.create({ backend: 'wasm' });
         const p = store.parameter(`p${i}`, initial(c, i));
         const lone = optimizerClass(c.torch)!.create([{ params: [p], ...(GROUP_OF[i] === 1 ? SECOND_GROUP : {}) }] as never, c.options);

@@ -85,7 +85,8 @@ describe('HyperparameterScheduler writes schedule(t) for the optimizer step t', 
       const opt = createOptimizer(entry, [w]);
       const g = groups(opt)[0];
       const numeric = Object.entries(g).flatMap(([k, v]) => (k === 'lr' || k === 'params' ? []
-        : typeof v === 'number' ? [k] : Array.isArray(v) && v.every((x) => typeof x === 'number') ? v.map((_, i) => `${k}.${i}`) : []));
+        // (a schedule's values are finite: Prodigy's default growthRate, Infinity, is no value to hold)
+        : typeof v === 'number' ? (Number.isFinite(v) ? [k] : []) : Array.isArray(v) && v.every((x) => typeof x === 'number') ? v.map((_, i) => `${k}.${i}`) : []));
       expect(numeric.length, entry.key).toBeGreaterThan(0);
       for (const key of numeric) {
         const [name, i] = key.split('.');

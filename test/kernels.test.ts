@@ -11,6 +11,7 @@ import { analyse, analyseAll, renderAbiDoc, renderApi, renderAssembly, renderJs 
 import { add, defineKernel, mul, negIf, sub, type KernelDef } from '../src/kernels/dsl.js';
 import { createJsBackend, createWasmBackend, kernelWasmBytes, type Backend } from '../src/backend.js';
 import { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, type Kernels } from '../src/kernels/index.js';
+import { REDUCTIONS } from '../src/kernels/defs/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
 import { toBfloat16, toInt8 } from '../src/kernels/lowp.js';
 
@@ -69,6 +70,24 @@ const SCALARS: Record<string, readonly Record<string, number>[]> = {
   // PyTorch's defaults, and bounds that clamp most steps (min > most products, max close above).
   rprop: [{ lr: 0.01, etaminus: 0.5, etaplus: 1.2, stepSizeMin: 1e-6, stepSizeMax: 50 }, { lr: 0.5, etaminus: 0.3, etaplus: 2, stepSizeMin: 0.1, stepSizeMax: 0.2 }],
   asgd: [{ weightDecay: 0.01, decay: 0.999999, eta: 0.01, mu: 1 }, { weightDecay: 0.5, decay: 0.75, eta: 0.3, mu: 0.125 }],
+  // LAMB, LARS and Prodigy: the step's scalars as their classes compute them (signs included).
+  lamb: [
+    { beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, biasCorrection1: 0.1, biasCorrection2: 0.001, epsRoot: 0, eps: 1e-6, weightDecay: 0.01 },
+    { beta1: 0.5, oneMinusBeta1: 0.5, beta2: 0.9, oneMinusBeta2: 0.1, biasCorrection1: 0.875, biasCorrection2: 0.271, epsRoot: 1e-8, eps: 0, weightDecay: 3 },
+  ],
+  lars: [
+    { weightDecay: 1e-4, trustRatio: 0.0123, negLr: -1, momentum: 0.9 },
+    { weightDecay: 0.5, trustRatio: 1, negLr: -0.05, momentum: 0.25 },
+    { weightDecay: 0.01, trustRatio: 1e30, negLr: -1e-3, momentum: 0.99 },
+  ],
+  prodigy: [
+    { weightDecay: 0.01, beta1: 0.9, expAvgWeight: 1e-7, beta2: 0.999, expAvgSqWeight: 1e-15, beta3: 0.9995, sWeight: 1e-6 },
+    { weightDecay: 0.5, beta1: 0.5, expAvgWeight: 0.25, beta2: 0.9, expAvgSqWeight: 0.025, beta3: 0.5, sWeight: 3 },
+  ],
+  prodigyApply: [
+    { weightDecay: 0.01, decay: -1e-8, dEps: 1e-14, stepSize: -1e-6 },
+    { weightDecay: 0.5, decay: -0.25, dEps: 0.5, stepSize: -2.5 },
+  ],
 };
 
 /**
@@ -144,24 +163,75 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
     });
   }
 
-  it('reductions (sumSquares, maxAbs, allFinite, countNonzero) return the same value on both backends, lengths 0..67', () => {
+  it('reductions return the same value on both backends, lengths 0..67, unaligned arrays, every f32 argument of a set', () => {
     const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
-    let nonFinite = 0, finite = 0;
+    let nonFinite = 0, finite = 0, nonzero = 0;
     for (let seed = 0; seed < 6; seed++) {
       for (let n = 0; n <= N_MAX; n++) {
         // seeds 0-2: ordinary values only; 3-5: with specials (Inf, NaN, subnormals, extremes)
         for (const b of [wasm, js]) {
-          fillMixed(region(b).subarray(0, (BASE + SLOT) / 4), prng(77 * seed + n), 3, seed < 3 ? 0 : 0.05);
+          fillMixed(region(b).subarray(0, (BASE + 3 * SLOT) / 4), prng(77 * seed + n), 3, seed < 3 ? 0 : 0.05);
         }
-        for (const name of REDUCTION_NAMES) {
-          const a = wasm.kernels[name](at(0), n), b = js.kernels[name](at(0), n);
-          if (!same(a, b)) expect.fail(`${name} seed ${seed} n=${n}: wasm ${a}, js ${b}`);
+        for (const r of REDUCTIONS) {
+          // f32 arguments (weight decays): zero, both signs of zero, ordinary, subnormal, huge.
+          for (const w of r.args.some((x) => x.type === 'f32') ? [0, -0, 0.01, 7.5, 1e-40, 3e38] : [0]) {
+            let slot = 0;
+            const args = r.args.map((x) => (x.type === 'ptr' ? at(slot++) : x.type === 'i32' ? n : w));
+            const f = (b: Backend) => (b.kernels as unknown as Record<string, (...a: number[]) => number>)[r.name](...args);
+            const a = f(wasm), b = f(js);
+            if (!same(a, b)) expect.fail(`${r.name} seed ${seed} n=${n} f32 argument ${w}: wasm ${a}, js ${b}`);
+            if (a !== 0) nonzero++;
+          }
         }
         if (wasm.kernels.allFinite(at(0), n)) finite++; else nonFinite++;
       }
     }
+    expect(REDUCTIONS.map((r) => r.name)).toEqual([...REDUCTION_NAMES]);
     expect(finite).toBeGreaterThan(0);
     expect(nonFinite).toBeGreaterThan(0);
+    expect(nonzero).toBeGreaterThan(1000);
+  });
+
+  it('the float64 reductions are the exact terms summed in four lanes, (l0 + l1) + (l2 + l3), on both backends', () => {
+    // Four lanes of float64 sums, from the definitions: an independent transcription.
+    const lanes = (n: number, term: (i: number) => number) => {
+      const s = [0, 0, 0, 0];
+      for (let i = 0; i < n; i++) s[i % 4] += term(i);
+      return (s[0] + s[1]) + (s[2] + s[3]);
+    };
+    const f = Math.fround;
+    for (const b of [wasm, js]) {
+      for (let n = 0; n <= N_MAX; n += 5) {
+        const heap = region(b);
+        fillMixed(heap.subarray(0, (BASE + 3 * SLOT) / 4), prng(900 + n), 2, 0);
+        const x = heap.subarray(at(0) / 4), y = heap.subarray(at(1) / 4), z = heap.subarray(at(2) / 4);
+        for (const w of [0, 0.25, 1e-3]) {
+          const g = (i: number) => (w === 0 ? x[i] : f(x[i] + f(f(w) * y[i])));
+          expect(b.kernels.sumAbs(at(0), n), `sumAbs n=${n}`).toBe(lanes(n, (i) => Math.abs(x[i])));
+          expect(b.kernels.sumSquaresDecayed(at(0), at(1), n, w), `sumSquaresDecayed n=${n} w=${w}`).toBe(lanes(n, (i) => g(i) * g(i)));
+          expect(b.kernels.dotDecayedDelta(at(0), at(1), at(2), n, w), `dotDecayedDelta n=${n} w=${w}`).toBe(lanes(n, (i) => g(i) * f(z[i] - y[i])));
+        }
+        expect(b.kernels.sumSquaresDecayed(at(0), at(1), n, 0)).toBe(b.kernels.sumSquares(at(0), n));
+      }
+      // Hand values: |-3| + |4| + |-0| + |1.5| + |2| (lane 0 twice); ⟨g, o - p⟩ with g = [1, 2, 3], o - p = [1, -1, 0.5].
+      const heap = region(b);
+      heap.set([-3, 4, -0, 1.5, 2], at(0) / 4);
+      expect(b.kernels.sumAbs(at(0), 5)).toBe(10.5);
+      heap.set([1, 2, 3], at(0) / 4);
+      heap.set([1, 2, 3], at(1) / 4);
+      heap.set([2, 1, 3.5], at(2) / 4);
+      expect(b.kernels.dotDecayedDelta(at(0), at(1), at(2), 3, 0)).toBe(1 - 2 + 1.5);
+      // weightDecay 0.5: g' = [1.5, 3, 4.5]; o - p as before; and ‖g'‖² = 2.25 + 9 + 20.25
+      expect(b.kernels.dotDecayedDelta(at(0), at(1), at(2), 3, 0.5)).toBe(1.5 - 3 + 2.25);
+      expect(b.kernels.sumSquaresDecayed(at(0), at(1), 3, 0.5)).toBe(31.5);
+      // Infinity and NaN propagate; a zero weight decay leaves an infinite parameter out of g'.
+      heap.set([Infinity], at(1) / 4);
+      expect(b.kernels.sumSquaresDecayed(at(0), at(1), 3, 0)).toBe(14);
+      expect(b.kernels.sumSquaresDecayed(at(0), at(1), 3, 0.5)).toBe(Infinity);
+      expect(b.kernels.dotDecayedDelta(at(0), at(1), at(2), 3, 0)).toBe(-Infinity);
+      heap.set([NaN], at(0) / 4);
+      expect(b.kernels.sumAbs(at(0), 3)).toBeNaN();
+    }
   });
 
   it('countNonzero counts what is neither ±0 nor NaN, on both backends and every tail length', () => {
@@ -277,7 +347,7 @@ describe('kernel ABI', () => {
       expect(k.strides.length, k.name).toBe(exports[k.name].length);
       expect(Object.values(k.flags), k.name).toEqual(Object.keys(k.flags).map((_, i) => 1 << i));
     }
-    for (const name of REDUCTION_NAMES) expect(exports[name].length, name).toBe(2);
+    for (const r of REDUCTIONS) expect(exports[r.name].length, r.name).toBe(r.args.length);
   });
 
   it('the named wrappers refuse a missing array or scalar the flags use, an array at address 0 and an unknown flag', () => {

@@ -41,6 +41,17 @@ describe('optimizerInfo reads each entry from its class', () => {
     expect(ademamix.stateBuffers.map((b) => b.name)).toEqual(['expAvgFast', 'expAvgSlow', 'expAvgSq']);
   });
 
+  it('LAMB and LARS take the state options (their moments and trace), Prodigy does not (its p0 stays float32)', async () => {
+    const lamb = await optimizerInfo(optimizerEntry('lamb'), { stateDtype: 'int8' });
+    expect([lamb.kernel, lamb.stateBuffers]).toEqual(['lamb_int8', [{ name: 'expAvg', dtype: 'int8' }, { name: 'expAvgSq', dtype: 'int8' }]]);
+    const lars = await optimizerInfo(optimizerEntry('lars'), { stateDtype: 'bfloat16' });
+    expect([lars.kernel, lars.stateBuffers]).toEqual(['lars_bf16', [{ name: 'momentumBuffer', dtype: 'bfloat16' }]]);
+    const prodigy = await optimizerInfo(optimizerEntry('prodigy'));
+    expect(prodigy.optionNames).not.toContain('stateDtype');
+    expect(prodigy.stateBuffers.map((b) => b.name)).toEqual(['s', 'p0', 'expAvg', 'expAvgSq']);
+    await expect(optimizerInfo(optimizerEntry('prodigy'), { stateDtype: 'int8' })).rejects.toThrow(/Prodigy: unknown option "stateDtype"/);
+  });
+
   for (const entry of OPTIMIZERS) {
     it(`${entry.key}: builds, steps, and names an exported kernel`, async () => {
       const info = await optimizerInfo(entry);
@@ -59,6 +70,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, rprop, asgd, muon\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, rprop, asgd, lamb, lars, prodigy, muon\)/);
   });
 });

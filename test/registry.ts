@@ -55,6 +55,12 @@ export interface OptimizerCase {
    * need matrices), `'mixed'` all but the second of every three; otherwise each is 1-D.
    */
   readonly matrices?: 'all' | 'mixed';
+  /**
+   * The step couples the parameters (Prodigy's step size comes from sums over all of them), so
+   * a frozen parameter changes how the others step: tests that compare with a run where
+   * nothing, or only the one parameter, was there leave such cases to their own tests.
+   */
+  readonly coupled?: true;
 }
 
 /**
@@ -126,6 +132,16 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'asgd/default', torch: 'ASGD', options: {} },
   { name: 'asgd/averaging-wd', torch: 'ASGD', options: { lr: 0.05, lambd: 0.01, alpha: 0.5, t0: 3, weightDecay: 0.05 } },
   { name: 'asgd/averaging-maximize', torch: 'ASGD', options: { lr: 0.02, t0: 0, maximize: true } },
+  { name: 'lamb/default', torch: 'LAMB', options: {} },
+  { name: 'lamb/wd-betas-eps-root', torch: 'LAMB', options: { lr: 0.01, betas: [0.8, 0.99], weightDecay: 0.05, epsRoot: 1e-8 } },
+  { name: 'lamb/no-eps', torch: 'LAMB', options: { lr: 3e-3, eps: 0, epsRoot: 1e-12, weightDecay: 0.01 } },
+  { name: 'lars/default', torch: 'LARS', options: {} },
+  { name: 'lars/wd-nesterov-eps', torch: 'LARS', options: { lr: 0.5, weightDecay: 0.01, nesterov: true, eps: 1e-9, trustCoefficient: 0.02 } },
+  { name: 'lars/no-trust-ratio-no-momentum', torch: 'LARS', options: { lr: 0.05, trustRatio: false, momentum: 0, weightDecay: 1e-3 } },
+  { name: 'prodigy/default', torch: 'Prodigy', options: {}, coupled: true },
+  { name: 'prodigy/l2-bias-correction-safeguard', torch: 'Prodigy', options: { weightDecay: 0.01, decoupledWeightDecay: false, useBiasCorrection: true, safeguardWarmup: true }, coupled: true },
+  { name: 'prodigy/decoupled-growth-beta3', torch: 'Prodigy', options: { weightDecay: 0.05, growthRate: 1.02, beta3: 0.9, dCoef: 2, d0: 1e-4 }, coupled: true },
+  { name: 'prodigy/no-first-moment', torch: 'Prodigy', options: { lr: 0.5, betas: [0, 0.99], eps: 1e-6, weightDecay: 0.02, decoupledWeightDecay: false }, coupled: true },
   { name: 'muon/default', torch: 'MuonWithAuxAdamW', options: {}, matrices: 'mixed' },
   { name: 'muon/plain-momentum-no-decay-rms', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, nesterov: false, weightDecay: 0, adjustLrFn: 'match_rms_adamw', nsSteps: 3 }, matrices: 'mixed' },
   { name: 'muon/coefficients-eps-adam', torch: 'MuonWithAuxAdamW', options: { lr: 0.02, momentum: 0.9, nsCoefficients: [2, -1.5, 0.5], eps: 1e-3, betas: [0.8, 0.99], adamEps: 1e-6 }, matrices: 'mixed' },
@@ -155,6 +171,10 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'ademamix/int8-warmup', torch: 'AdEMAMix', options: { lr: 1e-2, alpha: 5, alphaWarmup: 10, beta3Warmup: 10, stateDtype: 'int8' } },
   { name: 'ademamix/bf16-stochastic-no-fast', torch: 'AdEMAMix', options: { lr: 1e-2, betas: [0, 0.99, 0.999], stateDtype: 'bfloat16', stochasticRounding: true } },
   { name: 'muon/bf16-stochastic', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, stateDtype: 'bfloat16', stochasticRounding: true }, matrices: 'mixed' },
+  { name: 'lamb/int8-wd', torch: 'LAMB', options: { lr: 0.01, weightDecay: 0.05, stateDtype: 'int8' } },
+  { name: 'lamb/bf16-stochastic-eps-root', torch: 'LAMB', options: { lr: 3e-3, betas: [0.8, 0.99], epsRoot: 1e-8, stateDtype: 'bfloat16', stochasticRounding: true, stateSeed: 11 } },
+  { name: 'lars/int8-wd-nesterov', torch: 'LARS', options: { lr: 0.5, weightDecay: 0.01, nesterov: true, trustCoefficient: 0.02, stateDtype: 'int8' } },
+  { name: 'lars/bf16-stochastic', torch: 'LARS', options: { lr: 0.5, stateDtype: 'bfloat16', stochasticRounding: true } },
 ];
 
 /** Converts a PyTorch option name (`weight_decay`) to this library's (`weightDecay`). */

@@ -76,6 +76,13 @@ function jsSelftest(): number {
   heap[at(2) / 4 + 12] = NaN;
   mix(t.countNonzero(heap, at(2), N));
   reset();
+  const slot = (k: number) => heap.subarray(at(k) / 4);
+  mixF64(t.sumAbs(heap, at(0), N));
+  mixF64(t.sumSquaresDecayed(slot(1), slot(0), N, 0));
+  mixF64(t.sumSquaresDecayed(slot(1), slot(0), N, 0.01));
+  mixF64(t.dotDecayedDelta(slot(1), slot(0), slot(2), N, 0));
+  mixF64(t.dotDecayedDelta(slot(1), slot(0), slot(2), N, 0.5));
+  reset();
   kernels.gemmPack(at(1), 17, 1, 59, 17, at(3));
   kernels.gemm(at(0), 59, 1, at(3), at(2), 17, 17, 17, 59, 1.0, 0.0);
   kernels.gemm(at(0), 1, 17, at(3), at(2), 17, 17, 17, 59, 0.5, 2.0);

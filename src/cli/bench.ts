@@ -28,20 +28,26 @@ export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum':
  * The entries a benchmark runs: those named (registry keys or {@link BENCH_ALIASES}), or every
  * element-wise one (an optimizer that multiplies matrices, Muon, has its own benchmark:
  * bench/matmul.ts), each with each state dtype of `dtypes` (default float32) and the bytes its
- * step moves. Throws naming the known keys on an unknown name.
+ * step moves. An optimizer without the state options (its state stays float32: Adan, Prodigy)
+ * runs in float32 only, and is left out of the other dtypes. Throws naming the known keys on an
+ * unknown name.
  */
 export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices).map((e) => e.key),
   dtypes: readonly StateDtype[] = ['float32']): Promise<BenchOptimizer[]> {
   for (const d of dtypes) if (!STATE_DTYPES.includes(d)) throw new Error(`unknown state dtype ${JSON.stringify(d)} (known: ${STATE_DTYPES.join(', ')})`);
   const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
-  return Promise.all(entries.flatMap((entry) => dtypes.map(async (dtype) => {
-    const options = { stateDtype: dtype };
-    const info = await optimizerInfo(entry, options);
-    return {
-      name: dtype === 'float32' ? entry.key : `${entry.key} ${dtype}`, entry, dtype, options,
-      bytesPerParam: info.bytesPerParameter, bytesHeldPerParam: info.bytesHeldPerParameter,
-    };
-  })));
+  const lists = await Promise.all(entries.map(async (entry) => {
+    const takesDtype = (await optimizerInfo(entry)).optionNames.includes('stateDtype');
+    return Promise.all(dtypes.filter((d) => takesDtype || d === 'float32').map(async (dtype) => {
+      const options = takesDtype ? { stateDtype: dtype } : {};
+      const info = await optimizerInfo(entry, options);
+      return {
+        name: dtype === 'float32' ? entry.key : `${entry.key} ${dtype}`, entry, dtype, options,
+        bytesPerParam: info.bytesPerParameter, bytesHeldPerParam: info.bytesHeldPerParameter,
+      };
+    }));
+  }));
+  return lists.flat();
 }
 
 /** Deterministic values in [-1, 1). */

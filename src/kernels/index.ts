@@ -5,21 +5,22 @@
 import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
 import * as generated from '../generated/kernels-js.js';
 import type { TwinMemory } from '../generated/kernels-js.js';
-import { allFinite, countNonzero, maxAbs, sumSquares } from './reduce.js';
+import { allFinite, countNonzero, dotDecayedDelta, maxAbs, sumAbs, sumSquares, sumSquaresDecayed } from './reduce.js';
 import { gemm, gemmPack } from './gemm.js';
 
 export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, STATE_RANGES, bindKernels } from '../generated/kernels-api.js';
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
 /** The JS twins of the element-wise kernels and the matrix multiply (over a {@link TwinMemory}) and of the reductions (over one heap). */
-export const jsTwins = { ...generated, gemmPack, gemm, sumSquares, maxAbs, allFinite, countNonzero } as const;
+export const jsTwins = { ...generated, gemmPack, gemm, sumSquares, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } as const;
 
 /** Twins that take the memory first, like the generated ones. */
 const OVER_MEMORY: Record<string, unknown> = { ...generated, gemmPack, gemm };
 
 export type { TwinMemory } from '../generated/kernels-js.js';
 
-const REDUCTIONS = { sumSquares, maxAbs, allFinite, countNonzero } as const;
+/** Reductions over one array: `(heap, x, n)`. */
+const REDUCTIONS = { sumSquares, maxAbs, allFinite, countNonzero, sumAbs } as const;
 
 /**
  * The JS twins bound to a memory (which finds the heap holding each address), positional like
@@ -31,6 +32,10 @@ export function bindJsRaw(mem: TwinMemory): RawKernels {
     if (name in REDUCTIONS) {
       const twin = REDUCTIONS[name as keyof typeof REDUCTIONS];
       bound[name] = (x: number, n: number) => twin(mem.view(x, n), 0, n);
+    } else if (name === 'sumSquaresDecayed') {
+      bound[name] = (g: number, p: number, n: number, w: number) => sumSquaresDecayed(mem.view(g, n), mem.view(p, n), n, w);
+    } else if (name === 'dotDecayedDelta') {
+      bound[name] = (g: number, p: number, o: number, n: number, w: number) => dotDecayedDelta(mem.view(g, n), mem.view(p, n), mem.view(o, n), n, w);
     } else {
       const twin = OVER_MEMORY[name] as (mem: TwinMemory, ...args: number[]) => void;
       bound[name] = (...args: number[]) => twin(mem, ...args);

@@ -44,3 +44,46 @@ export function countNonzero(heap: Float32Array, x: number, n: number): number {
   }
   return count;
 }
+
+/** Sum of |x| in float64, four lane sums combined as (s0 + s1) + (s2 + s3); see the SIMD kernel. */
+export function sumAbs(heap: Float32Array, x: number, n: number): number {
+  const ix = x >>> 2;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += Math.abs(heap[ix + i]); s1 += Math.abs(heap[ix + i + 1]); s2 += Math.abs(heap[ix + i + 2]); s3 += Math.abs(heap[ix + i + 3]);
+  }
+  if (i < n) s0 += Math.abs(heap[ix + i]);
+  if (i + 1 < n) s1 += Math.abs(heap[ix + i + 1]);
+  if (i + 2 < n) s2 += Math.abs(heap[ix + i + 2]);
+  return (s0 + s1) + (s2 + s3);
+}
+
+// The reductions over several arrays take a view of each (the arrays may lie in different
+// heaps of the js backend's arena), each starting at the first element.
+
+/** The decayed gradient as the kernels compute it: grad, or f32(grad + f32(weightDecay * param)). */
+function decayed(grad: Float32Array, param: Float32Array, i: number, w: number): number {
+  return w === 0 ? grad[i] : Math.fround(grad[i] + Math.fround(w * param[i]));
+}
+
+/** Sum of squares of the decayed gradient (see the SIMD kernel), lanes as {@link sumSquares}. */
+export function sumSquaresDecayed(grad: Float32Array, param: Float32Array, n: number, weightDecay: number): number {
+  const w = Math.fround(weightDecay); // an f32 argument at the ABI
+  const s = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const g = decayed(grad, param, i, w);
+    s[i & 3] += g * g; // exact product of float32 values
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/** Dot product of the decayed gradient with f32(origin - param) (see the SIMD kernel), lanes as {@link sumSquares}. */
+export function dotDecayedDelta(grad: Float32Array, param: Float32Array, origin: Float32Array, n: number, weightDecay: number): number {
+  const w = Math.fround(weightDecay);
+  const s = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    s[i & 3] += decayed(grad, param, i, w) * Math.fround(origin[i] - param[i]); // exact product of float32 values
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}

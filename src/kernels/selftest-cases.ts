@@ -87,4 +87,28 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
     scalars: { weightDecay: 0.001, decay: 0.999999, eta: 0.01, mu: 0.25 },
     flags: [{}, { average: true, weightDecay: true, maximize: true }],
   },
+  {
+    kernel: 'lamb',
+    arrays: { param: 0, grad: 1, expAvg: 2, expAvgSq: 3, update: 4 },
+    scalars: { beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, biasCorrection1: 0.271, biasCorrection2: 0.002997, epsRoot: 1e-10, eps: 1e-6, weightDecay: 0.01 },
+    flags: [{}, { weightDecay: true }],
+  },
+  {
+    kernel: 'lars',
+    arrays: { param: 0, grad: 1, momentumBuffer: 2 },
+    scalars: { weightDecay: 0.0001, trustRatio: 0.0173, negLr: -0.5, momentum: 0.9 },
+    flags: [{}, { weightDecay: true, momentum: true }, { momentum: true, nesterov: true }],
+  },
+  {
+    kernel: 'prodigy',
+    arrays: { param: 0, grad: 1, expAvg: 2, expAvgSq: 3, gradSum: 4 },
+    scalars: { weightDecay: 0.01, beta1: 0.9, expAvgWeight: 1e-7, beta2: 0.999, expAvgSqWeight: 1e-15, beta3: 0.9995, sWeight: 1e-6 },
+    flags: [{ firstMoment: true }, { weightDecay: true }],
+  },
+  {
+    kernel: 'prodigyApply',
+    arrays: { param: 0, direction: 2, expAvgSq: 3 },
+    scalars: { weightDecay: 0.01, decay: -1e-8, dEps: 1e-14, stepSize: -1e-6 },
+    flags: [{}, { decoupled: true }, { weightDecay: true }],
+  },
 ];

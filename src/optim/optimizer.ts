@@ -218,6 +218,16 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   protected abstract updateGroup(group: ParamGroup<O>, state: GroupState, kernels: Kernels): void;
 
   /**
+   * Runs once per step, after validation and allocation and before any group steps: an
+   * optimizer whose groups share a quantity computes it here (Prodigy's step size, from sums
+   * over all its parameters). Returning false ends the step there: no group steps and no step
+   * count moves. @internal
+   */
+  protected beginStep(_kernels: Kernels): boolean {
+    return true;
+  }
+
+  /**
    * Absolute byte address of state buffer `name` at `run`. A buffer the kernel reads under the
    * step's flags (`used`, the default) must be allocated: asking for one that is not throws,
    * so byte offset 0 (a real arena address) never reaches a kernel by accident. A buffer the
@@ -270,6 +280,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       for (const buffer of this.stateBuffers(group)) this.#allocate(group, this.groupStates[i], buffer);
     });
     const kernels = this.store.kernels;
+    if (!this.beginStep(kernels)) return loss;
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
       const update = (g: ParamGroup<O>, s: GroupState) => this.updateGroup(g, s, s.dtype === 'float32' ? kernels : this.#lowPrecisionKernels(kernels, g, s, i));

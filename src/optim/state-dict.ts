@@ -177,7 +177,8 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
       for (const [key, value] of Object.entries(entry!)) {
         if (key === 'step') continue;
         if (host.spec.scalars?.includes(key)) {
-          if (typeof value !== 'number' || !Number.isFinite(value)) fail(`state ${key} of parameter ${pi} (${pname}) is ${describe(value)}, not a finite number`);
+          // Any number: a step with non-finite gradients can leave one non-finite (Prodigy's dNumerator), and a save must keep it.
+          if (typeof value !== 'number') fail(`state ${key} of parameter ${pi} (${pname}) is ${describe(value)}, not a number`);
           continue;
         }
         if (!buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);

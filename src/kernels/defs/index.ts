@@ -16,8 +16,11 @@ import adamax from './adamax.js';
 import asgd from './asgd.js';
 import clamp from './clamp.js';
 import copy from './copy.js';
+import lamb from './lamb.js';
+import lars from './lars.js';
 import lion from './lion.js';
 import { muonApply, muonMomentum } from './muon.js';
+import { prodigy, prodigyApply } from './prodigy.js';
 import rmsprop from './rmsprop.js';
 import rprop from './rprop.js';
 import scale from './scale.js';
@@ -29,13 +32,13 @@ import swap from './swap.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 12;
+export const ABI_VERSION = 13;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = 'b90023e704ee313a';
+export const ABI_FINGERPRINT = 'f673c3971ff733b6';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd, lamb, lars, prodigy, prodigyApply] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
@@ -51,7 +54,7 @@ export interface HandWrittenExport {
 /**
  * The reductions stay hand-written pairs (assembly/kernels/reduce.ts and src/kernels/reduce.ts):
  * their value is a fixed combination order across lanes (four f64 lane sums for sumSquares),
- * which an element-wise trace does not express, and four short loops cost less to keep by
+ * which an element-wise trace does not express, and a few short loops cost less to keep by
  * hand than a second DSL would. Their signatures are declared here for the ABI and the wrappers.
  */
 const REDUCE_SOURCE = 'assembly/kernels/reduce.ts, twin src/kernels/reduce.ts';
@@ -87,6 +90,41 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
     result: 'i32',
     resultDoc: 'the count (exact, whatever the order)',
+    source: REDUCE_SOURCE,
+  },
+  {
+    name: 'sumAbs',
+    summary: 'Sum of |x| over n f32 elements, in f64, lanes combined as in sumSquares (Prodigy\'s denominator).',
+    args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
+    result: 'f64',
+    resultDoc: 'the sum of absolute values (each exact in f64)',
+    source: REDUCE_SOURCE,
+  },
+  {
+    name: 'sumSquaresDecayed',
+    summary: 'Sum of squares, in f64, of the decayed gradient g\' = grad (weightDecay 0) or f32(grad + f32(weightDecay·param)), lanes combined as in sumSquares (LARS\'s norm of the update).',
+    args: [
+      { name: 'grad', type: 'ptr', doc: 'gradients' },
+      { name: 'param', type: 'ptr', doc: 'parameters (read when weightDecay is not 0)' },
+      { name: 'n', type: 'i32', doc: 'number of elements' },
+      { name: 'weightDecay', type: 'f32', doc: 'coefficient of param' },
+    ],
+    result: 'f64',
+    resultDoc: 'the sum of squares (each square exact in f64)',
+    source: REDUCE_SOURCE,
+  },
+  {
+    name: 'dotDecayedDelta',
+    summary: 'Dot product, in f64, of the decayed gradient (as in sumSquaresDecayed) with f32(origin - param), lanes combined as in sumSquares (Prodigy\'s numerator, torch.dot(grad, p0 - p)).',
+    args: [
+      { name: 'grad', type: 'ptr', doc: 'gradients' },
+      { name: 'param', type: 'ptr', doc: 'parameters' },
+      { name: 'origin', type: 'ptr', doc: 'initial parameters (p0)' },
+      { name: 'n', type: 'i32', doc: 'number of elements' },
+      { name: 'weightDecay', type: 'f32', doc: 'coefficient of param in the decayed gradient' },
+    ],
+    result: 'f64',
+    resultDoc: 'the dot product (each product exact in f64)',
     source: REDUCE_SOURCE,
   },
 ];
