@@ -42,6 +42,8 @@ export { ADOPT } from './optim/adopt.js';
 export type { ADOPTOptions, ADOPTOptionsInput, ADOPTState } from './optim/adopt.js';
 export { Muon, MuonWithAuxAdamW, muonAdjustedLr } from './optim/muon.js';
 export type { MuonOptions, MuonOptionsInput, MuonState, MuonAdjustLrFn, MuonWithAuxAdamWOptions, MuonWithAuxAdamWOptionsInput, MuonWithAuxAdamWState } from './optim/muon.js';
+export { Adafactor, FLOAT32_EPS } from './optim/adafactor.js';
+export type { AdafactorOptions, AdafactorOptionsInput, AdafactorState } from './optim/adafactor.js';
 export { powInt } from './scalars.js';
 export { clipGradNorm, clipGradValue, gradNorm, gradsAreFinite, NORM_CHUNK } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';

@@ -6,8 +6,8 @@ import { ELEMENTWISE_KERNELS, type RawKernels } from './kernels/index.js';
 
 /** Array arguments (before `n`) of each element-wise kernel, which slicing offsets: from the kernel definitions. */
 const ELEMENTWISE: Record<string, number> = Object.fromEntries(ELEMENTWISE_KERNELS.map((k) => [k.name, k.arrays.length]));
-/** Exports the host splits itself and hands out as parts (see {@link ThreadPool.runParts}). */
-export const PART_KERNELS = { gemm: 11 } as const;
+/** Exports the host splits itself and hands out as parts (see {@link ThreadPool.runParts}), with their argument counts. */
+export const PART_KERNELS = { gemm: 11, rowMeanSquares: 4, colMeanSquares: 5, adafactorUpdate: 9 } as const;
 /** Every export a worker may run, by index. */
 const NAMES = [...Object.keys(ELEMENTWISE), ...Object.keys(PART_KERNELS)];
 /** Below this many elements a call runs on the calling thread alone (hand-off costs more). */
@@ -141,6 +141,8 @@ export class ThreadPool {
     const wrapped: Record<string, unknown> = { ...direct };
     NAMES.forEach((name, id) => {
       const pointers = ELEMENTWISE[name];
+      // The part kernels stay direct: the host splits them itself (runParts).
+      if (pointers === undefined) return;
       const fn = (direct as unknown as Record<string, (...a: number[]) => void>)[name];
       wrapped[name] = (...a: number[]) => {
         const n = a[pointers];

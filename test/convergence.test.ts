@@ -3,7 +3,7 @@
 // loss within a step budget, on both backends. Hyperparameters are per optimizer, as anyone
 // would tune them; the targets leave a margin of 4x or more over what the runs reach.
 import { describe, expect, it } from 'vitest';
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
+import { Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
 import { BACKENDS } from './helpers.js';
 import type { AnyOptimizer } from './registry.js';
 
@@ -47,6 +47,8 @@ const CASES: [string, Problem, Make, number][] = [
   ['RAdam', QUADRATIC, (p) => new RAdam(p, { lr: 0.03 }) as AnyOptimizer, 1e-8],
   ['Adadelta', QUADRATIC, (p) => new Adadelta(p, { lr: 1 }) as AnyOptimizer, 1e-2],
   ['Lion', QUADRATIC, (p) => new Lion(p, { lr: 0.01 }) as AnyOptimizer, 1e-6],
+  // Adafactor's steps are relative to the parameters' RMS (floored at eps2): slow towards 0, hence a large lr.
+  ['Adafactor', QUADRATIC, (p) => new Adafactor(p, { lr: 0.3 }) as AnyOptimizer, 1e-4],
   ['SGD', ROSENBROCK, (p) => new SGD(p, { lr: 0.001 }) as AnyOptimizer, 0.1],
   ['SGD momentum', ROSENBROCK, (p) => new SGD(p, { lr: 0.001, momentum: 0.9 }) as AnyOptimizer, 1e-6],
   ['SGD Nesterov', ROSENBROCK, (p) => new SGD(p, { lr: 0.001, momentum: 0.9, nesterov: true }) as AnyOptimizer, 1e-6],
@@ -59,6 +61,7 @@ const CASES: [string, Problem, Make, number][] = [
   ['RAdam', ROSENBROCK, (p) => new RAdam(p, { lr: 0.002, betas: [0.9, 0.99] }) as AnyOptimizer, 1e-4],
   ['Adadelta', ROSENBROCK, (p) => new Adadelta(p, { lr: 0.1 }) as AnyOptimizer, 5e-2],
   ['Lion', ROSENBROCK, (p) => new Lion(p, { lr: 0.001 }) as AnyOptimizer, 5e-3],
+  ['Adafactor', ROSENBROCK, (p) => new Adafactor(p, { lr: 0.01 }) as AnyOptimizer, 0.2],
 ];
 
 describe('convergence', () => {

@@ -73,4 +73,11 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
   },
   { kernel: 'swap', arrays: { x: 0, y: 1 }, scalars: {}, flags: [{}] },
   { kernel: 'accumulate', arrays: { grad: 1, acc: 2 }, scalars: { count: 4 }, flags: [{}, { apply: true }, { apply: true, mean: true }] },
+  {
+    kernel: 'adafactor',
+    arrays: { grad: 1, variance: 3, update: 2 },
+    scalars: { weight: 0.25, complement: 0.75, eps1Sq: 1e-6 },
+    flags: [{}, { largeWeight: true, maximize: true }],
+  },
+  { kernel: 'adafactorApply', arrays: { param: 0, update: 1 }, scalars: { decay: 0.999, stepSize: 0.01 }, flags: [{}, { weightDecay: true }] },
 ];

@@ -2,7 +2,7 @@
 // validation of its hyperparameters (at construction, before every step and on load).
 import { Parameter } from '../store.js';
 import { describe, kindOf, type Check } from '../validate.js';
-import type { StateBufferSpec, StateDtype } from './state.js';
+import type { StateBufferSpec } from './state.js';
 
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
 export type ParamGroupInput<O> = Partial<O> & {
@@ -27,8 +27,12 @@ export type ParamGroup<O> = O & {
 export interface OptimizerSpec<O> {
   /** Class name used in messages and saved state. */
   readonly name: string;
-  /** Every state buffer the optimizer can hold (PyTorch's state keys, camelCase), with its element type (float32 when only a name is given). */
-  readonly buffers: readonly (string | { readonly name: string; readonly dtype: StateDtype })[];
+  /**
+   * Every state buffer the optimizer can hold (PyTorch's state keys, camelCase), with its
+   * element type (float32 when only a name is given) and, for state not shaped like its
+   * parameter, its shape ({@link StateBufferSpec.shape}).
+   */
+  readonly buffers: readonly (string | StateBufferSpec)[];
   /** Host-side per-group scalars kept as state (NAdam's muProduct). */
   readonly scalars?: readonly string[];
   /** A checker per option; any other key is an error. */

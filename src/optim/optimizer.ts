@@ -3,15 +3,15 @@
 // its checks in state-dict.ts, element types and buffer layout in state.ts.
 import type { Kernels } from '../kernels/index.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
-import { Parameter, type ParameterStore } from '../store.js';
+import { Parameter, paddedSize, type ParameterStore } from '../store.js';
 import {
   checkOptionKeys, hyperparameters, parseParams, prepareGroup, stateBufferSpecs, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
 import {
-  addressOf, allocateBuffer, fillBuffer, layoutGroup, readBuffer, viewBuffer, writeBuffer,
-  type GroupState, type Run, type StateDtype,
+  addressOf, allocateBuffer, bufferLayout, fillBuffer, layoutGroup, readBuffer, viewBuffer, writeBuffer,
+  type BufferLayout, type GroupState, type Run, type StateBufferSpec,
 } from './state.js';
 import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
 import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
@@ -88,12 +88,12 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
-  readonly #dtypes: Map<string, StateDtype>;
+  readonly #buffers: Map<string, StateBufferSpec>;
 
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
-    this.#dtypes = new Map(stateBufferSpecs(spec as OptimizerSpec<unknown>).map((b) => [b.name, b.dtype]));
+    this.#buffers = new Map(stateBufferSpecs(spec as OptimizerSpec<unknown>).map((b) => [b.name, b]));
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -152,15 +152,21 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Allocates state buffer `name` of a group if it is not yet, filled with its initial value and marked fresh. */
   #allocate(group: ParamGroup<O>, state: GroupState, name: string): void {
     if (state.buffers.has(name)) return;
-    const dtype = this.#dtypes.get(name);
-    if (dtype === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
-    const buffer = allocateBuffer(this.store, dtype, state.elements);
+    const layout = this.#layout(name, group.params);
+    const buffer = allocateBuffer(this.store, this.#buffers.get(name)!.dtype, layout);
     state.buffers.set(name, buffer);
     state.fresh.add(name);
     state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
-    if (value !== 0) group.params.forEach((p, i) => fillBuffer(this.store, buffer, state.paramOffsets[i], p.size, value));
+    if (value !== 0) layout.offsets.forEach((offset, i) => fillBuffer(this.store, buffer, offset, layout.sizes[i], value));
+  }
+
+  /** Where each of `params` keeps its part of state buffer `name` (see {@link BufferLayout}). */
+  #layout(name: string, params: readonly Parameter[]): BufferLayout {
+    const spec = this.#buffers.get(name);
+    if (spec === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
+    return bufferLayout(params, spec);
   }
 
   /**
@@ -168,11 +174,13 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * zero (zero gradient, zero state) except where eps = 0 turns 0/0 into NaN; this restores it.
    */
   #zeroPadding(group: ParamGroup<O>, state: GroupState): void {
-    group.params.forEach((p, i) => {
-      if (p.size === p.paddedSize) return;
-      this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
-      for (const buffer of state.buffers.values()) fillBuffer(this.store, buffer, state.paramOffsets[i] + p.size, p.paddedSize - p.size, 0);
+    group.params.forEach((p) => {
+      if (p.size !== p.paddedSize) this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
     });
+    for (const buffer of state.buffers.values()) {
+      const { offsets, sizes } = buffer.layout;
+      offsets.forEach((offset, i) => fillBuffer(this.store, buffer, offset + sizes[i], paddedSize(sizes[i]) - sizes[i], 0));
+    }
   }
 
   /**
@@ -189,6 +197,20 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
 
   /** Performs a group's update: compute the step's scalars, then one kernel call per run. @internal */
   protected abstract updateGroup(group: ParamGroup<O>, state: GroupState, kernels: Kernels): void;
+
+  /**
+   * Absolute byte address of parameter `p`'s part of state buffer `name`: for buffers not
+   * shaped like their parameters (see {@link StateBufferSpec.shape}), which runs do not
+   * address. The buffer must be allocated and `p` must keep a part of it. @internal
+   */
+  protected stateOf(state: GroupState, name: string, p: Parameter): number {
+    const buffer = state.buffers.get(name);
+    const index = buffer?.layout.index.get(p);
+    if (buffer === undefined || index === undefined || buffer.layout.shapes[index] === undefined) {
+      throw new Error(`${this.spec.name}: internal error: parameter ${JSON.stringify(p.name)} keeps no state buffer ${JSON.stringify(name)}`);
+    }
+    return addressOf(buffer, buffer.layout.offsets[index]);
+  }
 
   /**
    * Absolute byte address of state buffer `name` at `run`. A buffer the kernel reads under the
@@ -297,7 +319,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     return this.paramGroups.map((group, i) => {
       const gs = this.groupStates[i];
       const buffers = new Map<string, Float32Array>();
-      for (const [name, buffer] of gs.buffers) buffers.set(name, readBuffer(this.store, buffer, 0, gs.elements));
+      for (const [name, buffer] of gs.buffers) buffers.set(name, readBuffer(this.store, buffer, 0, buffer.layout.elements));
       return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group), books: gs.books && copyBooks(gs.books) };
     });
   }
@@ -333,8 +355,9 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
         gs.fresh.add(name);
         gs.books?.forEach((b) => b.fresh.add(name));
         const init = this.initialValue(name, group);
-        fillBuffer(this.store, buffer, 0, gs.elements, 0);
-        if (init !== 0) group.params.forEach((p, pi) => fillBuffer(this.store, buffer, gs.paramOffsets[pi], p.size, init));
+        const { offsets, sizes, elements } = buffer.layout;
+        fillBuffer(this.store, buffer, 0, elements, 0);
+        if (init !== 0) offsets.forEach((offset, pi) => fillBuffer(this.store, buffer, offset, sizes[pi], init));
       }
     });
   }
@@ -355,12 +378,14 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[gi];
       const c = captures[gi];
       const indices: number[] = [];
-      group.params.forEach((p, pi) => {
+      group.params.forEach((_, pi) => {
         const book = c.books?.[pi] ?? c;
         const entry: ParamStateEntry = { step: book.step, ...book.scalars };
         for (const [name, values] of c.buffers) {
           if (book.fresh.has(name) && this.initialValue(name, group) === 0) continue;
-          entry[name] = values.slice(gs.paramOffsets[pi], gs.paramOffsets[pi] + p.size);
+          const { offsets, sizes, shapes } = gs.buffers.get(name)!.layout;
+          if (shapes[pi] === undefined) continue; // a buffer this parameter keeps none of
+          entry[name] = values.slice(offsets[pi], offsets[pi] + sizes[pi]);
         }
         state[index] = entry;
         indices.push(index++);
@@ -419,17 +444,22 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // from its initial value there, unwritten for that parameter.
       const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
       const values = new Map<string, Float32Array>();
+      const layouts = new Map<string, BufferLayout>();
       for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
-        const whole = new Float32Array(gs.elements);
-        group.params.forEach((p, pi) => {
+        const layout = this.#layout(name, group.params);
+        const { offsets, sizes, elements } = layout;
+        layouts.set(name, layout);
+        const whole = new Float32Array(elements);
+        group.params.forEach((_, pi) => {
           const saved = entries[pi][name] as ArrayLike<number> | undefined;
-          if (saved !== undefined) whole.set(saved, gs.paramOffsets[pi]);
-          else whole.fill(this.initialValue(name, candidate), gs.paramOffsets[pi], gs.paramOffsets[pi] + p.size);
+          if (saved !== undefined) whole.set(saved, offsets[pi]);
+          else whole.fill(this.initialValue(name, candidate), offsets[pi], offsets[pi] + sizes[pi]);
         });
         values.set(name, whole);
       }
-      const books = entries.map((e): ParamBook => ({
-        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e))),
+      // A buffer a parameter keeps none of is not unwritten for it.
+      const books = entries.map((e, pi): ParamBook => ({
+        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e) && layouts.get(name)!.shapes[pi] !== undefined)),
         scalars: Object.fromEntries(scalars.filter((k) => typeof e[k] === 'number').map((k) => [k, e[k] as number])),
       }));
       const settled = { ...gs, books: undefined, step: 0, fresh: new Set<string>(), scalars: {} };
@@ -460,7 +490,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
 
   /**
    * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and a
-   * live Float32Array view (length `param.size`) of each allocated state buffer. Views
+   * live Float32Array view of each allocated state buffer it keeps (length `param.size`, or
+   * the elements of the buffer's own shape: Adafactor's row and column factors). Views
    * follow the rules of {@link Parameter.data}: they never move, and stay valid for the
    * store's life where `store.stableViews` is true.
    */
@@ -471,7 +502,10 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[gi];
       const book = gs.books?.[index] ?? gs;
       const result: ParameterState = { step: book.step, ...book.scalars };
-      for (const [name, buffer] of gs.buffers) result[name] = viewBuffer(this.store, buffer, gs.paramOffsets[index], param.size);
+      for (const [name, buffer] of gs.buffers) {
+        const { offsets, sizes, shapes } = buffer.layout;
+        if (shapes[index] !== undefined) result[name] = viewBuffer(this.store, buffer, offsets[index], sizes[index]);
+      }
       return result as S;
     }
     throw new Error(`${this.spec.name}: parameter ${param instanceof Parameter ? JSON.stringify(param.name) : describe(param)} is not in any param group`);

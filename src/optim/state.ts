@@ -1,7 +1,7 @@
 // Optimizer state in the arena: one place that knows element types and sizes. Allocation,
 // padding, snapshots, state dicts, checkpoints and thread slicing go through here, so a new
 // element type (bfloat16, blockwise int8 with per-block scales) needs no change elsewhere.
-import type { Parameter, ParameterStore } from '../store.js';
+import { paddedSize, type Parameter, type ParameterStore } from '../store.js';
 
 /** Element types of optimizer state buffers (float32 today). */
 export type StateDtype = 'float32';
@@ -12,6 +12,13 @@ export interface StateBufferSpec {
   readonly name: string;
   /** Element type in the arena. */
   readonly dtype: StateDtype;
+  /**
+   * The buffer's shape for a parameter of shape `shape` (PyTorch's state tensor shape), or
+   * undefined where such a parameter keeps none of it. Absent: the parameter's own shape, for
+   * every parameter (element-wise state). Adafactor's factored second moments keep one value
+   * per row and per column of a matrix, and the full second moment only for vectors.
+   */
+  readonly shape?: (shape: readonly number[]) => readonly number[] | undefined;
 }
 
 /** Per element type: bytes per element in the arena. */
@@ -19,11 +26,32 @@ export const DTYPES: { readonly [D in StateDtype]: { readonly bytesPerElement: n
   float32: { bytesPerElement: 4 },
 };
 
+/**
+ * Where each parameter's elements lie in one state buffer of a group. A buffer shaped like its
+ * parameters has the group's own layout (`paramOffsets`); one declared with another shape
+ * ({@link StateBufferSpec.shape}) has its own, each parameter's part padded to whole vectors
+ * (and empty for a parameter that keeps none of it). @internal
+ */
+export interface BufferLayout {
+  /** Each of the group's parameters' index in group order. */
+  readonly index: ReadonlyMap<Parameter, number>;
+  /** Element offset of each parameter's part, in group order. */
+  readonly offsets: readonly number[];
+  /** Elements of each parameter's part (padding excluded; 0 where it keeps none). */
+  readonly sizes: readonly number[];
+  /** Each parameter's state shape, or undefined where it keeps none. */
+  readonly shapes: readonly (readonly number[] | undefined)[];
+  /** Elements of the whole buffer, padding included. */
+  readonly elements: number;
+}
+
 /** One allocated state buffer of a param group: all of the group's parameters, in group order. */
 export interface StateBuffer {
   /** Absolute byte address in the arena; never changes. */
   readonly address: number;
   readonly dtype: StateDtype;
+  /** Where each parameter's elements lie. */
+  readonly layout: BufferLayout;
 }
 
 /**
@@ -99,9 +127,30 @@ export function layoutGroup(params: readonly Parameter[]): GroupState {
   return { step: 0, runs: runsOf(params, paramOffsets), paramOffsets, elements, buffers: new Map(), fresh: new Set(), scalars: {} };
 }
 
-/** Allocates a zeroed buffer of `elements` elements of `dtype` in the store's arena. @internal */
-export function allocateBuffer(store: ParameterStore, dtype: StateDtype, elements: number): StateBuffer {
-  return { address: store.allocate(elements * DTYPES[dtype].bytesPerElement), dtype };
+/** A buffer's state shape for a parameter of shape `shape`: its spec's, or the parameter's own. @internal */
+export function stateShape(spec: Pick<StateBufferSpec, 'shape'> | undefined, shape: readonly number[]): readonly number[] | undefined {
+  return spec?.shape === undefined ? shape : spec.shape(shape);
+}
+
+/** The layout of a buffer of `spec` over a group's parameters (see {@link BufferLayout}). @internal */
+export function bufferLayout(params: readonly Parameter[], spec?: Pick<StateBufferSpec, 'shape'>): BufferLayout {
+  const offsets: number[] = [], sizes: number[] = [], shapes: (readonly number[] | undefined)[] = [];
+  let elements = 0;
+  for (const p of params) {
+    const shape = stateShape(spec, p.shape);
+    // Shaped like the parameter: exactly the group's paramOffsets (each part p.paddedSize).
+    const size = shape === undefined ? 0 : spec?.shape === undefined ? p.size : shape.reduce((a, b) => a * b, 1);
+    offsets.push(elements);
+    sizes.push(size);
+    shapes.push(shape);
+    elements += paddedSize(size);
+  }
+  return { index: new Map(params.map((p, i) => [p, i])), offsets, sizes, shapes, elements };
+}
+
+/** Allocates a zeroed buffer of `dtype` with `layout` in the store's arena. @internal */
+export function allocateBuffer(store: ParameterStore, dtype: StateDtype, layout: BufferLayout): StateBuffer {
+  return { address: store.allocate(layout.elements * DTYPES[dtype].bytesPerElement), dtype, layout };
 }
 
 /** Absolute byte address of element `element` of a buffer. @internal */
@@ -111,20 +160,22 @@ export function addressOf(buffer: StateBuffer, element: number): number {
 
 /** A copy of `count` elements from `element` on, as float32 values. @internal */
 export function readBuffer(store: ParameterStore, buffer: StateBuffer, element: number, count: number): Float32Array {
+  if (count === 0) return new Float32Array(0); // an empty buffer may sit past the arena's end
   return store.view(addressOf(buffer, element), count).slice();
 }
 
 /** Writes float32 `values` (rounded to the buffer's type) from element `element` on. @internal */
 export function writeBuffer(store: ParameterStore, buffer: StateBuffer, element: number, values: ArrayLike<number>): void {
-  store.view(addressOf(buffer, element), values.length).set(values);
+  if (values.length > 0) store.view(addressOf(buffer, element), values.length).set(values);
 }
 
 /** Fills `count` elements from `element` on with `value`. @internal */
 export function fillBuffer(store: ParameterStore, buffer: StateBuffer, element: number, count: number, value: number): void {
-  store.view(addressOf(buffer, element), count).fill(value);
+  if (count > 0) store.view(addressOf(buffer, element), count).fill(value);
 }
 
 /** A live view of `count` elements from `element` on (float32 buffers). @internal */
 export function viewBuffer(store: ParameterStore, buffer: StateBuffer, element: number, count: number): Float32Array {
+  if (count === 0) return new Float32Array(0); // an empty buffer may sit past the arena's end
   return store.view(addressOf(buffer, element), count);
 }
