@@ -5,7 +5,6 @@
 // `optimizerInfo`, so nothing here restates what the class already knows.
 import { ParameterStore, type Parameter } from './store.js';
 import type { AnyOptimizer, ParamsInput } from './optim/optimizer.js';
-import { stateBufferSpecs } from './optim/groups.js';
 import { DTYPES, type StateDtype } from './optim/state.js';
 import { SGD } from './optim/sgd.js';
 import { Adam, AdamW } from './optim/adam.js';
@@ -17,6 +16,8 @@ import { RAdam } from './optim/radam.js';
 import { Adadelta } from './optim/adadelta.js';
 import { Lion } from './optim/lion.js';
 import { ADOPT } from './optim/adopt.js';
+import { Adan } from './optim/adan.js';
+import { AdEMAMix } from './optim/ademamix.js';
 import { MuonWithAuxAdamW } from './optim/muon.js';
 import { Adafactor } from './optim/adafactor.js';
 import { REDUCTION_NAMES } from './kernels/index.js';
@@ -68,6 +69,8 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'adadelta', label: 'Adadelta', optimizer: Adadelta as OptimizerClass, options: {}, lr: 1, torch: 'Adadelta' },
   { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
   { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'adan', label: 'Adan', optimizer: Adan as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'ademamix', label: 'AdEMAMix', optimizer: AdEMAMix as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
   // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
   { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
   { key: 'adafactor', label: 'Adafactor', optimizer: Adafactor as OptimizerClass, options: {}, lr: 1e-2, torch: 'Adafactor', matrices: true },
@@ -108,9 +111,9 @@ export interface OptimizerInfo {
   }[];
   /**
    * Bytes a step moves per parameter: read value and gradient, write the value, and read and
-   * write each state buffer (what the benchmark's bandwidth figures divide by). State not
-   * shaped like its parameter (Adafactor's factors) counts by its elements for the probe, a
-   * 2×2 matrix.
+   * write each state buffer, int8 scales included (what the benchmark's bandwidth figures
+   * divide by). State not shaped like its parameter (Adafactor's factors) counts by its
+   * elements for the probe, a 2×2 matrix.
    */
   readonly bytesPerParameter: number;
   /** Bytes the arena holds per parameter: value, gradient and state (state counted as above). */
@@ -119,15 +122,22 @@ export interface OptimizerInfo {
   readonly kernel: string;
 }
 
+/** Bytes a state buffer holds per parameter in `dtype`: its element, and (int8) a share of its block's float32 scale. */
+export function stateBytesPerElement(dtype: StateDtype): number {
+  const info = DTYPES[dtype];
+  return info.bytesPerElement + (info.blockElements ? 4 / info.blockElements : 0);
+}
+
 /**
  * Reads an entry's facts from its class: builds it over a small parameter on a js store,
- * steps it once and records its state buffers and the kernel it called.
+ * steps it once and records its state buffers and the kernel it called. `overrides` (e.g.
+ * `{ stateDtype: 'int8' }`) apply on top of the entry's options.
  */
-export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInfo> {
+export async function optimizerInfo(entry: OptimizerEntry, overrides: Record<string, unknown> = {}): Promise<OptimizerInfo> {
   const store = await ParameterStore.create({ backend: 'js' });
   try {
     const p = store.parameter('probe', { shape: [2, 2] }); // a matrix, so matrix optimizers take their own path
-    const opt = createOptimizer(entry, [p]);
+    const opt = createOptimizer(entry, [p], overrides);
     const kernels = store.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
     const called: string[] = [];
     for (const name of Object.keys(kernels)) {
@@ -137,10 +147,11 @@ export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInf
     p.grad.fill(0.5);
     opt.step();
     const spec = opt.spec;
-    const dtypes = new Map(stateBufferSpecs(spec).map((b) => [b.name, b.dtype]));
+    const dtype: StateDtype = (opt.paramGroups[0] as { stateDtype?: StateDtype }).stateDtype ?? 'float32';
     const state = opt.state(p) as Record<string, unknown>;
-    const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype: dtypes.get(name)! }));
-    const stateBytes = stateBuffers.reduce((n, b) => n + (DTYPES[b.dtype].bytesPerElement * (state[b.name] as Float32Array).length) / p.size, 0);
+    const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype }));
+    // A buffer of its own shape (float32) holds its own number of elements: per parameter, that over the probe's.
+    const stateBytes = stateBuffers.reduce((n, b) => n + (stateBytesPerElement(b.dtype) * (state[b.name] as Float32Array).length) / p.size, 0);
     const { params: _, ...defaults } = opt.paramGroups[0] as Record<string, unknown>;
     return {
       className: spec.name, defaults, optionNames: Object.keys(spec.checks), stateBuffers,

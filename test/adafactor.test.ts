@@ -506,6 +506,32 @@ describe('Adafactor: state and exact resume', () => {
   });
 });
 
+describe('Adafactor: float32 state only', () => {
+  it('has no state options; its state dicts refuse bfloat16 and int8 data; rawState is the float32 factors', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const m = store.parameter('m', { shape: [3, 4] }), v = store.parameter('v', 5);
+    expect(() => new Adafactor([m], { stateDtype: 'bfloat16' } as never)).toThrow(/Adafactor: unknown option "stateDtype"/);
+    expect(() => new Adafactor([m], { stochasticRounding: true } as never)).toThrow(/unknown option "stochasticRounding"/);
+    const opt = new Adafactor([m, v]);
+    m.grad.fill(0.5);
+    v.grad.fill(-0.25);
+    opt.step();
+    const raw = opt.rawState(m);
+    expect(raw.rowVar).toBeInstanceOf(Float32Array);
+    expect([(raw.rowVar as Float32Array).length, (raw.colVar as Float32Array).length]).toEqual([3, 4]);
+    expect(Object.keys(opt.rawState(v)).sort()).toEqual(['step', 'variance']);
+    const sd = opt.stateDict();
+    const before = JSON.stringify(opt.stateDict(), (_, x: unknown) => (x instanceof Float32Array ? Array.from(x) : x));
+    const bf16 = structuredClone(sd);
+    (bf16.state[0] as Record<string, unknown>).rowVar = { dtype: 'bfloat16', data: new Uint16Array(3) };
+    expect(() => opt.loadStateDict(bf16)).toThrow('state rowVar of parameter 0 ("m") is an Object, not a Float32Array of length 3; nothing was changed');
+    const int8 = structuredClone(sd);
+    (int8.state[1] as Record<string, unknown>).variance = { dtype: 'int8', data: new Uint8Array(5), scales: new Float32Array(1), blockSize: 256 };
+    expect(() => opt.loadStateDict(int8)).toThrow('state variance of parameter 1 ("v") is an Object, not a Float32Array of length 5');
+    expect(JSON.stringify(opt.stateDict(), (_, x: unknown) => (x instanceof Float32Array ? Array.from(x) : x))).toBe(before);
+  });
+});
+
 describe('Adafactor: option checks (as PyTorch checks them)', () => {
   it('names the option and the value', async () => {
     const store = await ParameterStore.create({ backend: 'js' });

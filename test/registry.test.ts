@@ -22,5 +22,7 @@ describe('test registry', () => {
     expect(optimizerClass('Adam')).toMatchObject({ stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' });
     expect(optimizerClass('Adagrad')?.momentumKey).toBeUndefined();
     expect(optimizerClass('ADOPT')?.stateKeys).toEqual(['expAvg', 'expAvgSq']); // not in PyTorch: the class's own name
+    expect(optimizerClass('Adan')).toMatchObject({ stateKeys: ['expAvg', 'expAvgDiff', 'expAvgSq', 'prevGrad'], momentumKey: 'betas' });
+    expect(optimizerClass('AdEMAMix')).toMatchObject({ stateKeys: ['expAvgFast', 'expAvgSlow', 'expAvgSq'], momentumKey: 'betas' });
   });
 });

@@ -3,31 +3,45 @@
 // each step moves as optimizerInfo reads them), and the check every benchmark makes before
 // timing.
 import type { AnyOptimizer } from '../optim/optimizer.js';
+import { STATE_DTYPES, type StateDtype } from '../optim/state.js';
 import { OPTIMIZERS, createOptimizer, optimizerEntry, optimizerInfo, type OptimizerEntry } from '../registry.js';
 import { ParameterStore, type Parameter } from '../store.js';
 
 export interface BenchOptimizer {
-  /** The registry key (`adam`, `momentum`): the benchmark's name for it. */
+  /** The registry key (`adam`, `momentum`), and the state dtype unless float32 (`adam int8`): the benchmark's name for it. */
   name: string;
   entry: OptimizerEntry;
+  /** The element type of its state. */
+  dtype: StateDtype;
+  /** Options on top of the entry's (the state dtype). */
+  options: Record<string, unknown>;
   /** Bytes a step must read and write per parameter. */
   bytesPerParam: number;
+  /** Bytes the arena holds per parameter: value, gradient, state. */
+  bytesHeldPerParam: number;
 }
 
 /** Earlier names of the benchmark's optimizers, still accepted by `--optimizers`. */
 export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum': 'momentum', 'sgd-nesterov': 'nag' };
 
 /**
- * The registry entries named by `names` (registry keys or {@link BENCH_ALIASES}; default every
- * entry), each with the bytes its step moves. Throws naming the known keys on an unknown name.
+ * The entries a benchmark runs: those named (registry keys or {@link BENCH_ALIASES}), or every
+ * element-wise one (an optimizer that multiplies matrices, Muon, has its own benchmark:
+ * bench/matmul.ts), each with each state dtype of `dtypes` (default float32) and the bytes its
+ * step moves. Throws naming the known keys on an unknown name.
  */
-/**
- * The entries a benchmark runs: those named, or every element-wise one (an optimizer that
- * multiplies matrices, Muon, has its own benchmark: bench/matmul.ts).
- */
-export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices).map((e) => e.key)): Promise<BenchOptimizer[]> {
+export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices).map((e) => e.key),
+  dtypes: readonly StateDtype[] = ['float32']): Promise<BenchOptimizer[]> {
+  for (const d of dtypes) if (!STATE_DTYPES.includes(d)) throw new Error(`unknown state dtype ${JSON.stringify(d)} (known: ${STATE_DTYPES.join(', ')})`);
   const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
-  return Promise.all(entries.map(async (entry) => ({ name: entry.key, entry, bytesPerParam: (await optimizerInfo(entry)).bytesPerParameter })));
+  return Promise.all(entries.flatMap((entry) => dtypes.map(async (dtype) => {
+    const options = { stateDtype: dtype };
+    const info = await optimizerInfo(entry, options);
+    return {
+      name: dtype === 'float32' ? entry.key : `${entry.key} ${dtype}`, entry, dtype, options,
+      bytesPerParam: info.bytesPerParameter, bytesHeldPerParam: info.bytesHeldPerParameter,
+    };
+  })));
 }
 
 /** Deterministic values in [-1, 1). */
@@ -52,7 +66,7 @@ export async function benchSetup(backend: 'wasm' | 'js', o: BenchOptimizer, n: n
   const param = store.parameter('w', n);
   fillLcg(param.data, 1);
   fillLcg(param.grad, 2);
-  return { store, param, opt: createOptimizer(o.entry, [param]) };
+  return { store, param, opt: createOptimizer(o.entry, [param], o.options) };
 }
 
 /** Steps {@link verifiedPair} takes at most before the parameters must have moved (ADOPT's first step only fills its second moment). */

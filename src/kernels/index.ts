@@ -10,7 +10,7 @@ import { allFinite, maxAbs, sum, sumSquares } from './reduce.js';
 import { gemm, gemmPack } from './gemm.js';
 import { adafactorUpdate, colMeanSquares, rowMeanSquares } from './factored.js';
 
-export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, bindKernels } from '../generated/kernels-api.js';
+export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, STATE_RANGES, bindKernels } from '../generated/kernels-api.js';
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
 /** The JS twins of the element-wise and matrix kernels (over a {@link TwinMemory}) and of the reductions (over one heap). */

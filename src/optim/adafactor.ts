@@ -66,11 +66,13 @@ const factored = (shape: readonly number[]) => shape.length >= 2;
 
 const SPEC: OptimizerSpec<AdafactorOptions> = {
   name: 'Adafactor',
-  buffers: [
-    { name: 'rowVar', dtype: 'float32', shape: (s) => (factored(s) ? [...s.slice(0, -1), 1] : undefined) },
-    { name: 'colVar', dtype: 'float32', shape: (s) => (factored(s) ? [...s.slice(0, -2), 1, s[s.length - 1]] : undefined) },
-    { name: 'variance', dtype: 'float32', shape: (s) => (factored(s) ? undefined : s) },
-  ],
+  buffers: ['rowVar', 'colVar', 'variance'],
+  // Each buffer has its own shape (float32, the optimizer takes no state options).
+  shapes: {
+    rowVar: (s) => (factored(s) ? [...s.slice(0, -1), 1] : undefined),
+    colVar: (s) => (factored(s) ? [...s.slice(0, -2), 1, s[s.length - 1]] : undefined),
+    variance: (s) => (factored(s) ? undefined : s),
+  },
   checks: {
     lr: number('learning rate (lr)'),
     beta2Decay: (value, context) => { checkNumber(context, 'beta2Decay', value, { max: 0 }); },
@@ -185,6 +187,14 @@ function factoredUpdate(store: ParameterStore, kernels: Kernels, p: Parameter, r
  * option (every step here is one pass per kernel). State: `rowVar` and `colVar` (one value per
  * row and per column of each matrix: the sublinear memory the method is for) for parameters of
  * two or more dimensions (their `shape`), `variance` for the others.
+ *
+ * The state stays float32: Adafactor does not take the state options (`stateDtype`, ...) the
+ * moment-buffer optimizers take, and its state dicts refuse bfloat16 and int8 data. Its
+ * factored state is already sublinear, `rows + cols` values for a `rows × cols` matrix (the
+ * full `variance` only for vectors: biases and scales, a small share of a model), so 16- or
+ * 8-bit state would save next to nothing against the parameters themselves; and each
+ * factor is a buffer of its own shape, which the blockwise formats (blocks laid over
+ * parameter-shaped buffers) do not cover.
  *
  * Every reduction runs in the kernels in float64 in a fixed order (each row's and each
  * column's mean of g², the row factor's mean, the sums of squares of the RMS values over fixed

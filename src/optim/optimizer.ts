@@ -1,17 +1,19 @@
 // The optimizer base class: param groups, state buffers in the arena, the step, and state
 // save and load. Group parsing and validation live in groups.ts, the state-dict format and
 // its checks in state-dict.ts, element types and buffer layout in state.ts.
-import type { Kernels } from '../kernels/index.js';
+import { ELEMENTWISE_KERNELS, type Kernels } from '../kernels/index.js';
+import { STATE_SCRATCH_BYTES, roundingKey, type StateRange } from '../kernels/lowp.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, paddedSize, type ParameterStore } from '../store.js';
 import {
-  checkOptionKeys, hyperparameters, parseParams, prepareGroup, stateBufferSpecs, validateGroup,
+  checkOptionKeys, hasStateOptions, hyperparameters, parseParams, prepareGroup, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
 import {
-  addressOf, allocateBuffer, bufferLayout, fillBuffer, layoutGroup, readBuffer, viewBuffer, writeBuffer,
-  type BufferLayout, type GroupState, type Run, type StateBufferSpec,
+  DTYPES, addressOf, allocateBuffer, convertState, groupFromParams, keepsPart, layoutGroup, layoutOf, ownLayout, paramState, partSize,
+  readGroup, stateRange, viewParamState, writeGroup, zeroElements,
+  type BufferLayout, type GroupData, type GroupState, type OwnLayout, type Run, type StateBuffer, type StateDtype, type StateShape, type StateValues,
 } from './state.js';
 import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
 import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
@@ -19,7 +21,7 @@ import type { ParamBook } from './state.js';
 
 export type { OptimizerSpec, ParamGroup, ParamGroupInput, ParamsInput } from './groups.js';
 export { SCHEDULER_GROUP_KEYS } from './groups.js';
-export type { GroupState, Run } from './state.js';
+export type { GroupState, Run, QuantizedState, StateDtype, StateOptions, StateValues } from './state.js';
 export type { LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './state-dict.js';
 
 /**
@@ -34,8 +36,8 @@ export interface GroupCapture {
   step: number;
   fresh: Set<string>;
   scalars: Record<string, number>;
-  /** Each buffer's values over the whole group (padding included), as float32. */
-  buffers: Map<string, Float32Array>;
+  /** Each buffer's raw data over the whole group (padding included), in the group's dtype. */
+  buffers: Map<string, GroupData>;
   hyper: Record<string, unknown>;
   /** Each parameter's own step, unwritten buffers and scalars, where frozen parameters made them differ. */
   books?: ParamBook[];
@@ -57,6 +59,17 @@ export interface ParameterState {
   /** Steps taken. */
   step: number;
   [buffer: string]: number | Float32Array | undefined;
+}
+
+/**
+ * The stored form of one parameter's optimizer state ({@link Optimizer.rawState}): its step
+ * count, host-side scalars, and each state buffer as a Float32Array (float32 state) or the raw
+ * bits of a bfloat16 or int8 one ({@link QuantizedState}).
+ */
+export interface RawParameterState {
+  /** Steps taken. */
+  step: number;
+  [buffer: string]: number | StateValues;
 }
 
 /**
@@ -88,12 +101,27 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
-  readonly #buffers: Map<string, StateBufferSpec>;
+  readonly #buffers: ReadonlySet<string>;
+  /** The buffers of their own shape (see {@link StateBufferSpec.shape}), by name. */
+  readonly #shapes: ReadonlyMap<string, StateShape>;
+  /** Whether this optimizer takes the state options (its state may be bfloat16 or int8). */
+  readonly #lowPrecision: boolean;
+
+  /**
+   * The int8 map of state buffer `name`. Optimizers without the state options keep float32
+   * state only (their state dicts refuse low-precision data), where the map plays no part.
+   */
+  #range(name: string): StateRange {
+    return this.#lowPrecision ? stateRange(name) : 'signed';
+  }
 
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
-    this.#buffers = new Map(stateBufferSpecs(spec as OptimizerSpec<unknown>).map((b) => [b.name, b]));
+    this.#buffers = new Set(spec.buffers);
+    this.#shapes = new Map(Object.entries(spec.shapes ?? {}));
+    this.#lowPrecision = hasStateOptions(spec as OptimizerSpec<unknown>);
+    if (this.#lowPrecision && this.#shapes.size > 0) throw new Error(`${spec.name}: internal error: state buffers of their own shape are float32, so an optimizer with them cannot take the state options`);
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -141,8 +169,13 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     validateGroup(this.spec, group, context);
   }
 
+  /** The element type of a group's state (float32 for optimizers without the state options). */
+  #dtypeOf(group: object): StateDtype {
+    return hasStateOptions(this.spec as OptimizerSpec<unknown>) ? (group as { stateDtype: StateDtype }).stateDtype : 'float32';
+  }
+
   #install(group: ParamGroup<O>): void {
-    const state = layoutGroup(group.params);
+    const state = layoutGroup(group.params, this.#dtypeOf(group));
     for (const p of group.params) this.#seen.add(p);
     this.paramGroups.push(group);
     this.groupStates.push(state);
@@ -152,21 +185,20 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Allocates state buffer `name` of a group if it is not yet, filled with its initial value and marked fresh. */
   #allocate(group: ParamGroup<O>, state: GroupState, name: string): void {
     if (state.buffers.has(name)) return;
-    const layout = this.#layout(name, group.params);
-    const buffer = allocateBuffer(this.store, this.#buffers.get(name)!.dtype, layout);
+    if (!this.#buffers.has(name)) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
+    const buffer = allocateBuffer(this.store, state, this.#ownLayout(name, group.params));
     state.buffers.set(name, buffer);
     state.fresh.add(name);
     state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
-    if (value !== 0) layout.offsets.forEach((offset, i) => fillBuffer(this.store, buffer, offset, layout.sizes[i], value));
+    if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(layoutOf(state, buffer), group.params, [], value, this.#range(name)));
   }
 
-  /** Where each of `params` keeps its part of state buffer `name` (see {@link BufferLayout}). */
-  #layout(name: string, params: readonly Parameter[]): BufferLayout {
-    const spec = this.#buffers.get(name);
-    if (spec === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
-    return bufferLayout(params, spec);
+  /** The layout of buffer `name` over `params` when it has its own shape (else it has the group's). */
+  #ownLayout(name: string, params: readonly Parameter[]): OwnLayout | undefined {
+    const shape = this.#shapes.get(name);
+    return shape === undefined ? undefined : ownLayout(params, shape);
   }
 
   /**
@@ -178,8 +210,11 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       if (p.size !== p.paddedSize) this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
     });
     for (const buffer of state.buffers.values()) {
-      const { offsets, sizes } = buffer.layout;
-      offsets.forEach((offset, i) => fillBuffer(this.store, buffer, offset + sizes[i], paddedSize(sizes[i]) - sizes[i], 0));
+      const layout = layoutOf(state, buffer);
+      group.params.forEach((_, i) => {
+        const size = partSize(layout, group.params, i), padded = paddedSize(size);
+        if (size !== padded) zeroElements(this.store, buffer, layout.paramOffsets[i] + size, padded - size);
+      });
     }
   }
 
@@ -205,11 +240,12 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    */
   protected stateOf(state: GroupState, name: string, p: Parameter): number {
     const buffer = state.buffers.get(name);
-    const index = buffer?.layout.index.get(p);
-    if (buffer === undefined || index === undefined || buffer.layout.shapes[index] === undefined) {
-      throw new Error(`${this.spec.name}: internal error: parameter ${JSON.stringify(p.name)} keeps no state buffer ${JSON.stringify(name)}`);
+    // By parameter, not index: a frozen parameters' cohort's state lists some of the group's parameters.
+    const index = buffer?.layout?.index.get(p);
+    if (buffer?.layout === undefined || index === undefined || buffer.layout.shapes[index] === undefined) {
+      throw new Error(`${this.spec.name}: internal error: parameter ${JSON.stringify(p.name)} keeps no part of a state buffer ${JSON.stringify(name)} of its own shape`);
     }
-    return addressOf(buffer, buffer.layout.offsets[index]);
+    return addressOf(buffer, buffer.layout.paramOffsets[index]);
   }
 
   /**
@@ -254,19 +290,26 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   step(closure?: () => number): number | undefined {
     this.store.assertLive(this.spec.name);
     const loss = closure?.();
-    this.paramGroups.forEach((group, i) => this.validateGroup(group, this.#context(i)));
+    this.paramGroups.forEach((group, i) => {
+      this.validateGroup(group, this.#context(i));
+      const dtype = this.#dtypeOf(group);
+      if (dtype !== this.groupStates[i].dtype) {
+        throw new Error(`${this.#context(i)}: stateDtype cannot change after the param group was created (it holds ${this.groupStates[i].dtype} state, the group now says ${JSON.stringify(dtype)}); to convert, load this optimizer's state dict into a new optimizer with the stateDtype you want`);
+      }
+    });
     this.paramGroups.forEach((group, i) => {
       for (const buffer of this.stateBuffers(group)) this.#allocate(group, this.groupStates[i], buffer);
     });
     const kernels = this.store.kernels;
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
+      const update = (g: ParamGroup<O>, s: GroupState) => this.updateGroup(g, s, s.dtype === 'float32' ? kernels : this.#lowPrecisionKernels(kernels, g, s, i));
       if (needsCohorts(group.params, state)) {
-        stepCohorts(group, state, (g, s) => this.updateGroup(g, s, kernels));
+        stepCohorts(group, state, update);
       } else {
         state.step++;
         try {
-          this.updateGroup(group, state, kernels);
+          update(group, state);
         } catch (e) {
           state.step--;
           throw e;
@@ -318,8 +361,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   #capture(): GroupCapture[] {
     return this.paramGroups.map((group, i) => {
       const gs = this.groupStates[i];
-      const buffers = new Map<string, Float32Array>();
-      for (const [name, buffer] of gs.buffers) buffers.set(name, readBuffer(this.store, buffer, 0, buffer.layout.elements));
+      const buffers = new Map<string, GroupData>();
+      for (const [name, buffer] of gs.buffers) buffers.set(name, readGroup(this.store, gs, buffer));
       return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group), books: gs.books && copyBooks(gs.books) };
     });
   }
@@ -338,8 +381,11 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[gi];
       const saved = captures[gi];
       const g = group as Record<string, unknown>;
+      const dtype = g.stateDtype;
       for (const key of Object.keys(g)) if (key !== 'params') delete g[key];
       for (const [key, value] of Object.entries(saved.hyper)) g[key] = structuredClone(value);
+      // The element type is the group's own: loaded state was converted to it.
+      if (dtype !== undefined) g.stateDtype = dtype;
       gs.step = saved.step;
       for (const key of Object.keys(gs.scalars)) delete gs.scalars[key];
       Object.assign(gs.scalars, saved.scalars);
@@ -349,15 +395,12 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       for (const [name, buffer] of gs.buffers) {
         const values = saved.buffers.get(name);
         if (values !== undefined) {
-          writeBuffer(this.store, buffer, 0, values);
+          writeGroup(this.store, gs, buffer, values);
           continue;
         }
         gs.fresh.add(name);
         gs.books?.forEach((b) => b.fresh.add(name));
-        const init = this.initialValue(name, group);
-        const { offsets, sizes, elements } = buffer.layout;
-        fillBuffer(this.store, buffer, 0, elements, 0);
-        if (init !== 0) offsets.forEach((offset, pi) => fillBuffer(this.store, buffer, offset, sizes[pi], init));
+        writeGroup(this.store, gs, buffer, groupFromParams(layoutOf(gs, buffer), group.params, [], this.initialValue(name, group), this.#range(name)));
       }
     });
   }
@@ -383,9 +426,9 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
         const entry: ParamStateEntry = { step: book.step, ...book.scalars };
         for (const [name, values] of c.buffers) {
           if (book.fresh.has(name) && this.initialValue(name, group) === 0) continue;
-          const { offsets, sizes, shapes } = gs.buffers.get(name)!.layout;
-          if (shapes[pi] === undefined) continue; // a buffer this parameter keeps none of
-          entry[name] = values.slice(offsets[pi], offsets[pi] + sizes[pi]);
+          const layout = layoutOf(gs, gs.buffers.get(name)!);
+          if (!keepsPart(layout, pi)) continue; // a buffer this parameter keeps none of
+          entry[name] = paramState(layout, values, pi, partSize(layout, group.params, pi));
         }
         state[index] = entry;
         indices.push(index++);
@@ -394,7 +437,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     });
     const params = this.paramGroups.flatMap((g) => g.params);
     return {
-      format: 'simdopt-optimizer', version: 1, kernelHash: KERNELS_WASM_SHA256, optimizer: this.spec.name,
+      format: 'simdopt-optimizer', version: 2, kernelHash: KERNELS_WASM_SHA256, optimizer: this.spec.name,
       paramGroups, state, paramNames: params.map((p) => p.name), paramSizes: params.map((p) => p.size),
       paramShapes: params.map((p) => [...p.shape]),
     };
@@ -443,23 +486,20 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // A buffer some parameters lack (a parameter frozen since before its first step) starts
       // from its initial value there, unwritten for that parameter.
       const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
-      const values = new Map<string, Float32Array>();
+      // Each parameter's state is converted to the group's dtype when saved in another (a
+      // buffer of its own shape is float32).
+      const values = new Map<string, GroupData>();
       const layouts = new Map<string, BufferLayout>();
       for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
-        const layout = this.#layout(name, group.params);
-        const { offsets, sizes, elements } = layout;
+        const range = this.#range(name);
+        const layout: BufferLayout = this.#ownLayout(name, group.params) ?? gs;
         layouts.set(name, layout);
-        const whole = new Float32Array(elements);
-        group.params.forEach((_, pi) => {
-          const saved = entries[pi][name] as ArrayLike<number> | undefined;
-          if (saved !== undefined) whole.set(saved, offsets[pi]);
-          else whole.fill(this.initialValue(name, candidate), offsets[pi], offsets[pi] + sizes[pi]);
-        });
-        values.set(name, whole);
+        const perParam = entries.map((e) => (e[name] === undefined ? undefined : convertState(e[name] as StateValues, layout.dtype, range)));
+        values.set(name, groupFromParams(layout, group.params, perParam, this.initialValue(name, candidate), range));
       }
       // A buffer a parameter keeps none of is not unwritten for it.
       const books = entries.map((e, pi): ParamBook => ({
-        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e) && layouts.get(name)!.shapes[pi] !== undefined)),
+        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e) && keepsPart(layouts.get(name)!, pi))),
         scalars: Object.fromEntries(scalars.filter((k) => typeof e[k] === 'number').map((k) => [k, e[k] as number])),
       }));
       const settled = { ...gs, books: undefined, step: 0, fresh: new Set<string>(), scalars: {} };
@@ -489,25 +529,90 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   }
 
   /**
-   * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and a
-   * live Float32Array view of each allocated state buffer it keeps (length `param.size`, or
-   * the elements of the buffer's own shape: Adafactor's row and column factors). Views
-   * follow the rules of {@link Parameter.data}: they never move, and stay valid for the
-   * store's life where `store.stableViews` is true.
+   * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and each
+   * allocated state buffer it keeps as a Float32Array of length `param.size` (or of the
+   * elements of the buffer's own shape: Adafactor's row and column factors). For float32 state
+   * these are live views: they never move, and stay valid for the store's life where
+   * `store.stableViews` is true (the rules of {@link Parameter.data}). For bfloat16 and int8
+   * state they are dequantised copies (writing them changes nothing); {@link rawState} gives
+   * the stored bits.
    */
   state(param: Parameter): S {
+    return this.#paramState(param, (raw, buffer, name) => (raw instanceof Float32Array ? raw : DTYPES[buffer.dtype].decode(raw, this.#range(name)))) as S;
+  }
+
+  /**
+   * The optimizer state of `param` as stored: its step count and, per allocated state buffer,
+   * live views of its raw data: a Float32Array (float32 state), `{ dtype: 'bfloat16', data:
+   * Uint16Array }` or `{ dtype: 'int8', data: Uint8Array, scales: Float32Array, blockSize }`
+   * (the codes, and the scale of each block of `blockSize` elements). The same forms as in
+   * {@link stateDict}, but live (views of the arena, with the validity rules of
+   * {@link Parameter.data}).
+   */
+  rawState(param: Parameter): RawParameterState {
+    return this.#paramState(param, (raw) => raw);
+  }
+
+  /** `param`'s step count, scalars and, per allocated buffer it keeps a part of, `view` of the live raw state of that part. */
+  #paramState<V>(param: Parameter, view: (raw: StateValues, buffer: StateBuffer, name: string) => V): { step: number; [key: string]: number | V } {
     for (let gi = 0; gi < this.paramGroups.length; gi++) {
       const index = this.paramGroups[gi].params.indexOf(param);
       if (index < 0) continue;
       const gs = this.groupStates[gi];
       const book = gs.books?.[index] ?? gs;
-      const result: ParameterState = { step: book.step, ...book.scalars };
+      const result: { step: number; [key: string]: number | V } = { step: book.step, ...book.scalars };
+      const params = this.paramGroups[gi].params;
       for (const [name, buffer] of gs.buffers) {
-        const { offsets, sizes, shapes } = buffer.layout;
-        if (shapes[index] !== undefined) result[name] = viewBuffer(this.store, buffer, offsets[index], sizes[index]);
+        const layout = layoutOf(gs, buffer);
+        if (keepsPart(layout, index)) result[name] = view(viewParamState(this.store, layout, buffer, index, partSize(layout, params, index)), buffer, name);
       }
-      return result as S;
+      return result;
     }
     throw new Error(`${this.spec.name}: parameter ${param instanceof Parameter ? JSON.stringify(param.name) : describe(param)} is not in any param group`);
   }
+
+  /**
+   * The kernels a low-precision group's update calls: each kernel with state arrays runs its
+   * bfloat16 or int8 variant, given the store's scratch (one part per thread), and (bfloat16)
+   * the call's position in the group's state buffers (the stochastic-rounding counter) and the
+   * step's rounding key, or (int8) the scales of the parameter the call covers. Calls that use no state array run the
+   * float32 kernel. An int8 call must cover one parameter from its first element (its blocks
+   * start there): the group's runs are one per parameter.
+   */
+  #lowPrecisionKernels(base: Kernels, group: ParamGroup<O>, gs: GroupState, groupIndex: number): Kernels {
+    const suffix = DTYPES[gs.dtype].kernelSuffix;
+    const options = group as unknown as { stochasticRounding: boolean; stateSeed: number };
+    const key = roundingKey(options.stateSeed, gs.step, groupIndex);
+    const stochastic = options.stochasticRounding;
+    const bytes = DTYPES[gs.dtype].bytesPerElement;
+    const locate = (address: number) => {
+      for (const buffer of gs.buffers.values()) {
+        if (address >= buffer.address && address < buffer.address + gs.elements * bytes) return { buffer, element: (address - buffer.address) / bytes };
+      }
+      throw new Error(`${this.spec.name}: internal error: a kernel's state array at ${address} is in no state buffer of the group`);
+    };
+    const raw = base as unknown as Record<string, (a: Record<string, number>, n: number, s?: object, f?: object, x?: object) => void>;
+    const out: Record<string, unknown> = { ...base };
+    for (const k of STATEFUL_KERNELS) {
+      const states = Object.keys(k.state);
+      const variant = raw[k.name + suffix];
+      out[k.name] = (arrays: Record<string, number>, n: number, scalars?: object, flags?: object) => {
+        const used = states.filter((x) => arrays[x]);
+        if (used.length === 0) return raw[k.name](arrays, n, scalars, flags);
+        const { element } = locate(arrays[used[0]]);
+        const scratch = this.store.scratch('state', this.store.threads.active * STATE_SCRATCH_BYTES);
+        if (gs.dtype === 'bfloat16') return variant({ ...arrays, scratch }, n, scalars, { ...flags, stochastic }, { index: element, key });
+        // (Parameters of size 0 share their offset with the next one.)
+        const pi = gs.paramOffsets.findIndex((at, i) => at === element && group.params[i].paddedSize >= n);
+        if (pi < 0) throw new Error(`${this.spec.name}: internal error: an int8 kernel call must cover one parameter from its first element`);
+        const scales: Record<string, number> = {};
+        for (const x of used) scales[`${x}Scale`] = locate(arrays[x]).buffer.scales! + 4 * gs.blockOffsets[pi];
+        return variant({ ...arrays, ...scales, scratch }, n, scalars, flags);
+      };
+    }
+    return out as unknown as Kernels;
+  }
 }
+
+/** The float32 kernels with state arrays (each has bfloat16 and int8 variants). */
+const STATEFUL_KERNELS = ELEMENTWISE_KERNELS.filter((k) => k.variant === 'float32' && Object.keys(k.state).length > 0);
