@@ -5,7 +5,7 @@
 // JS twins and requires the same hash. The kernel calls are generated (runCase, from the
 // named cases in src/kernels/selftest-cases.ts); keep the rest of the two drivers in step.
 import { CASE_COUNT, runCase } from "./generated/selftest-cases";
-import { sumSquares, sum, maxAbs, allFinite } from "./kernels/reduce";
+import { sumSquares, sum, maxAbs, allFinite, countNonzero } from "./kernels/reduce";
 import { gemmPack, gemm } from "./kernels/gemm";
 import { rowMeanSquares, colMeanSquares, adafactorUpdate } from "./kernels/factored";
 
@@ -90,6 +90,9 @@ export function run(): u32 {
   mix(<u32>allFinite(at(2), N));
   store<f32>(at(2) + 40, Infinity);
   mix(<u32>allFinite(at(2), N));
+  store<f32>(at(2) + 44, 0);
+  store<f32>(at(2) + 48, NaN);
+  mix(<u32>countNonzero(at(2), N));
   // The matrix multiply: slot 0 as A (17×59), slot 1 as B (59×17), C in slot 2; B packed at
   // slot 3 (1,416 floats, into slot 4): C = A·B, then C = 0.5·Aᵀ(59×17 read as 17×59)·B + 2·C.
   reset();

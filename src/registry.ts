@@ -19,6 +19,8 @@ import { ADOPT } from './optim/adopt.js';
 import { Adan } from './optim/adan.js';
 import { AdEMAMix } from './optim/ademamix.js';
 import { MuonWithAuxAdamW } from './optim/muon.js';
+import { Rprop } from './optim/rprop.js';
+import { ASGD } from './optim/asgd.js';
 import { Adafactor } from './optim/adafactor.js';
 import { REDUCTION_NAMES } from './kernels/index.js';
 
@@ -71,6 +73,9 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
   { key: 'adan', label: 'Adan', optimizer: Adan as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
   { key: 'ademamix', label: 'AdEMAMix', optimizer: AdEMAMix as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  // Rprop is meant for full-batch gradients (mini-batch noise flips signs and shrinks its steps).
+  { key: 'rprop', label: 'Rprop', optimizer: Rprop as OptimizerClass, options: {}, lr: 1e-2, torch: 'Rprop' },
+  { key: 'asgd', label: 'ASGD', optimizer: ASGD as OptimizerClass, options: {}, lr: 1e-2, torch: 'ASGD' },
   // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
   { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
   { key: 'adafactor', label: 'Adafactor', optimizer: Adafactor as OptimizerClass, options: {}, lr: 1e-2, torch: 'Adafactor', matrices: true },

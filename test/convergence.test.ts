@@ -3,7 +3,7 @@
 // loss within a step budget, on both backends. Hyperparameters are per optimizer, as anyone
 // would tune them; the targets leave a margin of 4x or more over what the runs reach.
 import { describe, expect, it } from 'vitest';
-import { Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, type Parameter } from '../src/index.js';
+import { ASGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, Lion, NAdam, ParameterStore, RAdam, RMSprop, Rprop, SGD, type Parameter } from '../src/index.js';
 import { BACKENDS } from './helpers.js';
 import type { AnyOptimizer } from './registry.js';
 
@@ -50,6 +50,11 @@ const CASES: [string, Problem, Make, number][] = [
   ['Adan', QUADRATIC, (p) => new Adan(p, { lr: 0.1 }) as AnyOptimizer, 1e-10],
   // A slow EMA that remembers 100 steps (beta3 0.99) suits a run of hundreds; the default 0.9999 is for long training.
   ['AdEMAMix', QUADRATIC, (p) => new AdEMAMix(p, { lr: 0.03, betas: [0.9, 0.999, 0.99], alpha: 5, alphaWarmup: 100, beta3Warmup: 100 }) as AnyOptimizer, 1e-10],
+  // Both problems are full-batch, what Rprop is meant for.
+  ['Rprop', QUADRATIC, (p) => new Rprop(p) as AnyOptimizer, 1e-9],
+  ['ASGD', QUADRATIC, (p) => new ASGD(p, { lr: 0.01 }) as AnyOptimizer, 1e-4],
+  ['Adam cautious', QUADRATIC, (p) => new Adam(p, { lr: 0.03, cautious: true }) as AnyOptimizer, 1e-10],
+  ['Lion cautious', QUADRATIC, (p) => new Lion(p, { lr: 0.01, cautious: true }) as AnyOptimizer, 1e-6],
   // Adafactor's steps are relative to the parameters' RMS (floored at eps2): slow towards 0, hence a large lr.
   ['Adafactor', QUADRATIC, (p) => new Adafactor(p, { lr: 0.3 }) as AnyOptimizer, 1e-4],
   ['SGD', ROSENBROCK, (p) => new SGD(p, { lr: 0.001 }) as AnyOptimizer, 0.1],
@@ -66,6 +71,10 @@ const CASES: [string, Problem, Make, number][] = [
   ['Lion', ROSENBROCK, (p) => new Lion(p, { lr: 0.001 }) as AnyOptimizer, 5e-3],
   ['Adan', ROSENBROCK, (p) => new Adan(p, { lr: 0.003 }) as AnyOptimizer, 2e-5],
   ['AdEMAMix', ROSENBROCK, (p) => new AdEMAMix(p, { lr: 0.01, betas: [0.9, 0.999, 0.99], alpha: 5, alphaWarmup: 100, beta3Warmup: 100 }) as AnyOptimizer, 1e-8],
+  ['Rprop', ROSENBROCK, (p) => new Rprop(p) as AnyOptimizer, 5e-5],
+  ['ASGD', ROSENBROCK, (p) => new ASGD(p, { lr: 0.001 }) as AnyOptimizer, 0.1],
+  ['Adam cautious', ROSENBROCK, (p) => new Adam(p, { lr: 0.03, cautious: true }) as AnyOptimizer, 1e-6],
+  ['Lion cautious', ROSENBROCK, (p) => new Lion(p, { lr: 0.001, cautious: true }) as AnyOptimizer, 5e-3],
   ['Adafactor', ROSENBROCK, (p) => new Adafactor(p, { lr: 0.01 }) as AnyOptimizer, 0.2],
 ];
 

@@ -66,6 +66,9 @@ const SCALARS: Record<string, readonly Record<string, number>[]> = {
   // EMA weights either side of PyTorch's lerp switch (0.5) and SWA counts; window lengths.
   average: [{ weight: 0.001, complement: 0.999, count: 2 }, { weight: 0.75, complement: 0.25, count: 7 }],
   accumulate: [{ count: 4 }, { count: 3 }],
+  // PyTorch's defaults, and bounds that clamp most steps (min > most products, max close above).
+  rprop: [{ lr: 0.01, etaminus: 0.5, etaplus: 1.2, stepSizeMin: 1e-6, stepSizeMax: 50 }, { lr: 0.5, etaminus: 0.3, etaplus: 2, stepSizeMin: 0.1, stepSizeMax: 0.2 }],
+  asgd: [{ weightDecay: 0.01, decay: 0.999999, eta: 0.01, mu: 1 }, { weightDecay: 0.5, decay: 0.75, eta: 0.3, mu: 0.125 }],
 };
 
 /**
@@ -105,6 +108,7 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
   it('every element-wise kernel has test scalars naming exactly its scalars', () => {
     for (const k of ELEMENTWISE_KERNELS) {
       for (const set of scalarSets(k)) expect(Object.keys(set).sort(), k.name).toEqual([...k.scalars].sort());
+      expect(k.arrays.length, `${k.name}: more arrays than the test's slots`).toBeLessThanOrEqual(ARRAYS);
     }
   });
 
@@ -140,7 +144,7 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
     });
   }
 
-  it('reductions (sumSquares, maxAbs, allFinite) return the same value on both backends, lengths 0..67', () => {
+  it('reductions (sumSquares, maxAbs, allFinite, countNonzero) return the same value on both backends, lengths 0..67', () => {
     const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
     let nonFinite = 0, finite = 0;
     for (let seed = 0; seed < 6; seed++) {
@@ -158,6 +162,18 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
     }
     expect(finite).toBeGreaterThan(0);
     expect(nonFinite).toBeGreaterThan(0);
+  });
+
+  it('countNonzero counts what is neither ±0 nor NaN, on both backends and every tail length', () => {
+    const values = [0, -0, NaN, -NaN, 1, -1, Infinity, -Infinity, 1e-45, -1e-45, 3.5, 0, NaN, 2, -0, 7, 0];
+    for (const b of [wasm, js]) {
+      const h = region(b);
+      for (let n = 0; n <= values.length; n++) {
+        h.set(values.slice(0, n), at(0) / 4);
+        const expected = values.slice(0, n).filter((v) => v !== 0 && !Number.isNaN(v)).length;
+        expect(b.kernels.countNonzero(at(0), n), `${b.name} n=${n}`).toBe(expected);
+      }
+    }
   });
 
   it('the kernels touched something (a parity test that cannot fail is no test)', () => {
@@ -277,7 +293,7 @@ describe('kernel ABI', () => {
       const { gradCoef: __, ...noGradCoef } = scalars;
       expect(() => b.kernels.adam(arrays, 4, noGradCoef as typeof scalars, { nesterov: true })).toThrow(/kernels\.adam: scalar gradCoef is needed \(used when nesterov and not rectified and not plain\) but was not given/);
       expect(() => b.kernels.adam(arrays, 4, noGradCoef as typeof scalars, { nesterov: true, rectified: true })).not.toThrow();
-      expect(() => b.kernels.adam(arrays, 4, scalars, { amsGrad: true } as never)).toThrow(/kernels\.adam: unknown flag "amsGrad" \(its flags: maximize, weightDecay, decoupled, amsgrad, nesterov, rectified, plain\)/);
+      expect(() => b.kernels.adam(arrays, 4, scalars, { amsGrad: true } as never)).toThrow(/kernels\.adam: unknown flag "amsGrad" \(its flags: maximize, weightDecay, decoupled, amsgrad, nesterov, rectified, plain, cautious\)/);
       expect(() => b.kernels.sgd({ param: at(0), grad: at(1) }, 4, { lr: 0.1 }, { momentum: true })).toThrow(/array momentumBuffer is needed \(used when momentum\)/);
       expect(() => b.kernels.sgd({ param: at(0), grad: at(1) }, 4, { lr: 0.1 })).not.toThrow();
     }

@@ -14,7 +14,7 @@ describe('optimizerInfo reads each entry from its class', () => {
     expect(info.bytesHeldPerParameter).toBe(4 * 4);
     expect(info.kernel).toBe('adam');
     expect(info.defaults).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false });
-    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'stateDtype', 'stochasticRounding', 'stateSeed']);
+    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'cautious', 'decoupledWeightDecay', 'stateDtype', 'stochasticRounding', 'stateSeed']);
   });
 
   it('Adam with bfloat16 and int8 state: the bytes each moves and holds per parameter, int8 scales included', async () => {
@@ -68,6 +68,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, muon, adafactor\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, rprop, asgd, muon, adafactor\)/);
   });
 });

@@ -18,6 +18,8 @@ interface ReferenceCase {
   params: number[][][];
   lrPerStep?: number[];
   momentumPerStep?: number[];
+  /** ASGD: the averaged parameters (`ax`) after each step. */
+  averaged?: number[][][];
 }
 
 // The fixture is part of the repository: a missing one fails the suite, it does not skip it.
@@ -39,9 +41,10 @@ describe('PyTorch reference trajectories', () => {
 
   it('covers every case of the reference file: every optimizer family, scheduled ones included', () => {
     const families = new Set(cases.map((c) => c.name.split('/')[0]));
-    expect([...families].sort()).toEqual(['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'nadam', 'radam', 'rmsprop', 'sgd']);
+    expect([...families].sort()).toEqual(['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'asgd', 'nadam', 'radam', 'rmsprop', 'rprop', 'sgd']);
     const names = cases.map((c) => c.name);
-    for (const n of ['sgd/scheduled', 'adam/scheduled', 'nadam/scheduled-lr']) expect(names).toContain(n);
+    for (const n of ['sgd/scheduled', 'adam/scheduled', 'nadam/scheduled-lr', 'rprop/scheduled-lr', 'asgd/scheduled-lr']) expect(names).toContain(n);
+    for (const c of cases) expect(c.averaged !== undefined, c.name).toBe(c.optimizer === 'ASGD');
     for (const c of cases) expect(optimizerClass(c.optimizer), c.optimizer).toBeDefined();
   });
 
@@ -62,17 +65,19 @@ describe('PyTorch reference trajectories', () => {
           }
           params.forEach((p, k) => p.grad.set(c.grads[s][k]));
           opt.step();
-          params.forEach((p, k) => {
-            const ref = c.params[s][k];
-            const ours = p.data;
+          const check = (what: string, ours: Float32Array, ref: number[], k: number) => {
             for (let i = 0; i < ref.length; i++) {
               const err = Math.abs(ours[i] - ref[i]);
               const bound = REL_TOL * Math.abs(ref[i]) + ABS_TOL;
               worst = Math.max(worst, err / bound);
               if (!(err <= bound)) {
-                expect.fail(`step ${s}, tensor ${k}, element ${i}: ours ${ours[i]}, PyTorch ${ref[i]}, |diff| ${err} > ${bound}`);
+                expect.fail(`step ${s}, ${what} ${k}, element ${i}: ours ${ours[i]}, PyTorch ${ref[i]}, |diff| ${err} > ${bound}`);
               }
             }
+          };
+          params.forEach((p, k) => {
+            check('tensor', p.data, c.params[s][k], k);
+            if (c.averaged) check('averaged tensor', opt.state(p).ax as Float32Array, c.averaged[s][k], k);
           });
         }
         // Faithful float32 implementations sit far inside the bound.

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SCHEDULER_CLASSES } from '../src/schedules/schedulers.js';
 import { SCHEDULES, buildSchedule, type ScheduleName } from '../src/schedules/table.js';
 import {
-  Adagrad, Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
+  Adagrad, Adam, Adan, AdEMAMix, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
   LambdaLR, LinearLR, MultiStepLR, OneCycleLR, ParameterStore, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR, StepLR,
   WarmupCosineLR, cosineSchedule, loadCheckpoint, oneCycleSchedule, readMomentum, saveCheckpoint, stepSchedule, warmupCosineSchedule,
   LRScheduler, type PlateauState, MultiplicativeLR, SWALR, ConstantWithWarmupLR, InverseSqrtLR, WarmupStableDecayLR, CosineWithMinLR,
@@ -43,6 +43,25 @@ function torchOneCycle(t: number, o: { maxLr: number; total: number; pct: number
 }
 
 describe('OneCycleLR', () => {
+  for (const [Ctor, defaults] of [[Adan, [0.98, 0.92, 0.99]], [AdEMAMix, [0.9, 0.999, 0.9999]]] as const) {
+    it(`cycles betas[0] of ${Ctor.name} and keeps betas[1] and betas[2]`, async () => {
+      const store = await ParameterStore.create({ backend: 'js' });
+      const w = store.parameter('w', [1, -1]);
+      const opt = new Ctor([w]);
+      const sched = new OneCycleLR(opt, { maxLr: 0.01, totalSteps: 10, baseMomentum: 0.5, maxMomentum: 0.8 });
+      const seen = new Set<number>();
+      for (let s = 0; s < 10; s++) {
+        w.grad.set([0.5, -0.25]);
+        opt.step();
+        sched.step();
+        const b = opt.paramGroups[0].betas;
+        expect(b.slice(1)).toEqual(defaults.slice(1));
+        seen.add(b[0]);
+      }
+      expect(seen.size).toBeGreaterThan(5);
+    });
+  }
+
   it('matches PyTorch at every step for totalSteps 1..12 and 100, pctStart extremes, both strategies, two and three phases', () => {
     let compared = 0;
     for (const total of [1, 2, 3, 4, 5, 7, 12, 100]) {

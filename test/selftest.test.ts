@@ -72,6 +72,9 @@ function jsSelftest(): number {
   mix(t.allFinite(heap, at(2), N));
   heap[at(2) / 4 + 10] = Infinity;
   mix(t.allFinite(heap, at(2), N));
+  heap[at(2) / 4 + 11] = 0;
+  heap[at(2) / 4 + 12] = NaN;
+  mix(t.countNonzero(heap, at(2), N));
   reset();
   kernels.gemmPack(at(1), 17, 1, 59, 17, at(3));
   kernels.gemm(at(0), 59, 1, at(3), at(2), 17, 17, 17, 59, 1.0, 0.0);

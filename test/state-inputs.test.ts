@@ -249,7 +249,7 @@ describe('live hyperparameters: an unknown key written into a param group is ref
     const x = await adamWorld();
     (x.opt.paramGroups[1] as unknown as Record<string, unknown>).lrr = 0.5;
     const before = everything(x);
-    expect(() => x.opt.step()).toThrow('Adam: param group 1: unknown hyperparameter "lrr" in the param group (valid: lr, betas, eps, weightDecay, amsgrad, maximize, stateDtype, stochasticRounding, stateSeed; and initialLr, maxLr, which schedulers record)');
+    expect(() => x.opt.step()).toThrow('Adam: param group 1: unknown hyperparameter "lrr" in the param group (valid: lr, betas, eps, weightDecay, amsgrad, maximize, cautious, decoupledWeightDecay, stateDtype, stochasticRounding, stateSeed; and initialLr, maxLr, which schedulers record)');
     expect(everything(x)).toBe(before);
     delete (x.opt.paramGroups[1] as unknown as Record<string, unknown>).lrr;
     expect(() => x.opt.step()).not.toThrow();

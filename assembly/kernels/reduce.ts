@@ -1,10 +1,10 @@
 // JS twin: src/kernels/reduce.ts. Reductions for gradient clipping and non-finite checks
-// (torch.nn.utils.clip_grad_norm_, torch.isfinite(...).all()) and for Adafactor's means and
-// RMS values (torch.optim._adafactor).
+// (torch.nn.utils.clip_grad_norm_, torch.isfinite(...).all()), for Adafactor's means and RMS
+// values (torch.optim._adafactor), and the cautious optimizers' mask count.
 //
 // Hand-written pairs, not generated from src/kernels/defs/: what matters in a reduction is the
 // order in which lanes combine (sumSquares keeps four f64 lane sums and adds them as
-// (l0 + l1) + (l2 + l3)), which an element-wise trace does not express; three short loops cost
+// (l0 + l1) + (l2 + l3)), which an element-wise trace does not express; four short loops cost
 // less to keep by hand than a second DSL would. Their signatures are declared in
 // src/kernels/defs/index.ts (REDUCTIONS) for docs/ABI.md and the typed wrappers.
 import { load } from "../common";
@@ -87,4 +87,27 @@ export function allFinite(x: usize, n: i32): i32 {
   const lanes = n & 3;
   if (lanes != 0) acc = f32x4.add(acc, f32x4.mul(load(x, lanes), zero));
   return i32(i32x4.all_true(f32x4.eq(acc, acc)));
+}
+
+/**
+ * How many of `n` f32 elements at byte offset `x` are neither ±0 nor NaN (the cautious
+ * optimizers' count of update elements that agree in sign with the gradient). A count, so
+ * exact in any order.
+ */
+export function countNonzero(x: usize, n: i32): i32 {
+  // Each true lane of a comparison is -1: subtracting the masks counts them.
+  const zero = f32x4.splat(0);
+  let acc = i32x4.splat(0);
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    const v = v128.load(x);
+    acc = i32x4.sub(acc, v128.and(f32x4.ne(v, zero), f32x4.eq(v, v)));
+    x += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) {
+    const v = load(x, lanes); // missing lanes are zero: not counted
+    acc = i32x4.sub(acc, v128.and(f32x4.ne(v, zero), f32x4.eq(v, v)));
+  }
+  return i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
 }

@@ -35,7 +35,9 @@ semantics, so this script replaces torch.optim.nadam._single_tensor_nadam with a
 transcription of the 2.0 function (see _single_tensor_nadam_2x below), on float32
 tensors as in PyTorch. Every other optimizer and scheduler is PyTorch 1.13's own code.
 The options that only exist in PyTorch 2.x (NAdam's and RAdam's decoupled_weight_decay)
-have no reference case here.
+have no reference case here. Rprop's and ASGD's single-tensor functions compute the same in
+1.13 as in 2.x (2.x adds capturable and differentiable paths, and keeps ASGD's eta and mu as
+float32 tensors as 1.13 does); ASGD cases also record the averaged parameters (`averaged`).
 """
 
 import argparse
@@ -152,6 +154,16 @@ OPTIMIZER_CASES = [
      {'lrPerStep': COSINE_LR, 'momentumPerStep': FALLING_MOMENTUM}),
     ('adam/scheduled', 'Adam', {'lr': 0.01}, {'lrPerStep': COSINE_LR, 'momentumPerStep': FALLING_MOMENTUM}),
     ('nadam/scheduled-lr', 'NAdam', {'lr': 0.01}, {'lrPerStep': COSINE_LR}),
+    # Appended later (the cases above keep their data): Rprop and ASGD, whose single-tensor
+    # functions compute the same in PyTorch 1.13 and 2.x. ASGD cases also record `ax`.
+    ('rprop/default', 'Rprop', {'lr': 0.01}, {}),
+    ('rprop/etas-step-sizes', 'Rprop', {'lr': 0.05, 'etas': [0.3, 1.5], 'step_sizes': [0.01, 0.1]}, {}),
+    ('rprop/maximize', 'Rprop', {'lr': 0.01, 'maximize': True}, {}),
+    ('rprop/scheduled-lr', 'Rprop', {'lr': 0.01}, {'lrPerStep': COSINE_LR}),
+    ('asgd/default', 'ASGD', {'lr': 0.01}, {}),
+    ('asgd/averaging', 'ASGD', {'lr': 0.05, 'lambd': 0.01, 'alpha': 0.5, 't0': 5}, {}),
+    ('asgd/wd-maximize', 'ASGD', {'lr': 0.02, 'weight_decay': 0.05, 't0': 0, 'maximize': True}, {}),
+    ('asgd/scheduled-lr', 'ASGD', {'lr': 0.01, 'lambd': 0.1, 't0': 10}, {'lrPerStep': COSINE_LR}),
 ]
 
 
@@ -187,6 +199,7 @@ def optimizer_case(name, cls_name, options, extras):
     opt = getattr(torch.optim, cls_name)(tensors, **torch_kwargs(options))
     group = opt.param_groups[0]
     trajectory = []
+    averaged = []
     for s in range(OPT_STEPS):
         if 'lrPerStep' in extras:
             group['lr'] = extras['lrPerStep'][s]
@@ -199,7 +212,11 @@ def optimizer_case(name, cls_name, options, extras):
             t.grad = g.clone()
         opt.step()
         trajectory.append([t.detach().tolist() for t in tensors])
+        if cls_name == 'ASGD':
+            averaged.append([opt.state[t]['ax'].tolist() for t in tensors])
     case['params'] = trajectory
+    if averaged:
+        case['averaged'] = averaged
     case.update(extras)
     return case
 

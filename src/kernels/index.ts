@@ -6,7 +6,7 @@
 import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
 import * as generated from '../generated/kernels-js.js';
 import type { TwinMemory } from '../generated/kernels-js.js';
-import { allFinite, maxAbs, sum, sumSquares } from './reduce.js';
+import { allFinite, countNonzero, maxAbs, sum, sumSquares } from './reduce.js';
 import { gemm, gemmPack } from './gemm.js';
 import { adafactorUpdate, colMeanSquares, rowMeanSquares } from './factored.js';
 
@@ -14,14 +14,14 @@ export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES,
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
 /** The JS twins of the element-wise and matrix kernels (over a {@link TwinMemory}) and of the reductions (over one heap). */
-export const jsTwins = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate, sumSquares, sum, maxAbs, allFinite } as const;
+export const jsTwins = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate, sumSquares, sum, maxAbs, allFinite, countNonzero } as const;
 
 /** Twins that take the memory first, like the generated ones. */
 const OVER_MEMORY: Record<string, unknown> = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate };
 
 export type { TwinMemory } from '../generated/kernels-js.js';
 
-const REDUCTIONS = { sumSquares, sum, maxAbs, allFinite } as const;
+const REDUCTIONS = { sumSquares, sum, maxAbs, allFinite, countNonzero } as const;
 
 /**
  * The JS twins bound to a memory (which finds the heap holding each address), positional like

@@ -47,3 +47,14 @@ export function allFinite(heap: Float32Array, x: number, n: number): number {
   }
   return 1;
 }
+
+/** How many elements are neither ±0 nor NaN (an exact count). */
+export function countNonzero(heap: Float32Array, x: number, n: number): number {
+  const ix = x >>> 2;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = heap[ix + i];
+    if (v !== 0 && v === v) count++;
+  }
+  return count;
+}

@@ -24,13 +24,15 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
   },
   {
     kernel: 'adam',
-    arrays: { param: 0, grad: 1, expAvg: 2, expAvgSq: 3, maxExpAvgSq: 4 },
+    // masked shares slot 4 with maxExpAvgSq: no case sets both amsgrad and cautious.
+    arrays: { param: 0, grad: 1, expAvg: 2, expAvgSq: 3, maxExpAvgSq: 4, masked: 4 },
     scalars: {
       beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, stepSize: 0.0123, invBiasCorrection2Sqrt: 31.6,
       eps: 1e-8, weightDecay: 0.01, decay: 0.999, gradCoef: 0.004, expAvgCoef: 0.0117,
     },
     flags: [{}, { amsgrad: true, weightDecay: true }, { decoupled: true, maximize: true }, { nesterov: true, decoupled: true },
-      { plain: true }, { amsgrad: true, nesterov: true, maximize: true }, { rectified: true, weightDecay: true }],
+      { plain: true }, { amsgrad: true, nesterov: true, maximize: true }, { rectified: true, weightDecay: true },
+      { cautious: true, decoupled: true }, { cautious: true, nesterov: true, maximize: true }],
   },
   {
     kernel: 'adagrad',
@@ -46,9 +48,9 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
   },
   {
     kernel: 'adamax',
-    arrays: { param: 0, grad: 1, expAvg: 2, expInf: 3 },
+    arrays: { param: 0, grad: 1, expAvg: 2, expInf: 3, masked: 4 },
     scalars: { beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, clr: 0.02, eps: 1e-8, weightDecay: 0.001 },
-    flags: [{}, { weightDecay: true, maximize: true }],
+    flags: [{}, { weightDecay: true, maximize: true }, { cautious: true }],
   },
   {
     kernel: 'adadelta',
@@ -58,9 +60,9 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
   },
   {
     kernel: 'lion',
-    arrays: { param: 0, grad: 1, expAvg: 2 },
+    arrays: { param: 0, grad: 1, expAvg: 2, masked: 3 },
     scalars: { lr: 0.0003, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, decay: 0.9999 },
-    flags: [{}, { decoupled: true, maximize: true }],
+    flags: [{}, { decoupled: true, maximize: true }, { cautious: true, maximize: true }],
   },
   { kernel: 'scale', arrays: { x: 0 }, scalars: { factor: 0.75 }, flags: [{}] },
   { kernel: 'clamp', arrays: { x: 1 }, scalars: { lo: -0.5, hi: 0.25 }, flags: [{}] },
@@ -73,6 +75,18 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
   },
   { kernel: 'swap', arrays: { x: 0, y: 1 }, scalars: {}, flags: [{}] },
   { kernel: 'accumulate', arrays: { grad: 1, acc: 2 }, scalars: { count: 4 }, flags: [{}, { apply: true }, { apply: true, mean: true }] },
+  {
+    kernel: 'rprop',
+    arrays: { param: 0, grad: 1, prev: 2, stepSize: 3 },
+    scalars: { lr: 0.01, etaminus: 0.5, etaplus: 1.2, stepSizeMin: 1e-6, stepSizeMax: 50 },
+    flags: [{}, { first: true, maximize: true }],
+  },
+  {
+    kernel: 'asgd',
+    arrays: { param: 0, grad: 1, ax: 2 },
+    scalars: { weightDecay: 0.001, decay: 0.999999, eta: 0.01, mu: 0.25 },
+    flags: [{}, { average: true, weightDecay: true, maximize: true }],
+  },
   {
     kernel: 'adafactor',
     arrays: { grad: 1, variance: 3, update: 2 },

@@ -1,7 +1,8 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { cautiousStep } from './cautious.js';
+import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput, type Run } from './optimizer.js';
 import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link Adamax} (PyTorch's `torch.optim.Adamax`, camelCase). */
@@ -16,6 +17,8 @@ export interface AdamaxOptions extends StateOptions {
   weightDecay: number;
   /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
+  /** Cautious update (Liang et al., 2024): only the elements whose update agrees in sign with the gradient move (default false); as for {@link Adam}. */
+  cautious: boolean;
 }
 
 /** The optimizer state of one parameter under {@link Adamax} (`opt.state(p)`): live views of its buffers. */
@@ -38,8 +41,10 @@ const spec: OptimizerSpec<AdamaxOptions> = {
     eps: number('epsilon value (eps)'),
     weightDecay: number('weight decay value (weightDecay)'),
     maximize: boolean('maximize'),
+    cautious: boolean('cautious'),
     ...STATE_CHECKS,
   },
+  addedOptions: { cautious: false },
 };
 
 /**
@@ -49,15 +54,16 @@ const spec: OptimizerSpec<AdamaxOptions> = {
  *     g = maximize ? -grad : grad;   g += weightDecay * p
  *     m = b1*m + (1-b1)*g;   u = max(b2*u, |g| + eps);   p -= (lr / (1 - b1^t)) * m / u
  *
- * Defaults: `lr = 2e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, maximize = false`.
- * State: `expAvg`, `expInf`.
+ * Defaults: `lr = 2e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, maximize = false,
+ * cautious = false`. State: `expAvg`, `expInf`. `cautious` masks the update `(lr / (1 - b1^t)) * m / u`
+ * as {@link Adam}'s does (the cautious optimizers of Liang et al., 2024, applied to Adamax).
  *
  * @example
  * const opt = new Adamax([w], { lr: 2e-3 });
  */
 export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
   constructor(params: ParamsInput<AdamaxOptions>, options?: Partial<AdamaxOptions>) {
-    super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...STATE_DEFAULTS }, spec);
+    super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, cautious: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {
@@ -70,9 +76,12 @@ export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
     const clr = fr(group.lr / (1 - powInt(beta1, state.step)));
     const flags = { maximize: group.maximize, weightDecay: group.weightDecay !== 0 };
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), eps = fr(group.eps), wd = fr(group.weightDecay);
-    for (const run of state.runs) {
-      kernels.adamax({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expInf: this.stateAt(state, 'expInf', run) },
-        run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, clr, eps, weightDecay: wd }, flags);
+    const scalars = { beta1: b1, oneMinusBeta1: c1, beta2: b2, clr, eps, weightDecay: wd };
+    const at = (run: Run) => ({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expInf: this.stateAt(state, 'expInf', run) });
+    if (!group.cautious) {
+      for (const run of state.runs) kernels.adamax(at(run), run.n, scalars, flags);
+      return;
     }
+    cautiousStep(this.store, kernels, group.params, state, (run, masked) => kernels.adamax({ ...at(run), masked }, run.n, scalars, { ...flags, cautious: true }));
   }
 }

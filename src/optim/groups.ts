@@ -45,6 +45,12 @@ export interface OptimizerSpec<O> {
   readonly checks: { readonly [K in keyof O]-?: Check };
   /** Checks across options (e.g. Nesterov needs momentum). */
   readonly crossCheck?: (group: O, context: string) => void;
+  /**
+   * Options added after state dicts of this optimizer were first saved, each with the value a
+   * saved param group that lacks it takes on load (as PyTorch's `__setstate__` sets defaults
+   * for options newer than a pickled optimizer), so state saved before stays loadable.
+   */
+  readonly addedOptions?: { readonly [K in keyof O]?: O[K] };
 }
 
 /** Every state buffer a spec declares. */

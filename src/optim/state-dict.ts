@@ -150,11 +150,14 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
     if (!Array.isArray(g.params) || g.params.length !== expected.length || g.params.some((x, k) => x !== expected[k])) {
       fail(`param group ${gi} lists parameters ${describe(g.params)}, expected ${describe(expected)}`);
     }
-    // State saved before the state options existed is float32 state: they take their defaults.
-    if (hasStateOptions(host.spec as OptimizerSpec<unknown>)) {
-      for (const [key, value] of Object.entries(STATE_DEFAULTS)) if (!(key in g)) (g as Record<string, unknown>)[key] = value;
+    // Options added after a state dict was saved take their defaults (as PyTorch's __setstate__
+    // does): the state options (state saved before them is float32 state) and the spec's own.
+    const added: Record<string, unknown> = { ...(hasStateOptions(host.spec as OptimizerSpec<unknown>) ? STATE_DEFAULTS : {}), ...(host.spec.addedOptions ?? {}) };
+    for (const key of Object.keys(host.spec.checks)) {
+      if (key in g) continue;
+      if (!Object.prototype.hasOwnProperty.call(added, key)) fail(`param group ${gi} lacks ${key}`);
+      (g as Record<string, unknown>)[key] = structuredClone(added[key]);
     }
-    for (const key of Object.keys(host.spec.checks)) if (!(key in g)) fail(`param group ${gi} lacks ${key}`);
     // The group keeps its own element type: the saved buffers are converted to it on load.
     const own = (host.paramGroups[gi] as Record<string, unknown>).stateDtype;
     const saved = { ...g, params: host.paramGroups[gi].params } as unknown as ParamGroup<O>;

@@ -1,4 +1,4 @@
-import { add, defineKernel, div, max, mul, negIf, sqrt, sub } from '../dsl.js';
+import { add, defineKernel, div, max, mul, negIf, sign, sqrt, sub } from '../dsl.js';
 
 /** The Adam family in one kernel, variants as flags: Adam, AdamW, NAdam, RAdam. */
 export default defineKernel({
@@ -12,7 +12,8 @@ plain:     p -= stepSize*m                          (RAdam before rectification)
 otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
            u = stepSize*m, or gradCoef*g + expAvgCoef*m     (nesterov: NAdam)
            p -= u / (sqrt(vhat)*invBiasCorrection2Sqrt + eps)
-           p -= u / (sqrt(vhat) + eps)                       (rectified: RAdam)`,
+           p -= u / (sqrt(vhat) + eps)                       (rectified: RAdam)
+cautious:  (Adam, AdamW) u = stepSize*m/(...) is not applied: p (decayed) is stored, and masked = u*(u*g > 0 ? 1 : 0)`,
     mirrors: 'torch.optim.adam._single_tensor_adam and adamw (PyTorch 1.13); torch.optim.nadam and torch.optim.radam (PyTorch 2.x)',
     notes: 'The host supplies the step\'s scalars: Adam stepSize = lr/(1 - beta1^t) and invBiasCorrection2Sqrt = ' +
       '1/sqrt(1 - beta2^t); NAdam gradCoef = lr(1 - mu_t)/(1 - muProduct) and expAvgCoef = lr mu_{t+1}/(1 - muProduct mu_{t+1}); ' +
@@ -21,7 +22,10 @@ otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
       'not by memory): it multiplies sqrt(v) by 1/sqrt(1 - beta2^t) where PyTorch divides; NAdam divides the sum of its two ' +
       'terms once where PyTorch divides each; RAdam folds its scalar factors into stepSize. Results move by a few ulps, far ' +
       'inside the PyTorch reference tolerance. weightDecay and decoupled together apply both. plain overrides rectified, ' +
-      'nesterov and amsgrad; rectified overrides nesterov.',
+      'nesterov and amsgrad; rectified overrides nesterov. nesterov, rectified and plain override cautious. cautious is the first ' +
+      'pass of a cautious step (Liang et al., 2024, github.com/kyleliang919/C-Optim): ' +
+      'the host counts the elements of masked that are neither zero nor NaN (countNonzero: those where u*g > 0), and applies ' +
+      'p -= masked * f32(1/max(count/numel, 1e-3)) with muonApply.',
   },
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
@@ -29,6 +33,7 @@ otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
     expAvg: { access: 'readwrite', doc: 'first moment m', state: 'signed' },
     expAvgSq: { access: 'readwrite', doc: 'second moment v', state: 'unsigned' },
     maxExpAvgSq: { access: 'readwrite', doc: 'running maximum of v (AMSGrad)', when: 'amsgrad', state: 'unsigned' },
+    masked: { access: 'write', doc: 'the update u where u*g > 0, else u*0 (cautious)', when: 'cautious' },
   },
   scalars: {
     beta1: 'decay of the first moment',
@@ -51,8 +56,9 @@ otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
     nesterov: { doc: 'NAdam: u = gradCoef*g + expAvgCoef*m' },
     rectified: { doc: 'RAdam\'s rectified steps: the denominator is sqrt(vhat) + eps' },
     plain: { doc: 'RAdam\'s steps before rectification: p -= stepSize*m' },
+    cautious: { doc: 'Adam, AdamW: store the masked update instead of applying it (the first pass of a cautious step)' },
   },
-  body({ param, grad, expAvg, expAvgSq, maxExpAvgSq }, s, f) {
+  body({ param, grad, expAvg, expAvgSq, maxExpAvgSq, masked }, s, f) {
     let p = param.load();
     let g = negIf(f.maximize, grad.load());
     if (f.weightDecay) g = add(g, mul(s.weightDecay, p));
@@ -73,6 +79,12 @@ otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
       const root = sqrt(vhat);
       update = div(update, add(f.rectified ? root : mul(root, s.invBiasCorrection2Sqrt), s.eps));
     }
-    param.store(sub(p, update));
+    if (f.cautious && !nesterov && !f.rectified && !f.plain) {
+      // Adam and AdamW only (nesterov, rectified and plain ignore it: the module stays smaller).
+      param.store(p);
+      masked.store(mul(update, max(sign(mul(update, g)), 0)));
+    } else {
+      param.store(sub(p, update));
+    }
   },
 });

@@ -1,4 +1,4 @@
-import { abs, add, defineKernel, div, max, mul, negIf, sub } from '../dsl.js';
+import { abs, add, defineKernel, div, max, mul, negIf, sign, sub } from '../dsl.js';
 
 /** Adamax (Adam with the infinity norm). */
 export default defineKernel({
@@ -7,15 +7,18 @@ export default defineKernel({
     summary: 'Adamax step.',
     rule: `g = maximize ? -grad : grad;  g += weightDecay * p     (weightDecay)
 m = beta1*m + oneMinusBeta1*g;   u = max(beta2*u, |g| + eps)
-p -= (clr*m) / u`,
+p -= (clr*m) / u
+cautious: the update (clr*m)/u is not applied; masked = update*(update*g > 0 ? 1 : 0)`,
     mirrors: 'torch.optim.adamax._single_tensor_adamax (PyTorch 1.13)',
-    notes: 'clr = lr / (1 - beta1^t) comes from the host. max propagates NaN, as torch.amax does.',
+    notes: 'clr = lr / (1 - beta1^t) comes from the host. max propagates NaN, as torch.amax does. cautious is the first pass of ' +
+      'a cautious step (Liang et al., 2024; see the adam kernel).',
   },
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
     expAvg: { access: 'readwrite', doc: 'first moment m', state: 'signed' },
     expInf: { access: 'readwrite', doc: 'exponentially weighted infinity norm u', state: 'unsigned' },
+    masked: { access: 'write', doc: 'the update where update*g > 0, else update*0 (cautious)', when: 'cautious' },
   },
   scalars: {
     beta1: 'decay of the first moment',
@@ -28,8 +31,9 @@ p -= (clr*m) / u`,
   flags: {
     maximize: { doc: 'ascend: negate the gradient', runtime: true },
     weightDecay: { doc: 'add weightDecay * p to the gradient (L2)' },
+    cautious: { doc: 'store the masked update instead of applying it (the first pass of a cautious step)' },
   },
-  body({ param, grad, expAvg, expInf }, s, f) {
+  body({ param, grad, expAvg, expInf, masked }, s, f) {
     const p = param.load();
     let g = negIf(f.maximize, grad.load());
     if (f.weightDecay) g = add(g, mul(s.weightDecay, p));
@@ -37,6 +41,12 @@ p -= (clr*m) / u`,
     const u = max(mul(s.beta2, expInf.load()), add(abs(g), s.eps));
     expAvg.store(m);
     expInf.store(u);
-    param.store(sub(p, div(mul(s.clr, m), u)));
+    const update = div(mul(s.clr, m), u);
+    if (f.cautious) {
+      param.store(p);
+      masked.store(mul(update, max(sign(mul(update, g)), 0)));
+    } else {
+      param.store(sub(p, update));
+    }
   },
 });

@@ -14,11 +14,13 @@ import ademamix from './ademamix.js';
 import adopt from './adopt.js';
 import average from './average.js';
 import adamax from './adamax.js';
+import asgd from './asgd.js';
 import clamp from './clamp.js';
 import copy from './copy.js';
 import lion from './lion.js';
 import { muonApply, muonMomentum } from './muon.js';
 import rmsprop from './rmsprop.js';
+import rprop from './rprop.js';
 import scale from './scale.js';
 import sgd from './sgd.js';
 import swap from './swap.js';
@@ -28,13 +30,13 @@ import swap from './swap.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 12;
+export const ABI_VERSION = 13;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = '3cb73b35c9604880';
+export const ABI_FINGERPRINT = 'a751f6650fb730c0';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, adafactor, adafactorApply] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd, adafactor, adafactorApply] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
@@ -50,7 +52,7 @@ export interface HandWrittenExport {
 /**
  * The reductions stay hand-written pairs (assembly/kernels/reduce.ts and src/kernels/reduce.ts):
  * their value is a fixed combination order across lanes (four f64 lane sums for sumSquares),
- * which an element-wise trace does not express, and three short loops cost less to keep by
+ * which an element-wise trace does not express, and four short loops cost less to keep by
  * hand than a second DSL would. Their signatures are declared here for the ABI and the wrappers.
  */
 const REDUCE_SOURCE = 'assembly/kernels/reduce.ts, twin src/kernels/reduce.ts';
@@ -86,6 +88,14 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
     result: 'i32',
     resultDoc: '1 when no element is Inf or NaN, else 0',
+    source: REDUCE_SOURCE,
+  },
+  {
+    name: 'countNonzero',
+    summary: 'How many of n f32 elements are neither ±0 nor NaN (the cautious optimizers count the update elements that agree in sign with the gradient).',
+    args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
+    result: 'i32',
+    resultDoc: 'the count (exact, whatever the order)',
     source: REDUCE_SOURCE,
   },
 ];

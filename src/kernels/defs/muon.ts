@@ -31,11 +31,14 @@ update = nesterov ? buf - (buf - grad) * weight : buf   (grad.lerp(buf, momentum
   },
 });
 
-/** Muon's parameter update: decoupled weight decay, then the orthogonalised update at the adjusted lr. */
+/**
+ * Muon's parameter update: decoupled weight decay, then the orthogonalised update at the
+ * adjusted lr. The cautious optimizers' last pass is the same arithmetic (p -= scale * masked).
+ */
 export const muonApply = defineKernel({
   name: 'muonApply',
   doc: {
-    summary: "Muon's parameter update: decoupled weight decay, then the orthogonalised update.",
+    summary: "Muon's parameter update: decoupled weight decay, then the orthogonalised update (also the cautious optimizers' last pass, p -= scale * masked update).",
     rule: `p = p * decay          (weightDecay; decay = 1 - lr * weightDecay)
 p = p - adjustedLr * update`,
     mirrors: 'torch.optim._muon._single_tensor_muon (PyTorch 2.9): param.mul_(1 - lr * weight_decay); param.add_(update, alpha=-adjusted_lr)',
