@@ -5,8 +5,9 @@
 // JS twins and requires the same hash. The kernel calls are generated (runCase, from the
 // named cases in src/kernels/selftest-cases.ts); keep the rest of the two drivers in step.
 import { CASE_COUNT, runCase } from "./generated/selftest-cases";
-import { sumSquares, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } from "./kernels/reduce";
+import { sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } from "./kernels/reduce";
 import { gemmPack, gemm } from "./kernels/gemm";
+import { rowMeanSquares, colMeanSquares, adafactorUpdate } from "./kernels/factored";
 
 const N: i32 = 1003; // not a multiple of 4: the partial-vector path runs too
 const BASE: usize = 16384; // above the module's static data
@@ -104,6 +105,16 @@ export function run(): u32 {
   gemmPack(at(1), 17, 1, 59, 17, at(3));
   gemm(at(0), 59, 1, at(3), at(2), 17, 17, 17, 59, 1.0, 0.0);
   gemm(at(0), 1, 17, at(3), at(2), 17, 17, 17, 59, 0.5, 2.0);
+  mixArrays();
+  // Adafactor's factored kernels, slot 1 as a 17×59 gradient (17·59 = 1003): its row means into
+  // slot 3, its column means into slot 4, then the update from those factors into slot 2, and
+  // negated (maximize) into slot 0.
+  reset();
+  mixF64(sum(at(1), N));
+  rowMeanSquares(at(1), 17, 59, at(3));
+  colMeanSquares(at(1), 17, 59, 59, at(4));
+  adafactorUpdate(at(3), at(4), at(1), at(2), 17, 59, 0.75, 1e-6, 0);
+  adafactorUpdate(at(3), at(4), at(1), at(0), 17, 59, 0.5, 1e-6, 1);
   mixArrays();
   return hash;
 }

@@ -58,6 +58,8 @@ export { LARS } from './optim/lars.js';
 export type { LARSOptions, LARSOptionsInput, LARSState } from './optim/lars.js';
 export { Prodigy } from './optim/prodigy.js';
 export type { ProdigyOptions, ProdigyOptionsInput, ProdigyState } from './optim/prodigy.js';
+export { Adafactor, FLOAT32_EPS } from './optim/adafactor.js';
+export type { AdafactorOptions, AdafactorOptionsInput, AdafactorState } from './optim/adafactor.js';
 export { powInt } from './scalars.js';
 export { clipGradNorm, clipGradValue, gradNorm, gradsAreFinite, NORM_CHUNK } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';

@@ -24,7 +24,8 @@ import { ASGD } from './optim/asgd.js';
 import { LAMB } from './optim/lamb.js';
 import { LARS } from './optim/lars.js';
 import { Prodigy } from './optim/prodigy.js';
-import { ELEMENTWISE_KERNELS } from './kernels/index.js';
+import { Adafactor } from './optim/adafactor.js';
+import { REDUCTION_NAMES } from './kernels/index.js';
 
 /** An optimizer class as the registry holds it. */
 export type OptimizerClass = new (params: ParamsInput<never>, options: never) => AnyOptimizer;
@@ -46,8 +47,10 @@ export interface OptimizerEntry {
   /** PyTorch's class name where PyTorch has the optimizer (the reference fixtures use it). */
   readonly torch?: string;
   /**
-   * True for optimizers whose step multiplies matrices (Muon): their 2-D parameters take
-   * matrix products, not one element-wise pass, so the element-wise benchmark leaves them out.
+   * True for optimizers whose step works on whole matrices (Muon's products, Adafactor's row
+   * and column factors): their parameters of two or more dimensions take more than one
+   * element-wise pass, so the element-wise benchmark leaves them out, and tools give them
+   * matrices.
    */
   readonly matrices?: boolean;
 }
@@ -81,6 +84,7 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'prodigy', label: 'Prodigy', optimizer: Prodigy as OptimizerClass, options: {}, lr: 1, momentum: 'betas' },
   // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
   { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
+  { key: 'adafactor', label: 'Adafactor', optimizer: Adafactor as OptimizerClass, options: {}, lr: 1e-2, torch: 'Adafactor', matrices: true },
 ];
 
 /** The entry of `key`; throws naming the known keys when there is none. */
@@ -119,12 +123,13 @@ export interface OptimizerInfo {
   /**
    * Bytes a step moves per parameter: read value and gradient, write the value, and read and
    * write each state buffer, int8 scales included (what the benchmark's bandwidth figures
-   * divide by).
+   * divide by). State not shaped like its parameter (Adafactor's factors) counts by its
+   * elements for the probe, a 2×2 matrix.
    */
   readonly bytesPerParameter: number;
-  /** Bytes the arena holds per parameter: value, gradient and state. */
+  /** Bytes the arena holds per parameter: value, gradient and state (state counted as above). */
   readonly bytesHeldPerParameter: number;
-  /** The element-wise kernel export a step calls first (`adam` for the whole Adam family; `lars` for LARS, whose norms come first). */
+  /** The first kernel export a step calls, reductions aside (`adam` for the whole Adam family). */
   readonly kernel: string;
 }
 
@@ -156,12 +161,13 @@ export async function optimizerInfo(entry: OptimizerEntry, overrides: Record<str
     const dtype: StateDtype = (opt.paramGroups[0] as { stateDtype?: StateDtype }).stateDtype ?? 'float32';
     const state = opt.state(p) as Record<string, unknown>;
     const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype }));
-    const stateBytes = stateBuffers.reduce((n, b) => n + stateBytesPerElement(b.dtype), 0);
+    // A buffer of its own shape (float32) holds its own number of elements: per parameter, that over the probe's.
+    const stateBytes = stateBuffers.reduce((n, b) => n + (stateBytesPerElement(b.dtype) * (state[b.name] as Float32Array).length) / p.size, 0);
     const { params: _, ...defaults } = opt.paramGroups[0] as Record<string, unknown>;
     return {
       className: spec.name, defaults, optionNames: Object.keys(spec.checks), stateBuffers,
       bytesPerParameter: 3 * 4 + 2 * stateBytes, bytesHeldPerParameter: 2 * 4 + stateBytes,
-      kernel: called.find((name) => ELEMENTWISE_KERNELS.some((k) => k.name === name)) ?? called[0] ?? 'none',
+      kernel: called.find((k) => !(REDUCTION_NAMES as readonly string[]).includes(k)) ?? 'none',
     };
   } finally {
     store.dispose();

@@ -12,8 +12,8 @@ import { ELEMENTWISE_KERNELS, type RawKernels } from './kernels/index.js';
  */
 const ELEMENTWISE: Record<string, { n: number; strides: readonly number[]; sliceStrides: readonly number[]; granule: number }> =
   Object.fromEntries(ELEMENTWISE_KERNELS.map((k) => [k.name, { n: k.n, strides: k.strides, sliceStrides: k.sliceStrides, granule: k.granule }]));
-/** Exports the host splits itself and hands out as parts (see {@link ThreadPool.runParts}). */
-export const PART_KERNELS = { gemm: 11 } as const;
+/** Exports the host splits itself and hands out as parts (see {@link ThreadPool.runParts}), with their argument counts. */
+export const PART_KERNELS = { gemm: 11, rowMeanSquares: 4, colMeanSquares: 5, adafactorUpdate: 9 } as const;
 /** Every export a worker may run, by index. */
 const NAMES = [...Object.keys(ELEMENTWISE), ...Object.keys(PART_KERNELS)];
 /** Below this many elements a call runs on the calling thread alone (hand-off costs more). */
@@ -147,6 +147,7 @@ export class ThreadPool {
     const wrapped: Record<string, unknown> = { ...direct };
     NAMES.forEach((name, id) => {
       const slicing = ELEMENTWISE[name];
+      // The part kernels stay direct: the host splits them itself (runParts).
       if (slicing === undefined) return;
       const fn = (direct as unknown as Record<string, (...a: number[]) => void>)[name];
       wrapped[name] = (...a: number[]) => {

@@ -3,7 +3,7 @@
 // loss within a step budget, on both backends. Hyperparameters are per optimizer, as anyone
 // would tune them; the targets leave a margin of 4x or more over what the runs reach.
 import { describe, expect, it } from 'vitest';
-import { ASGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, LAMB, LARS, Lion, NAdam, ParameterStore, Prodigy, RAdam, RMSprop, Rprop, SGD, type Parameter } from '../src/index.js';
+import { ASGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, LAMB, LARS, Lion, NAdam, ParameterStore, Prodigy, RAdam, RMSprop, Rprop, SGD, type Parameter } from '../src/index.js';
 import { BACKENDS } from './helpers.js';
 import type { AnyOptimizer } from './registry.js';
 
@@ -58,6 +58,8 @@ const CASES: [string, Problem, Make, number][] = [
   ['LAMB', QUADRATIC, (p) => new LAMB(p, { lr: 0.03 }) as AnyOptimizer, 1e-10],
   ['LARS', QUADRATIC, (p) => new LARS(p, { lr: 1, trustCoefficient: 0.01 }) as AnyOptimizer, 1e-10],
   ['Prodigy', QUADRATIC, (p) => new Prodigy(p) as AnyOptimizer, 1e-10],
+  // Adafactor's steps are relative to the parameters' RMS (floored at eps2): slow towards 0, hence a large lr.
+  ['Adafactor', QUADRATIC, (p) => new Adafactor(p, { lr: 0.3 }) as AnyOptimizer, 1e-4],
   ['SGD', ROSENBROCK, (p) => new SGD(p, { lr: 0.001 }) as AnyOptimizer, 0.1],
   ['SGD momentum', ROSENBROCK, (p) => new SGD(p, { lr: 0.001, momentum: 0.9 }) as AnyOptimizer, 1e-6],
   ['SGD Nesterov', ROSENBROCK, (p) => new SGD(p, { lr: 0.001, momentum: 0.9, nesterov: true }) as AnyOptimizer, 1e-6],
@@ -79,6 +81,7 @@ const CASES: [string, Problem, Make, number][] = [
   ['LAMB', ROSENBROCK, (p) => new LAMB(p, { lr: 0.01 }) as AnyOptimizer, 3e-2],
   ['LARS', ROSENBROCK, (p) => new LARS(p, { lr: 1, trustCoefficient: 0.003 }) as AnyOptimizer, 5e-3],
   ['Prodigy', ROSENBROCK, (p) => new Prodigy(p) as AnyOptimizer, 1e-6],
+  ['Adafactor', ROSENBROCK, (p) => new Adafactor(p, { lr: 0.01 }) as AnyOptimizer, 0.2],
 ];
 
 describe('convergence', () => {

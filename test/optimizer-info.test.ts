@@ -52,6 +52,15 @@ describe('optimizerInfo reads each entry from its class', () => {
     await expect(optimizerInfo(optimizerEntry('prodigy'), { stateDtype: 'int8' })).rejects.toThrow(/Prodigy: unknown option "stateDtype"/);
   });
 
+  it('Adafactor: the factors of the 2×2 probe, one float per parameter between them; reductions are not "the kernel"', async () => {
+    const info = await optimizerInfo(optimizerEntry('adafactor'));
+    expect(info.stateBuffers).toEqual([{ name: 'rowVar', dtype: 'float32' }, { name: 'colVar', dtype: 'float32' }]);
+    expect(info.bytesHeldPerParameter).toBe(2 * 4 + 4); // (2 + 2) factor values over 4 parameters
+    expect(info.bytesPerParameter).toBe(3 * 4 + 2 * 4);
+    expect(info.kernel).toBe('rowMeanSquares');
+    expect(info.defaults).toEqual({ lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, maximize: false });
+  });
+
   for (const entry of OPTIMIZERS) {
     it(`${entry.key}: builds, steps, and names an exported kernel`, async () => {
       const info = await optimizerInfo(entry);
@@ -70,6 +79,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, rprop, asgd, lamb, lars, prodigy, muon\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, rprop, asgd, lamb, lars, prodigy, muon, adafactor\)/);
   });
 });

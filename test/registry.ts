@@ -52,9 +52,11 @@ export interface OptimizerCase {
   readonly options: Record<string, unknown>;
   /**
    * Shapes of the parameters: `'all'` gives every parameter two dimensions (Muon's classes
-   * need matrices), `'mixed'` all but the second of every three; otherwise each is 1-D.
+   * need matrices), `'mixed'` all but the second of every three; `'tensors'` is `'mixed'` with
+   * the first of every three a batch of matrices (three dimensions, Adafactor factors the last
+   * two); otherwise each is 1-D.
    */
-  readonly matrices?: 'all' | 'mixed';
+  readonly matrices?: 'all' | 'mixed' | 'tensors';
   /**
    * The step couples the parameters (Prodigy's step size comes from sums over all of them), so
    * a frozen parameter changes how the others step: tests that compare with a run where
@@ -66,10 +68,20 @@ export interface OptimizerCase {
 /**
  * The shape a case gives its `index`-th parameter of `size` elements: 1-D, or a matrix
  * rows × cols = size (the most nearly square; tall for even indices, wide for odd ones, so
- * both of Muon's orientations run).
+ * both of Muon's orientations run), or (`'tensors'`) a batch of 2, 3 or 5 such matrices
+ * (the smallest that divides size; 1 if none does).
  */
 export function caseShape(c: OptimizerCase, size: number, index: number): number[] {
-  if (c.matrices === undefined || (c.matrices === 'mixed' && index % 3 === 1)) return [size];
+  if (c.matrices === undefined || (c.matrices !== 'all' && index % 3 === 1)) return [size];
+  if (c.matrices === 'tensors' && index % 3 === 0) {
+    const batch = [2, 3, 5].find((b) => size % b === 0 && size > 0) ?? 1;
+    return [batch, ...matrixShape(size / batch, index)];
+  }
+  return matrixShape(size, index);
+}
+
+/** A matrix of `size` elements, the most nearly square: tall for even indices, wide for odd ones. */
+function matrixShape(size: number, index: number): number[] {
   let d = Math.max(1, Math.floor(Math.sqrt(size)));
   while (d > 1 && size % d !== 0) d--;
   if (size === 0) return [0, 0];
@@ -145,6 +157,11 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'muon/default', torch: 'MuonWithAuxAdamW', options: {}, matrices: 'mixed' },
   { name: 'muon/plain-momentum-no-decay-rms', torch: 'MuonWithAuxAdamW', options: { lr: 0.01, nesterov: false, weightDecay: 0, adjustLrFn: 'match_rms_adamw', nsSteps: 3 }, matrices: 'mixed' },
   { name: 'muon/coefficients-eps-adam', torch: 'MuonWithAuxAdamW', options: { lr: 0.02, momentum: 0.9, nsCoefficients: [2, -1.5, 0.5], eps: 1e-3, betas: [0.8, 0.99], adamEps: 1e-6 }, matrices: 'mixed' },
+  // Adafactor: vectors (variance), matrices and batches of matrices (rowVar, colVar).
+  { name: 'adafactor/default', torch: 'Adafactor', options: {}, matrices: 'tensors' },
+  { name: 'adafactor/wd-maximize', torch: 'Adafactor', options: { lr: 0.05, weightDecay: 0.1, maximize: true }, matrices: 'tensors' },
+  { name: 'adafactor/eps-d-beta2', torch: 'Adafactor', options: { eps: [1e-3, 1e-2], d: 2, beta2Decay: -0.5 }, matrices: 'mixed' },
+  { name: 'adafactor/vectors-tiny-eps', torch: 'Adafactor', options: { lr: 0.1, eps: [1e-20, 1e-5], beta2Decay: 0 } },
   // Low-precision state (stateDtype): bfloat16 (to nearest and stochastic) and blockwise int8,
   // over every kernel with state arrays.
   { name: 'sgd/momentum-bf16', torch: 'SGD', options: { lr: 0.05, momentum: 0.9, dampening: 0.1, stateDtype: 'bfloat16' } },

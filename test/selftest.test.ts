@@ -87,6 +87,13 @@ function jsSelftest(): number {
   kernels.gemm(at(0), 59, 1, at(3), at(2), 17, 17, 17, 59, 1.0, 0.0);
   kernels.gemm(at(0), 1, 17, at(3), at(2), 17, 17, 17, 59, 0.5, 2.0);
   mixArrays();
+  reset();
+  mixF64(t.sum(heap, at(1), N));
+  kernels.rowMeanSquares(at(1), 17, 59, at(3));
+  kernels.colMeanSquares(at(1), 17, 59, 59, at(4));
+  kernels.adafactorUpdate(at(3), at(4), at(1), at(2), 17, 59, 0.75, 1e-6, 0);
+  kernels.adafactorUpdate(at(3), at(4), at(1), at(0), 17, 59, 0.5, 1e-6, 1);
+  mixArrays();
   return hash >>> 0;
 }
 

@@ -1,7 +1,7 @@
 // JS twin: src/kernels/reduce.ts. Reductions for gradient clipping and non-finite checks
-// (torch.nn.utils.clip_grad_norm_, torch.isfinite(...).all()), the cautious optimizers' mask
-// count, and the per-tensor norms and global sums of LAMB, LARS (optax's scale_by_trust_ratio)
-// and Prodigy.
+// (torch.nn.utils.clip_grad_norm_, torch.isfinite(...).all()), Adafactor's means and RMS values
+// (torch.optim._adafactor), the cautious optimizers' mask count, and the per-tensor norms and
+// global sums of LAMB, LARS (optax's scale_by_trust_ratio) and Prodigy.
 //
 // Hand-written pairs, not generated from src/kernels/defs/: what matters in a reduction is the
 // order in which lanes combine (sumSquares keeps four f64 lane sums and adds them as
@@ -34,6 +34,30 @@ export function sumSquares(x: usize, n: i32): f64 {
     const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
     a = f64x2.add(a, f64x2.mul(lo, lo));
     b = f64x2.add(b, f64x2.mul(hi, hi));
+  }
+  return (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1));
+}
+
+/**
+ * Sum of `n` f32 elements at byte offset `x`, in f64, in the order of {@link sumSquares}: lane
+ * k (elements k, k+4, k+8, ...) accumulates in order from +0, and the result is
+ * (lane0 + lane1) + (lane2 + lane3). (Adafactor's mean of the row factor.)
+ */
+export function sum(x: usize, n: i32): f64 {
+  let a = f64x2.splat(0), b = f64x2.splat(0);
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    const v = v128.load(x);
+    a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+    b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+    x += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) {
+    // Missing lanes are +0: a lane sum starts at +0 and is never -0 (x + -x is +0), so adding +0 changes nothing.
+    const v = load(x, lanes);
+    a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+    b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
   }
   return (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1));
 }

@@ -1,26 +1,28 @@
 // The kernels as the library calls them. The element-wise kernels and their JS twins are
-// generated from src/kernels/defs/ (scripts/gen-kernels.ts, run by the build); the reductions
-// and the matrix multiply are hand-written pairs (assembly/kernels/reduce.ts, ./reduce.ts;
-// assembly/kernels/gemm.ts, ./gemm.ts).
+// generated from src/kernels/defs/ (scripts/gen-kernels.ts, run by the build); the reductions,
+// the matrix multiply and Adafactor's factored kernels are hand-written pairs
+// (assembly/kernels/reduce.ts, ./reduce.ts; assembly/kernels/gemm.ts, ./gemm.ts;
+// assembly/kernels/factored.ts, ./factored.ts).
 import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
 import * as generated from '../generated/kernels-js.js';
 import type { TwinMemory } from '../generated/kernels-js.js';
-import { allFinite, countNonzero, dotDecayedDelta, maxAbs, sumAbs, sumSquares, sumSquaresDecayed } from './reduce.js';
+import { allFinite, countNonzero, dotDecayedDelta, maxAbs, sum, sumAbs, sumSquares, sumSquaresDecayed } from './reduce.js';
 import { gemm, gemmPack } from './gemm.js';
+import { adafactorUpdate, colMeanSquares, rowMeanSquares } from './factored.js';
 
 export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, STATE_RANGES, bindKernels } from '../generated/kernels-api.js';
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
-/** The JS twins of the element-wise kernels and the matrix multiply (over a {@link TwinMemory}) and of the reductions (over one heap). */
-export const jsTwins = { ...generated, gemmPack, gemm, sumSquares, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } as const;
+/** The JS twins of the element-wise and matrix kernels (over a {@link TwinMemory}) and of the reductions (over one heap). */
+export const jsTwins = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate, sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } as const;
 
 /** Twins that take the memory first, like the generated ones. */
-const OVER_MEMORY: Record<string, unknown> = { ...generated, gemmPack, gemm };
+const OVER_MEMORY: Record<string, unknown> = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate };
 
 export type { TwinMemory } from '../generated/kernels-js.js';
 
 /** Reductions over one array: `(heap, x, n)`. */
-const REDUCTIONS = { sumSquares, maxAbs, allFinite, countNonzero, sumAbs } as const;
+const REDUCTIONS = { sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs } as const;
 
 /**
  * The JS twins bound to a memory (which finds the heap holding each address), positional like

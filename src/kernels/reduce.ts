@@ -16,6 +16,20 @@ export function sumSquares(heap: Float32Array, x: number, n: number): number {
   return (s0 + s1) + (s2 + s3);
 }
 
+/** Sum in float64, four lane sums combined as (s0 + s1) + (s2 + s3), as {@link sumSquares}; see the SIMD kernel. */
+export function sum(heap: Float32Array, x: number, n: number): number {
+  const ix = x >>> 2;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += heap[ix + i]; s1 += heap[ix + i + 1]; s2 += heap[ix + i + 2]; s3 += heap[ix + i + 3];
+  }
+  if (i < n) s0 += heap[ix + i];
+  if (i + 1 < n) s1 += heap[ix + i + 1];
+  if (i + 2 < n) s2 += heap[ix + i + 2];
+  return (s0 + s1) + (s2 + s3);
+}
+
 /** Largest |x| (NaN if any is NaN; 0 for n = 0). */
 export function maxAbs(heap: Float32Array, x: number, n: number): number {
   const ix = x >>> 2;

@@ -111,4 +111,11 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
     scalars: { weightDecay: 0.01, decay: -1e-8, dEps: 1e-14, stepSize: -1e-6 },
     flags: [{}, { decoupled: true }, { weightDecay: true }],
   },
+  {
+    kernel: 'adafactor',
+    arrays: { grad: 1, variance: 3, update: 2 },
+    scalars: { weight: 0.25, complement: 0.75, eps1Sq: 1e-6 },
+    flags: [{}, { largeWeight: true, maximize: true }],
+  },
+  { kernel: 'adafactorApply', arrays: { param: 0, update: 1 }, scalars: { decay: 0.999, stepSize: 0.01 }, flags: [{}, { weightDecay: true }] },
 ];

@@ -2,7 +2,7 @@
 // validation of its hyperparameters (at construction, before every step and on load).
 import { Parameter } from '../store.js';
 import { describe, kindOf, type Check } from '../validate.js';
-import { checkStateOptions, type StateBufferSpec, type StateOptions } from './state.js';
+import { checkStateOptions, type StateBufferSpec, type StateOptions, type StateShape } from './state.js';
 
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
 export type ParamGroupInput<O> = Partial<O> & {
@@ -33,6 +33,12 @@ export interface OptimizerSpec<O> {
    * STATE_CHECKS), else float32.
    */
   readonly buffers: readonly string[];
+  /**
+   * The shape of each buffer not shaped like its parameter, by name ({@link StateBufferSpec.shape}):
+   * such a buffer is float32 with a layout of its own, so only an optimizer without the state
+   * options declares any.
+   */
+  readonly shapes?: { readonly [name: string]: StateShape };
   /** Host-side per-group scalars kept as state (NAdam's muProduct). */
   readonly scalars?: readonly string[];
   /** A checker per option; any other key is an error. */
@@ -49,7 +55,10 @@ export interface OptimizerSpec<O> {
 
 /** Every state buffer a spec declares. */
 export function stateBufferSpecs(spec: OptimizerSpec<unknown>): StateBufferSpec[] {
-  return spec.buffers.map((name) => ({ name }));
+  return spec.buffers.map((name) => {
+    const shape = spec.shapes?.[name];
+    return shape === undefined ? { name } : { name, shape };
+  });
 }
 
 /** Whether an optimizer takes the state options (`stateDtype`, ...). */

@@ -4,15 +4,16 @@
 import { ELEMENTWISE_KERNELS, type Kernels } from '../kernels/index.js';
 import { STATE_SCRATCH_BYTES, roundingKey, type StateRange } from '../kernels/lowp.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
-import { Parameter, type ParameterStore } from '../store.js';
+import { Parameter, paddedSize, type ParameterStore } from '../store.js';
 import {
   checkOptionKeys, hasStateOptions, hyperparameters, parseParams, prepareGroup, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
 import {
-  DTYPES, addressOf, allocateBuffer, convertState, groupFromParams, layoutGroup, paramState, readGroup, stateRange, viewParamState,
-  writeGroup, zeroElements, type GroupData, type GroupState, type Run, type StateBuffer, type StateDtype, type StateValues,
+  DTYPES, addressOf, allocateBuffer, convertState, groupFromParams, keepsPart, layoutGroup, layoutOf, ownLayout, paramState, partSize,
+  readGroup, stateRange, viewParamState, writeGroup, zeroElements,
+  type BufferLayout, type GroupData, type GroupState, type OwnLayout, type Run, type StateBuffer, type StateDtype, type StateShape, type StateValues,
 } from './state.js';
 import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
 import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
@@ -101,6 +102,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
   readonly #buffers: ReadonlySet<string>;
+  /** The buffers of their own shape (see {@link StateBufferSpec.shape}), by name. */
+  readonly #shapes: ReadonlyMap<string, StateShape>;
   /** Whether this optimizer takes the state options (its state may be bfloat16 or int8). */
   readonly #lowPrecision: boolean;
 
@@ -116,7 +119,9 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
     this.#buffers = new Set(spec.buffers);
+    this.#shapes = new Map(Object.entries(spec.shapes ?? {}));
     this.#lowPrecision = hasStateOptions(spec as OptimizerSpec<unknown>);
+    if (this.#lowPrecision && this.#shapes.size > 0) throw new Error(`${spec.name}: internal error: state buffers of their own shape are float32, so an optimizer with them cannot take the state options`);
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -181,13 +186,19 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   #allocate(group: ParamGroup<O>, state: GroupState, name: string): void {
     if (state.buffers.has(name)) return;
     if (!this.#buffers.has(name)) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
-    const buffer = allocateBuffer(this.store, state);
+    const buffer = allocateBuffer(this.store, state, this.#ownLayout(name, group.params));
     state.buffers.set(name, buffer);
     state.fresh.add(name);
     state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
-    if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(state, group.params, [], value, this.#range(name)));
+    if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(layoutOf(state, buffer), group.params, [], value, this.#range(name)));
+  }
+
+  /** The layout of buffer `name` over `params` when it has its own shape (else it has the group's). */
+  #ownLayout(name: string, params: readonly Parameter[]): OwnLayout | undefined {
+    const shape = this.#shapes.get(name);
+    return shape === undefined ? undefined : ownLayout(params, shape);
   }
 
   /**
@@ -195,11 +206,16 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * zero (zero gradient, zero state) except where eps = 0 turns 0/0 into NaN; this restores it.
    */
   #zeroPadding(group: ParamGroup<O>, state: GroupState): void {
-    group.params.forEach((p, i) => {
-      if (p.size === p.paddedSize) return;
-      this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
-      for (const buffer of state.buffers.values()) zeroElements(this.store, buffer, state.paramOffsets[i] + p.size, p.paddedSize - p.size);
+    group.params.forEach((p) => {
+      if (p.size !== p.paddedSize) this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
     });
+    for (const buffer of state.buffers.values()) {
+      const layout = layoutOf(state, buffer);
+      group.params.forEach((_, i) => {
+        const size = partSize(layout, group.params, i), padded = paddedSize(size);
+        if (size !== padded) zeroElements(this.store, buffer, layout.paramOffsets[i] + size, padded - size);
+      });
+    }
   }
 
   /**
@@ -225,6 +241,21 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    */
   protected beginStep(_kernels: Kernels): boolean {
     return true;
+  }
+
+  /**
+   * Absolute byte address of parameter `p`'s part of state buffer `name`: for buffers not
+   * shaped like their parameters (see {@link StateBufferSpec.shape}), which runs do not
+   * address. The buffer must be allocated and `p` must keep a part of it. @internal
+   */
+  protected stateOf(state: GroupState, name: string, p: Parameter): number {
+    const buffer = state.buffers.get(name);
+    // By parameter, not index: a frozen parameters' cohort's state lists some of the group's parameters.
+    const index = buffer?.layout?.index.get(p);
+    if (buffer?.layout === undefined || index === undefined || buffer.layout.shapes[index] === undefined) {
+      throw new Error(`${this.spec.name}: internal error: parameter ${JSON.stringify(p.name)} keeps no part of a state buffer ${JSON.stringify(name)} of its own shape`);
+    }
+    return addressOf(buffer, buffer.layout.paramOffsets[index]);
   }
 
   /**
@@ -380,7 +411,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
         }
         gs.fresh.add(name);
         gs.books?.forEach((b) => b.fresh.add(name));
-        writeGroup(this.store, gs, buffer, groupFromParams(gs, group.params, [], this.initialValue(name, group), this.#range(name)));
+        writeGroup(this.store, gs, buffer, groupFromParams(layoutOf(gs, buffer), group.params, [], this.initialValue(name, group), this.#range(name)));
       }
     });
   }
@@ -401,12 +432,14 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[gi];
       const c = captures[gi];
       const indices: number[] = [];
-      group.params.forEach((p, pi) => {
+      group.params.forEach((_, pi) => {
         const book = c.books?.[pi] ?? c;
         const entry: ParamStateEntry = { step: book.step, ...book.scalars };
         for (const [name, values] of c.buffers) {
           if (book.fresh.has(name) && this.initialValue(name, group) === 0) continue;
-          entry[name] = paramState(gs, values, pi, p.size);
+          const layout = layoutOf(gs, gs.buffers.get(name)!);
+          if (!keepsPart(layout, pi)) continue; // a buffer this parameter keeps none of
+          entry[name] = paramState(layout, values, pi, partSize(layout, group.params, pi));
         }
         state[index] = entry;
         indices.push(index++);
@@ -464,15 +497,20 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // A buffer some parameters lack (a parameter frozen since before its first step) starts
       // from its initial value there, unwritten for that parameter.
       const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
-      // Each parameter's state is converted to the group's dtype when saved in another.
+      // Each parameter's state is converted to the group's dtype when saved in another (a
+      // buffer of its own shape is float32).
       const values = new Map<string, GroupData>();
+      const layouts = new Map<string, BufferLayout>();
       for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
         const range = this.#range(name);
-        const perParam = entries.map((e) => (e[name] === undefined ? undefined : convertState(e[name] as StateValues, gs.dtype, range)));
-        values.set(name, groupFromParams(gs, group.params, perParam, this.initialValue(name, candidate), range));
+        const layout: BufferLayout = this.#ownLayout(name, group.params) ?? gs;
+        layouts.set(name, layout);
+        const perParam = entries.map((e) => (e[name] === undefined ? undefined : convertState(e[name] as StateValues, layout.dtype, range)));
+        values.set(name, groupFromParams(layout, group.params, perParam, this.initialValue(name, candidate), range));
       }
-      const books = entries.map((e): ParamBook => ({
-        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e))),
+      // A buffer a parameter keeps none of is not unwritten for it.
+      const books = entries.map((e, pi): ParamBook => ({
+        step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e) && keepsPart(layouts.get(name)!, pi))),
         scalars: Object.fromEntries(scalars.filter((k) => typeof e[k] === 'number').map((k) => [k, e[k] as number])),
       }));
       const settled = { ...gs, books: undefined, step: 0, fresh: new Set<string>(), scalars: {} };
@@ -503,17 +541,15 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
 
   /**
    * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and each
-   * allocated state buffer as a Float32Array of length `param.size`. For float32 state these
-   * are live views: they never move, and stay valid for the store's life where
+   * allocated state buffer it keeps as a Float32Array of length `param.size` (or of the
+   * elements of the buffer's own shape: Adafactor's row and column factors). For float32 state
+   * these are live views: they never move, and stay valid for the store's life where
    * `store.stableViews` is true (the rules of {@link Parameter.data}). For bfloat16 and int8
    * state they are dequantised copies (writing them changes nothing); {@link rawState} gives
    * the stored bits.
    */
   state(param: Parameter): S {
-    return this.#paramState(param, (gs, buffer, name, pi) => {
-      const raw = viewParamState(this.store, gs, buffer, pi, param.size);
-      return raw instanceof Float32Array ? raw : DTYPES[buffer.dtype].decode(raw, this.#range(name));
-    }) as S;
+    return this.#paramState(param, (raw, buffer, name) => (raw instanceof Float32Array ? raw : DTYPES[buffer.dtype].decode(raw, this.#range(name)))) as S;
   }
 
   /**
@@ -525,17 +561,22 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * {@link Parameter.data}).
    */
   rawState(param: Parameter): RawParameterState {
-    return this.#paramState(param, (gs, buffer, _name, pi) => viewParamState(this.store, gs, buffer, pi, param.size));
+    return this.#paramState(param, (raw) => raw);
   }
 
-  #paramState<V>(param: Parameter, view: (gs: GroupState, buffer: StateBuffer, name: string, pi: number) => V): { step: number; [key: string]: number | V } {
+  /** `param`'s step count, scalars and, per allocated buffer it keeps a part of, `view` of the live raw state of that part. */
+  #paramState<V>(param: Parameter, view: (raw: StateValues, buffer: StateBuffer, name: string) => V): { step: number; [key: string]: number | V } {
     for (let gi = 0; gi < this.paramGroups.length; gi++) {
       const index = this.paramGroups[gi].params.indexOf(param);
       if (index < 0) continue;
       const gs = this.groupStates[gi];
       const book = gs.books?.[index] ?? gs;
       const result: { step: number; [key: string]: number | V } = { step: book.step, ...book.scalars };
-      for (const [name, buffer] of gs.buffers) result[name] = view(gs, buffer, name, index);
+      const params = this.paramGroups[gi].params;
+      for (const [name, buffer] of gs.buffers) {
+        const layout = layoutOf(gs, buffer);
+        if (keepsPart(layout, index)) result[name] = view(viewParamState(this.store, layout, buffer, index, partSize(layout, params, index)), buffer, name);
+      }
       return result;
     }
     throw new Error(`${this.spec.name}: parameter ${param instanceof Parameter ? JSON.stringify(param.name) : describe(param)} is not in any param group`);

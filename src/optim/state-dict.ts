@@ -3,7 +3,7 @@
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import type { Parameter } from '../store.js';
 import { hasStateOptions, isPlainObject, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
-import { DTYPES, STATE_DEFAULTS, dtypeOf, type StateValues } from './state.js';
+import { DTYPES, STATE_DEFAULTS, dtypeOf, stateShape, type StateValues } from './state.js';
 import { describe, kindOf } from '../validate.js';
 
 /**
@@ -140,7 +140,8 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
   const indices = Object.keys(s.state!);
   const extra = indices.filter((k) => !(String(Number(k)) === k && Number(k) >= 0 && Number(k) < params.length));
   if (extra.length > 0) fail(`state holds entries for no parameter of this optimizer: ${extra.map((k) => JSON.stringify(k)).join(', ')} (parameters are 0 to ${params.length - 1})`);
-  const buffers = bufferNames(host.spec as OptimizerSpec<unknown>);
+  const specs = new Map(stateBufferSpecs(host.spec as OptimizerSpec<unknown>).map((b) => [b.name, b]));
+  const buffers = [...specs.keys()];
   let index = 0;
   s.paramGroups!.forEach((g, gi) => {
     const context = `${name}.loadStateDict: param group ${gi}`;
@@ -182,7 +183,11 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
           continue;
         }
         if (!buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
-        const why = bufferProblem(value, params[pi].size, hasStateOptions(host.spec as OptimizerSpec<unknown>));
+        const spec = specs.get(key);
+        const shape = stateShape(spec, params[pi].shape);
+        if (shape === undefined) fail(`state ${key} of parameter ${pi} (${pname}): ${name} keeps no ${key} for a parameter of shape ${describe(params[pi].shape)}`);
+        // A buffer of its own shape is float32 (see StateBufferSpec.shape).
+        const why = bufferProblem(value, shape!.reduce((a, b) => a * b, 1), spec?.shape === undefined && hasStateOptions(host.spec as OptimizerSpec<unknown>));
         if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
       }
     }

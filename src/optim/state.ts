@@ -6,7 +6,7 @@ import { STATE_RANGES } from '../kernels/index.js';
 import {
   BLOCK_ELEMENTS, blockCount, fromBfloat16, fromInt8, toBfloat16, toInt8, type StateRange,
 } from '../kernels/lowp.js';
-import type { Parameter, ParameterStore } from '../store.js';
+import { paddedSize, type Parameter, type ParameterStore } from '../store.js';
 import { checkNumber, checkOneOf, type Check } from '../validate.js';
 
 /**
@@ -36,10 +36,29 @@ export interface QuantizedState {
 /** One parameter's state buffer: float32 values, or a low-precision buffer's raw bits. */
 export type StateValues = Float32Array | QuantizedState;
 
+/**
+ * A state buffer's shape for a parameter of shape `shape` (PyTorch's state tensor shape), or
+ * undefined where such a parameter keeps none of it.
+ */
+export type StateShape = (shape: readonly number[]) => readonly number[] | undefined;
+
 /** What an optimizer declares of each state buffer it can hold. */
 export interface StateBufferSpec {
   /** PyTorch's state key, camelCase (`expAvg`). */
   readonly name: string;
+  /**
+   * The buffer's own shape (see {@link StateShape}). Absent: the parameter's own shape, for
+   * every parameter (element-wise state, in the group's dtype). Adafactor's factored second
+   * moments keep one value per row and per column of a matrix, and the full second moment
+   * only for vectors. A buffer of its own shape is always float32 and has its own layout
+   * ({@link OwnLayout}).
+   */
+  readonly shape?: StateShape;
+}
+
+/** A buffer's state shape for a parameter of shape `shape`: its spec's, or the parameter's own. @internal */
+export function stateShape(spec: Pick<StateBufferSpec, 'shape'> | undefined, shape: readonly number[]): readonly number[] | undefined {
+  return spec?.shape === undefined ? shape : spec.shape(shape);
 }
 
 /** Options every optimizer with state buffers takes: the element type of its state. */
@@ -184,6 +203,67 @@ export function convertState(value: StateValues | readonly number[], to: StateDt
   return DTYPES[to].encode(values, range);
 }
 
+/**
+ * Where each of a group's parameters keeps its part of a state buffer, and the buffer's element
+ * type. A buffer shaped like its parameters has its group's ({@link GroupState} is one); a
+ * buffer of its own shape has its own ({@link OwnLayout}). @internal
+ */
+export interface BufferLayout {
+  /** the element type */
+  readonly dtype: StateDtype;
+  /** element offset of each parameter's part, in group order */
+  readonly paramOffsets: readonly number[];
+  /** int8: the index of each parameter's first block among the buffer's scales */
+  readonly blockOffsets: readonly number[];
+  /** elements of the whole buffer, padding included */
+  readonly elements: number;
+  /** int8: blocks (scales) of the buffer */
+  readonly blocks: number;
+  /** elements of each parameter's part (padding excluded) where they are not the parameter's size */
+  readonly sizes?: readonly number[];
+  /** each parameter's state shape, or undefined where it keeps none, where it is not the parameter's */
+  readonly shapes?: readonly (readonly number[] | undefined)[];
+}
+
+/**
+ * The layout of a float32 buffer of its own shape ({@link StateBufferSpec.shape}): each
+ * parameter's part padded to whole vectors, and empty for a parameter that keeps none. Its
+ * indices are the group's; frozen parameters' cohorts, whose states list some of the group's
+ * parameters, find a parameter's part through `index`. @internal
+ */
+export interface OwnLayout extends BufferLayout {
+  readonly dtype: 'float32';
+  readonly sizes: readonly number[];
+  readonly shapes: readonly (readonly number[] | undefined)[];
+  /** each of the group's parameters' index in group order */
+  readonly index: ReadonlyMap<Parameter, number>;
+}
+
+/** The layout of a buffer of shape `shape` over a group's parameters (see {@link OwnLayout}). @internal */
+export function ownLayout(params: readonly Parameter[], shape: StateShape): OwnLayout {
+  const paramOffsets: number[] = [], sizes: number[] = [], shapes: (readonly number[] | undefined)[] = [];
+  let elements = 0;
+  for (const p of params) {
+    const own = shape(p.shape);
+    const size = own === undefined ? 0 : own.reduce((a, b) => a * b, 1);
+    paramOffsets.push(elements);
+    sizes.push(size);
+    shapes.push(own);
+    elements += paddedSize(size);
+  }
+  return { dtype: 'float32', paramOffsets, blockOffsets: [], elements, blocks: 0, sizes, shapes, index: new Map(params.map((p, i) => [p, i])) };
+}
+
+/** Elements of parameter `pi`'s part of a buffer of `layout` (padding excluded). @internal */
+export function partSize(layout: BufferLayout, params: readonly Parameter[], pi: number): number {
+  return layout.sizes === undefined ? params[pi].size : layout.sizes[pi];
+}
+
+/** Whether parameter `pi` keeps a part of a buffer of `layout`. @internal */
+export function keepsPart(layout: BufferLayout, pi: number): boolean {
+  return layout.shapes === undefined || layout.shapes[pi] !== undefined;
+}
+
 /** One allocated state buffer of a param group: all of the group's parameters, in group order. */
 export interface StateBuffer {
   /** Absolute byte address in the arena; never changes. */
@@ -191,6 +271,13 @@ export interface StateBuffer {
   readonly dtype: StateDtype;
   /** int8: absolute byte address of the float32 scales (the group's blocks, parameter by parameter). */
   readonly scales?: number;
+  /** A buffer of its own shape: its layout (else the group's). */
+  readonly layout?: OwnLayout;
+}
+
+/** The layout of one of a group's buffers: its own, or the group's. @internal */
+export function layoutOf(gs: GroupState, buffer: StateBuffer): BufferLayout {
+  return buffer.layout ?? gs;
 }
 
 /**
@@ -209,18 +296,18 @@ export interface Run {
   readonly n: number;
 }
 
-/** Book-keeping of one param group. @internal */
-export interface GroupState {
+/** Book-keeping of one param group (and the layout of its buffers shaped like their parameters). @internal */
+export interface GroupState extends BufferLayout {
   /** steps taken (PyTorch keeps one per parameter; a group's parameters step together here, unless `books` says otherwise) */
   step: number;
-  /** the element type of every state buffer of the group */
+  /** the element type of every state buffer of the group shaped like its parameters (those of their own shape are float32) */
   readonly dtype: StateDtype;
   readonly runs: readonly Run[];
-  /** state-buffer element offset of each parameter, in group order */
+  /** element offset of each parameter in the buffers shaped like the parameters, in group order */
   readonly paramOffsets: readonly number[];
   /** int8: the index of each parameter's first block among the group's scales */
   readonly blockOffsets: readonly number[];
-  /** elements of each state buffer: the sum of the parameters' padded sizes */
+  /** elements of each buffer shaped like the parameters: the sum of their padded sizes */
   readonly elements: number;
   /** int8: blocks (scales) of each state buffer */
   readonly blocks: number;
@@ -279,8 +366,12 @@ export function layoutGroup(params: readonly Parameter[], dtype: StateDtype): Gr
   return { step: 0, dtype, runs: runsOf(params, paramOffsets, dtype), paramOffsets, blockOffsets, elements, blocks, buffers: new Map(), fresh: new Set(), scalars: {} };
 }
 
-/** Allocates a zeroed state buffer of the group's dtype (and int8 scales) in the store's arena. @internal */
-export function allocateBuffer(store: ParameterStore, gs: GroupState): StateBuffer {
+/**
+ * Allocates a zeroed state buffer in the store's arena: of the group's dtype and layout (and
+ * int8 scales), or float32 of its own layout `own`. @internal
+ */
+export function allocateBuffer(store: ParameterStore, gs: GroupState, own?: OwnLayout): StateBuffer {
+  if (own !== undefined) return { address: store.allocate(own.elements * 4), dtype: 'float32', layout: own };
   const address = store.allocate(gs.elements * DTYPES[gs.dtype].bytesPerElement);
   return DTYPES[gs.dtype].blockElements !== undefined ? { address, dtype: gs.dtype, scales: store.allocate(4 * gs.blocks) } : { address, dtype: gs.dtype };
 }
@@ -292,47 +383,50 @@ export function addressOf(buffer: StateBuffer, element: number): number {
 
 /** A copy of a group's whole buffer, raw. @internal */
 export function readGroup(store: ParameterStore, gs: GroupState, buffer: StateBuffer): GroupData {
-  const data = DTYPES[buffer.dtype].view(store, buffer.address, gs.elements).slice();
-  return buffer.scales === undefined ? { data } : { data, scales: store.view(buffer.scales, gs.blocks).slice() };
+  const { elements, blocks } = layoutOf(gs, buffer);
+  // (An empty buffer may sit past the arena's end.)
+  const data = elements === 0 ? DTYPES[buffer.dtype].raw(0) : DTYPES[buffer.dtype].view(store, buffer.address, elements).slice();
+  return buffer.scales === undefined ? { data } : { data, scales: store.view(buffer.scales, blocks).slice() };
 }
 
 /** Writes a group's whole buffer from raw data. @internal */
 export function writeGroup(store: ParameterStore, gs: GroupState, buffer: StateBuffer, values: GroupData): void {
-  DTYPES[buffer.dtype].view(store, buffer.address, gs.elements).set(values.data as never);
-  if (buffer.scales !== undefined) store.view(buffer.scales, gs.blocks).set(values.scales!);
+  const { elements, blocks } = layoutOf(gs, buffer);
+  if (elements > 0) DTYPES[buffer.dtype].view(store, buffer.address, elements).set(values.data as never);
+  if (buffer.scales !== undefined) store.view(buffer.scales, blocks).set(values.scales!);
 }
 
-/** Parameter `pi`'s part (`size` elements) of a group's raw data, as a state dict holds it. @internal */
-export function paramState(gs: GroupState, values: GroupData, pi: number, size: number): StateValues {
-  const at = gs.paramOffsets[pi];
+/** Parameter `pi`'s part (`size` elements) of a buffer's raw data of `layout`, as a state dict holds it. @internal */
+export function paramState(layout: BufferLayout, values: GroupData, pi: number, size: number): StateValues {
+  const at = layout.paramOffsets[pi];
   const data = values.data.slice(at, at + size);
-  switch (gs.dtype) {
+  switch (layout.dtype) {
     case 'float32': return data as Float32Array;
     case 'bfloat16': return { dtype: 'bfloat16', data: data as Uint16Array };
     case 'int8': {
-      const b = gs.blockOffsets[pi];
+      const b = layout.blockOffsets[pi];
       return { dtype: 'int8', data: data as Uint8Array, scales: values.scales!.slice(b, b + blockCount(size)), blockSize: BLOCK_ELEMENTS };
     }
   }
 }
 
 /**
- * A group's raw data from each parameter's state in the group's dtype (`perParam[pi]`, or the
- * buffer's initial value `init` where a parameter has none): padding zero. @internal
+ * A buffer's raw data of `layout` from each parameter's state in its dtype (`perParam[pi]`, or
+ * the buffer's initial value `init` where a parameter has none): padding zero. @internal
  */
-export function groupFromParams(gs: GroupState, params: readonly Parameter[], perParam: readonly (StateValues | undefined)[], init: number, range: StateRange): GroupData {
-  const info = DTYPES[gs.dtype];
-  const data = info.raw(gs.elements);
-  const scales = info.blockElements !== undefined ? new Float32Array(gs.blocks) : undefined;
-  params.forEach((p, pi) => {
+export function groupFromParams(layout: BufferLayout, params: readonly Parameter[], perParam: readonly (StateValues | undefined)[], init: number, range: StateRange): GroupData {
+  const info = DTYPES[layout.dtype];
+  const data = info.raw(layout.elements);
+  const scales = info.blockElements !== undefined ? new Float32Array(layout.blocks) : undefined;
+  params.forEach((_, pi) => {
     let v = perParam[pi];
     if (v === undefined) {
       if (init === 0) return;
-      v = info.encode(new Float32Array(p.size).fill(init), range);
+      v = info.encode(new Float32Array(partSize(layout, params, pi)).fill(init), range);
     }
     const raw = v instanceof Float32Array ? v : v.data;
-    data.set(raw as never, gs.paramOffsets[pi]);
-    if (scales) scales.set((v as QuantizedState).scales!, gs.blockOffsets[pi]);
+    data.set(raw as never, layout.paramOffsets[pi]);
+    if (scales) scales.set((v as QuantizedState).scales!, layout.blockOffsets[pi]);
   });
   return scales ? { data, scales } : { data };
 }
@@ -343,14 +437,15 @@ export function zeroElements(store: ParameterStore, buffer: StateBuffer, element
 }
 
 /**
- * Parameter `pi`'s state in a buffer: a live view of its float32 values, or of a low-precision
- * buffer's raw data (codes, and int8 scales). @internal
+ * Parameter `pi`'s state (`size` elements) in a buffer of `layout`: a live view of its float32
+ * values, or of a low-precision buffer's raw data (codes, and int8 scales). @internal
  */
-export function viewParamState(store: ParameterStore, gs: GroupState, buffer: StateBuffer, pi: number, size: number): StateValues {
-  const address = addressOf(buffer, gs.paramOffsets[pi]);
+export function viewParamState(store: ParameterStore, layout: BufferLayout, buffer: StateBuffer, pi: number, size: number): StateValues {
+  const address = addressOf(buffer, layout.paramOffsets[pi]);
   switch (buffer.dtype) {
-    case 'float32': return store.view(address, size);
+    // (An empty part may sit past the arena's end.)
+    case 'float32': return size === 0 ? new Float32Array(0) : store.view(address, size);
     case 'bfloat16': return { dtype: 'bfloat16', data: store.u16(address, size) };
-    case 'int8': return { dtype: 'int8', data: store.u8(address, size), scales: store.view(buffer.scales! + 4 * gs.blockOffsets[pi], blockCount(size)), blockSize: BLOCK_ELEMENTS };
+    case 'int8': return { dtype: 'int8', data: store.u8(address, size), scales: store.view(buffer.scales! + 4 * layout.blockOffsets[pi], blockCount(size)), blockSize: BLOCK_ELEMENTS };
   }
 }

@@ -35,6 +35,8 @@ import {
 import type { BackendOption } from '../backend.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointBytes } from '../checkpoint.js';
 import type { AnyOptimizer, OptimizerStateDict, ParamStateEntry } from '../optim/optimizer.js';
+import { stateBufferSpecs } from '../optim/groups.js';
+import { stateShape, type StateBufferSpec } from '../optim/state.js';
 import { OPTIMIZERS, optimizerEntry, type OptimizerClass } from '../registry.js';
 import { ReduceLROnPlateau } from '../schedules/plateau.js';
 import { LRScheduler, type SchedulerStateHeader } from '../schedules/scheduler.js';
@@ -188,6 +190,8 @@ export class SimdoptOptimizer extends TfOptimizer {
   /** Scheduler state loaded while no scheduler was attached: applied by {@link setScheduler}. */
   #savedScheduler: SchedulerStateHeader | undefined;
   #weights: Tensor[] = [];
+  /** The optimizer's state buffers, read from the probe that checks the options. */
+  #bufferSpecs = new Map<string, StateBufferSpec>();
 
   /**
    * Makes the adapter; its store is created asynchronously: `await optimizer.ready()` before
@@ -232,6 +236,7 @@ export class SimdoptOptimizer extends TfOptimizer {
       const probe = await ParameterStore.create({ backend: 'js' });
       try {
         const opt = new this.#cls([probe.parameter('probe', { shape: [2, 2] })] as never, this.#options as never);
+        this.#bufferSpecs = new Map(stateBufferSpecs(opt.spec).map((b) => [b.name, b]));
         if (this.#schedulerFactory !== undefined) this.#makeScheduler(this.#schedulerFactory, opt);
       } finally {
         probe.dispose();
@@ -440,6 +445,16 @@ export class SimdoptOptimizer extends TfOptimizer {
     if (factory !== undefined && this.#opt !== undefined) this.#attachScheduler(factory);
   }
 
+  /**
+   * The TF.js shape of state buffer `name` of a variable of shape `shape`: the variable's, or
+   * the buffer's own (Adafactor's row and column factors).
+   */
+  #stateShape(name: string, shape: readonly number[]): number[] {
+    const param = shape.length === 0 ? [1] : shape; // a scalar variable is a parameter of shape [1]
+    const own = stateShape(this.#bufferSpecs.get(name), param) ?? [0];
+    return sameShape(own, param) ? [...shape] : [...own];
+  }
+
   /** Reads the variables changed from outside (another data id) into their parameters. */
   #syncIn(): void {
     this.#vars.forEach((v, i) => {
@@ -475,7 +490,8 @@ export class SimdoptOptimizer extends TfOptimizer {
   /**
    * The optimizer's state as TF.js weights: `'iter'`, `'simdopt/state'` (a string scalar of
    * exact JSON: step counts, hyperparameters, scheduler state) and one float32 tensor per
-   * state buffer of each variable, of the variable's shape, named `<variable>/<buffer>`.
+   * state buffer of each variable, of the variable's shape (or the buffer's own: Adafactor's
+   * `rowVar` of a `[rows, cols]` variable is `[rows, 1]`), named `<variable>/<buffer>`.
    * The tensors belong to the optimizer (as TF.js's optimizers return their own variables):
    * they stay valid until its next step, `getWeights`, `setWeights` or `dispose`; clone one
    * to keep it longer.
@@ -499,7 +515,7 @@ export class SimdoptOptimizer extends TfOptimizer {
           if (!(value instanceof Float32Array)) { state[index][name] = value; continue; }
           buffers.push([index, name]);
           // A copy the store does not hold (stateDict() slices), handed over to TF.js.
-          tensors.push({ name: `${source.names[index]}/${name}`, tensor: tensor(value, source.shapes[index], 'float32') });
+          tensors.push({ name: `${source.names[index]}/${name}`, tensor: tensor(value, this.#stateShape(name, source.shapes[index]), 'float32') });
         }
       }
       const saved: SavedState = {
@@ -556,7 +572,8 @@ export class SimdoptOptimizer extends TfOptimizer {
       const w = weightValues[k + 2].tensor;
       const shape = shapes[index as number];
       if (typeof name !== 'string' || state[index as number] === undefined || !Array.isArray(shape)) fail(`buffer entry ${k} is malformed`);
-      if (w.dtype !== 'float32' || !sameShape(w.shape, shape)) fail(`weight ${JSON.stringify(weightValues[k + 2].name)} is ${w.dtype} ${shapeText(w.shape)}, expected float32 ${shapeText(shape)}`);
+      const expected = this.#stateShape(name, shape);
+      if (w.dtype !== 'float32' || !sameShape(w.shape, expected)) fail(`weight ${JSON.stringify(weightValues[k + 2].name)} is ${w.dtype} ${shapeText(w.shape)}, expected float32 ${shapeText(expected)}`);
       // Copied: TF.js may dispose the tensors (loadLayersModel does) and data() may be its own array.
       state[index as number][name] = (await w.data() as Float32Array).slice();
     }

@@ -5,6 +5,7 @@
 // docs/ABI.md) is generated from here.
 import type { KernelDef } from '../dsl.js';
 import accumulate from './accumulate.js';
+import { adafactor, adafactorApply } from './adafactor.js';
 import adadelta from './adadelta.js';
 import adagrad from './adagrad.js';
 import adam from './adam.js';
@@ -32,13 +33,13 @@ import swap from './swap.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 13;
+export const ABI_VERSION = 14;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = 'f673c3971ff733b6';
+export const ABI_FINGERPRINT = 'c7d7ecd24bd78d42';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd, lamb, lars, prodigy, prodigyApply] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd, lamb, lars, prodigy, prodigyApply, adafactor, adafactorApply] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
@@ -66,6 +67,14 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
     result: 'f64',
     resultDoc: 'the sum of squares (each square exact in f64)',
+    source: REDUCE_SOURCE,
+  },
+  {
+    name: 'sum',
+    summary: 'Sum of n f32 elements, in f64, in the order of sumSquares: lane k (elements k, k+4, k+8, ...) accumulates in order from +0, and the result is (lane0 + lane1) + (lane2 + lane3).',
+    args: [{ name: 'x', type: 'ptr', doc: 'values' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
+    result: 'f64',
+    resultDoc: 'the sum',
     source: REDUCE_SOURCE,
   },
   {
@@ -175,5 +184,61 @@ export const MATRIX_KERNELS: readonly HandWrittenExport[] = [
   },
 ];
 
-/** Every hand-written export: the reductions, then the matrix kernels. */
-export const HAND_WRITTEN: readonly HandWrittenExport[] = [...REDUCTIONS, ...MATRIX_KERNELS];
+const FACTORED_SOURCE = 'assembly/kernels/factored.ts, twin src/kernels/factored.ts';
+
+/**
+ * Adafactor's factored second moment over a matrix (torch.optim._adafactor): hand-written pairs
+ * for the same reason as the reductions, a float64 sum per row or per column in a fixed order.
+ * Each output element is computed whole by one call, so thread slicing splits rows (or, for
+ * the column means, columns) and never changes a bit.
+ */
+export const FACTORED_KERNELS: readonly HandWrittenExport[] = [
+  {
+    name: 'rowMeanSquares',
+    summary: 'out[i] = f32(sumSquares(row i) / cols) for rows contiguous rows of cols f32: each row\'s sum of squares in f64 in the order of sumSquares (lanes from the row\'s first element), divided by cols in f64, rounded once to f32.',
+    args: [
+      { name: 'x', type: 'ptr', doc: 'the matrix, row-major' },
+      { name: 'rows', type: 'i32', doc: 'rows' },
+      { name: 'cols', type: 'i32', doc: 'columns (elements per row)' },
+      { name: 'out', type: 'ptr', doc: 'rows f32 means' },
+    ],
+    result: 'void',
+    resultDoc: 'nothing',
+    source: FACTORED_SOURCE,
+  },
+  {
+    name: 'colMeanSquares',
+    summary: 'out[j] = f32(Σ_i x[i][j]² / rows) for cols columns of a matrix whose rows are ld f32 apart: each column\'s squares summed in f64 from +0 in row order, divided by rows in f64, rounded once to f32.',
+    args: [
+      { name: 'x', type: 'ptr', doc: 'the first column\'s top element' },
+      { name: 'rows', type: 'i32', doc: 'rows' },
+      { name: 'cols', type: 'i32', doc: 'columns to reduce' },
+      { name: 'ld', type: 'i32', doc: 'elements between rows' },
+      { name: 'out', type: 'ptr', doc: 'cols f32 means' },
+    ],
+    result: 'void',
+    resultDoc: 'nothing',
+    source: FACTORED_SOURCE,
+  },
+  {
+    name: 'adafactorUpdate',
+    summary: 'Adafactor\'s update of a rows×cols matrix from its factors: update[i][j] = f32(f32(1 / f32(sqrt(max(f32(f32(row[i]·col[j]) / rowMean), eps1Sq)))) · g), g = grad[i][j] (negated when negate is nonzero).',
+    args: [
+      { name: 'row', type: 'ptr', doc: 'rows f32: the row factor (row_var)' },
+      { name: 'col', type: 'ptr', doc: 'cols f32: the column factor (col_var)' },
+      { name: 'grad', type: 'ptr', doc: 'gradients, row-major' },
+      { name: 'update', type: 'ptr', doc: 'the update, row-major (may not overlap the others)' },
+      { name: 'rows', type: 'i32', doc: 'rows' },
+      { name: 'cols', type: 'i32', doc: 'columns' },
+      { name: 'rowMean', type: 'f32', doc: 'the row factor\'s mean, clamped below at eps1' },
+      { name: 'eps1Sq', type: 'f32', doc: 'lower bound of the variance estimate, eps1 * eps1' },
+      { name: 'negate', type: 'i32', doc: 'nonzero: negate the gradient (maximize)' },
+    ],
+    result: 'void',
+    resultDoc: 'nothing',
+    source: FACTORED_SOURCE,
+  },
+];
+
+/** Every hand-written export: the reductions, then the matrix kernels (the multiply, then Adafactor's). */
+export const HAND_WRITTEN: readonly HandWrittenExport[] = [...REDUCTIONS, ...MATRIX_KERNELS, ...FACTORED_KERNELS];
