@@ -3,5 +3,5 @@
 // and abiVersion() are generated from src/kernels/defs/ (scripts/gen-kernels.ts); the
 // reductions and the matrix multiply are hand-written. docs/ABI.md documents every export.
 export * from "./generated/kernels";
-export { sumSquares, maxAbs, allFinite } from "./kernels/reduce";
+export { sumSquares, maxAbs, allFinite, sumAbs, dot } from "./kernels/reduce";
 export { gemmPack, gemm } from "./kernels/gemm";

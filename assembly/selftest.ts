@@ -5,7 +5,7 @@
 // JS twins and requires the same hash. The kernel calls are generated (runCase, from the
 // named cases in src/kernels/selftest-cases.ts); keep the rest of the two drivers in step.
 import { CASE_COUNT, runCase } from "./generated/selftest-cases";
-import { sumSquares, maxAbs, allFinite } from "./kernels/reduce";
+import { sumSquares, maxAbs, allFinite, sumAbs, dot } from "./kernels/reduce";
 import { gemmPack, gemm } from "./kernels/gemm";
 
 const N: i32 = 1003; // not a multiple of 4: the partial-vector path runs too
@@ -87,6 +87,8 @@ export function run(): u32 {
   mixF64(sumSquares(at(2), N));
   mixF64(<f64>maxAbs(at(2), N));
   mix(<u32>allFinite(at(2), N));
+  mixF64(sumAbs(at(2), N));
+  mixF64(dot(at(1), at(2), N));
   store<f32>(at(2) + 40, Infinity);
   mix(<u32>allFinite(at(2), N));
   // The matrix multiply: slot 0 as A (17×59), slot 1 as B (59×17), C in slot 2; B packed at

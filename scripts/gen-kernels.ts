@@ -594,7 +594,7 @@ export function renderApi(all: readonly Analysed[]): string {
     ...all.map((a) => `  { name: '${a.def.name}', arrays: [${a.arrays.map((x) => `'${x}'`).join(', ')}], scalars: [${a.scalars.map((x) => `'${x}'`).join(', ')}], flags: { ${a.flags.map((f, i) => `${f}: ${1 << i}`).join(', ')} } },`),
     '];',
     '',
-    '/** The hand-written reductions: `name(x, n)`. @internal */',
+    '/** The hand-written reductions: `name(x, n)`, and `dot(x, y, n)`. @internal */',
     `export const REDUCTION_NAMES = [${REDUCTIONS.map((r) => `'${r.name}'`).join(', ')}] as const;`,
     '',
     '/** Every kernel export (abiVersion aside), in export order. @internal */',

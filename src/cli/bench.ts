@@ -23,11 +23,19 @@ export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum':
  */
 /**
  * The entries a benchmark runs: those named, or every element-wise one (an optimizer that
- * multiplies matrices, Muon, has its own benchmark: bench/matmul.ts).
+ * multiplies matrices, Muon, has its own benchmark: bench/matmul.ts). A closure-driven
+ * optimizer (L-BFGS) is not benchmarked: its step evaluates the model up to `maxEval` times,
+ * so its time is the model's, not one pass over the parameters; naming it throws.
  */
-export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices).map((e) => e.key)): Promise<BenchOptimizer[]> {
+export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices && !e.closure).map((e) => e.key)): Promise<BenchOptimizer[]> {
   const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
+  for (const e of entries) if (e.closure) throw new Error(benchRefusal(e));
   return Promise.all(entries.map(async (entry) => ({ name: entry.key, entry, bytesPerParam: (await optimizerInfo(entry)).bytesPerParameter })));
+}
+
+/** Why the benchmark leaves out a closure-driven optimizer. */
+export function benchRefusal(entry: OptimizerEntry): string {
+  return `${entry.key} is not benchmarked: its step re-evaluates the model through a closure (up to maxEval times), so it has no time of its own to measure`;
 }
 
 /** Deterministic values in [-1, 1). */

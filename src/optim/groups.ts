@@ -27,19 +27,56 @@ export type ParamGroup<O> = O & {
 export interface OptimizerSpec<O> {
   /** Class name used in messages and saved state. */
   readonly name: string;
-  /** Every state buffer the optimizer can hold (PyTorch's state keys, camelCase), with its element type (float32 when only a name is given). */
-  readonly buffers: readonly (string | { readonly name: string; readonly dtype: StateDtype })[];
+  /**
+   * Every state buffer the optimizer can hold (PyTorch's state keys, camelCase), with its element
+   * type (float32 when only a name is given); `slots` declares a family `name.0`, `name.1`, ...
+   */
+  readonly buffers: readonly (string | { readonly name: string; readonly dtype: StateDtype; readonly slots?: true })[];
   /** Host-side per-group scalars kept as state (NAdam's muProduct). */
   readonly scalars?: readonly string[];
   /** A checker per option; any other key is an error. */
   readonly checks: { readonly [K in keyof O]-?: Check };
   /** Checks across options (e.g. Nesterov needs momentum). */
   readonly crossCheck?: (group: O, context: string) => void;
+  /**
+   * `step` needs a closure that re-evaluates the loss and the gradients (L-BFGS): the optimizer
+   * cannot step on gradients computed outside it (gradient accumulation, `stepArrays`, TF.js).
+   */
+  readonly closure?: true;
+}
+
+/**
+ * Throws when `optimizer` steps only with a closure (L-BFGS), in `context`, which hands an
+ * optimizer gradients computed outside its step. @internal
+ */
+export function refuseClosureDriven(context: string, optimizer: { readonly spec: OptimizerSpec<unknown> }): void {
+  if (optimizer.spec.closure) {
+    throw new Error(`${context}: ${optimizer.spec.name} cannot be used here: its step(closure) re-evaluates the loss and the gradients itself, ` +
+      'several times per step, so it cannot step on gradients computed outside it');
+  }
 }
 
 /** Every state buffer a spec declares, with its element type (a bare name is float32). */
 export function stateBufferSpecs(spec: OptimizerSpec<unknown>): StateBufferSpec[] {
   return spec.buffers.map((b) => (typeof b === 'string' ? { name: b, dtype: 'float32' } : b));
+}
+
+/** A slot key `family.i` (i a whole number written without leading zeros), split; undefined for any other key. */
+export function slotOf(key: string): { family: string; index: number } | undefined {
+  const m = /^(.+)\.(0|[1-9][0-9]{0,8})$/.exec(key);
+  return m ? { family: m[1], index: Number(m[2]) } : undefined;
+}
+
+/**
+ * The declaration state key `key` falls under: the buffer of that name, or for a slot
+ * `family.i`, the family declared with `slots`; undefined when the spec declares neither.
+ */
+export function bufferSpecOf(spec: OptimizerSpec<unknown>, key: string): StateBufferSpec | undefined {
+  const specs = stateBufferSpecs(spec);
+  const plain = specs.find((b) => !b.slots && b.name === key);
+  if (plain !== undefined) return plain;
+  const slot = slotOf(key);
+  return slot === undefined ? undefined : specs.find((b) => b.slots === true && b.name === slot.family);
 }
 
 /**

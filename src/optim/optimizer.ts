@@ -5,7 +5,7 @@ import type { Kernels } from '../kernels/index.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
 import {
-  checkOptionKeys, hyperparameters, parseParams, prepareGroup, stateBufferSpecs, validateGroup,
+  bufferSpecOf, checkOptionKeys, hyperparameters, parseParams, prepareGroup, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
@@ -13,7 +13,7 @@ import {
   addressOf, allocateBuffer, fillBuffer, layoutGroup, readBuffer, viewBuffer, writeBuffer,
   type GroupState, type Run, type StateDtype,
 } from './state.js';
-import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
+import { checkedStateDict, savedBufferKeys, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
 import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
 import type { ParamBook } from './state.js';
 
@@ -88,12 +88,10 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
-  readonly #dtypes: Map<string, StateDtype>;
 
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
-    this.#dtypes = new Map(stateBufferSpecs(spec as OptimizerSpec<unknown>).map((b) => [b.name, b.dtype]));
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -152,7 +150,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Allocates state buffer `name` of a group if it is not yet, filled with its initial value and marked fresh. */
   #allocate(group: ParamGroup<O>, state: GroupState, name: string): void {
     if (state.buffers.has(name)) return;
-    const dtype = this.#dtypes.get(name);
+    const dtype: StateDtype | undefined = bufferSpecOf(this.spec as OptimizerSpec<unknown>, name)?.dtype;
     if (dtype === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
     const buffer = allocateBuffer(this.store, dtype, state.elements);
     state.buffers.set(name, buffer);
@@ -381,7 +379,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * hyperparameters, state keys, buffer types and lengths); changes nothing.
    */
   validateStateDict(sd: unknown, options: LoadStateOptions = {}): void {
-    checkedStateDict(this, sd, options);
+    this.checkStateDict(sd, options);
   }
 
   /**
@@ -408,7 +406,6 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Applies a state dict returned by {@link checkStateDict}. @internal */
   applyStateDict(sd: OptimizerStateDict): void {
     const scalars = this.spec.scalars ?? [];
-    const buffers = bufferNames(this.spec as OptimizerSpec<unknown>);
     let index = 0;
     const captures = this.paramGroups.map((group, gi): GroupCapture => {
       const gs = this.groupStates[gi];
@@ -419,7 +416,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // from its initial value there, unwritten for that parameter.
       const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
       const values = new Map<string, Float32Array>();
-      for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
+      for (const name of savedBufferKeys(this.spec as OptimizerSpec<unknown>, entries)) {
         const whole = new Float32Array(gs.elements);
         group.params.forEach((p, pi) => {
           const saved = entries[pi][name] as ArrayLike<number> | undefined;

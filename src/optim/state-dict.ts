@@ -2,7 +2,7 @@
 // of the input is checked, and only that copy is applied).
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import type { Parameter } from '../store.js';
-import { isPlainObject, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
+import { bufferSpecOf, isPlainObject, slotOf, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
 import { describe, kindOf } from '../validate.js';
 
 /** One parameter's saved state: its step count, buffers, and host-side scalars. */
@@ -55,9 +55,21 @@ export interface StateDictHost<O> {
   validateGroup(group: ParamGroup<O>, context: string): void;
 }
 
-/** Names of an optimizer's state buffers. @internal */
+/** Names of an optimizer's state buffers (a family of slots as `name.<i>`). @internal */
 export function bufferNames(spec: OptimizerSpec<unknown>): string[] {
-  return stateBufferSpecs(spec).map((b) => b.name);
+  return stateBufferSpecs(spec).map((b) => (b.slots ? `${b.name}.<i>` : b.name));
+}
+
+/**
+ * The state buffers that saved entries hold, in a fixed order: the spec's buffers in their
+ * order, a family's slots by index after its place. @internal
+ */
+export function savedBufferKeys(spec: OptimizerSpec<unknown>, entries: readonly object[]): string[] {
+  const present = new Set(entries.flatMap((e) => Object.keys(e)));
+  return stateBufferSpecs(spec).flatMap((b) => {
+    if (!b.slots) return present.has(b.name) ? [b.name] : [];
+    return [...present].filter((k) => slotOf(k)?.family === b.name).sort((x, y) => slotOf(x)!.index - slotOf(y)!.index);
+  });
 }
 
 /**
@@ -157,7 +169,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
           if (typeof value !== 'number' || !Number.isFinite(value)) fail(`state ${key} of parameter ${pi} (${pname}) is ${describe(value)}, not a finite number`);
           continue;
         }
-        if (!buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
+        if (bufferSpecOf(host.spec as OptimizerSpec<unknown>, key) === undefined) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
         const why = bufferProblem(value, params[pi].size);
         if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
       }

@@ -12,6 +12,11 @@ export interface StateBufferSpec {
   readonly name: string;
   /** Element type in the arena. */
   readonly dtype: StateDtype;
+  /**
+   * A family of buffers `name.0`, `name.1`, ... rather than one buffer: as many as the
+   * optimizer holds at the time (L-BFGS's history of curvature pairs), each a buffer of its own.
+   */
+  readonly slots?: true;
 }
 
 /** Per element type: bytes per element in the arena. */

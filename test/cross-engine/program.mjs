@@ -19,7 +19,7 @@ const EXTRA = {
   adadelta: { weightDecay: 1e-3 },
   lion: { lr: 3e-4, weightDecay: 0.1 },
 };
-const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true]);
+const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true, entry.closure === true]);
 /** Parameter shapes: 1-D, or matrices (wide, square and a vector) for optimizers that multiply matrices. */
 const SHAPES = [[37], [64], [5]];
 const MATRIX_SHAPES = [[9, 13], [8, 8], [5]];
@@ -44,7 +44,7 @@ function bytesOf(a) {
 async function runBackend(backend, steps) {
   const store = await ParameterStore.create({ backend });
   const hashes = [];
-  for (const [name, make, momentum, matrices] of OPTIMIZER_RUNS) {
+  for (const [name, make, momentum, matrices, closure] of OPTIMIZER_RUNS) {
     const next = rng(0x9e3779b9 ^ name.length * 7919 ^ name.charCodeAt(0));
     const shapes = matrices ? MATRIX_SHAPES : SHAPES;
     const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -54,13 +54,26 @@ async function runBackend(backend, steps) {
     const sched = name === 'sgd' ? new CosineAnnealingWarmRestarts(opt, { t0: 50, tMult: 2 })
       : name === 'adadelta' ? new PolynomialLR(opt, { totalIters: steps, power: 1.5 })
         : new OneCycleLR(opt, { maxLr: opt.defaults.lr * 5, totalSteps: steps, cycleMomentum: momentum, threePhase: name === 'adam' });
-    for (let s = 0; s < steps; s++) {
+    /** The noisy quadratic's gradients, clipped, and its loss (without the noise). */
+    const evaluate = () => {
+      let loss = 0;
       params.forEach((p, k) => {
         const d = p.data, g = p.grad, c = curvature[k];
-        for (let i = 0; i < p.size; i++) g[i] = c[i] * (d[i] - 0.25) + 0.01 * unit(next); // noisy quadratic
+        for (let i = 0; i < p.size; i++) {
+          g[i] = c[i] * (d[i] - 0.25) + 0.01 * unit(next); // noisy quadratic
+          loss += 0.5 * c[i] * (d[i] - 0.25) * (d[i] - 0.25);
+        }
       });
       clipGradNorm(params, 5);
-      opt.step();
+      return loss;
+    };
+    for (let s = 0; s < steps; s++) {
+      // L-BFGS evaluates the closure as often as its step needs; the others take one gradient.
+      if (closure) opt.step(evaluate);
+      else {
+        evaluate();
+        opt.step();
+      }
       sched.step();
     }
     const parts = [];
