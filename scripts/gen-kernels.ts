@@ -21,9 +21,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ABI_FINGERPRINT, ABI_VERSION, HAND_WRITTEN, KERNELS, REDUCTIONS, type HandWrittenExport } from '../src/kernels/defs/index.js';
 import { RuntimeFlag, fixRuntimeFlag, trace, type KernelDef, type Node, type Program } from '../src/kernels/dsl.js';
 import { SELFTEST_CASES } from '../src/kernels/selftest-cases.js';
+import { BLOCK_ELEMENTS, STATE_SCRATCH_BYTES, INT8_SHIFT, MANTISSA_BITS } from '../src/kernels/lowp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const RESERVED = new Set(['n', 'i', 'lanes', 'flags', 'heap', 'mem', 'end', 'need', 'fround', 'load', 'store', 'a', 's', 'f']);
+const RESERVED = new Set([
+  'n', 'i', 'j', 'q', 'lanes', 'flags', 'heap', 'mem', 'end', 'need', 'fround', 'load', 'store', 'a', 's', 'f',
+  // the low-precision variants' arguments and locals
+  'index', 'key', 'stochastic', 'full', 'tail', 'len', 'start', 'blockLen', 'b', 'scratch',
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Analysis: trace every specialisation, check the definition against its traces.
@@ -35,14 +40,35 @@ interface Spec {
   readonly program: Program;
   /** Dispatch keys (specialisation flag bits, runtime flags shifted out) that run it. */
   readonly keys: number[];
+  /** A low-precision variant's: the float32 specialisation of the same program. */
+  readonly floatFn?: string;
 }
 
-/** A kernel definition with its traces. */
+/**
+ * The element type of a kernel's state arrays: each definition with state arrays gives three
+ * exports, `<name>` (float32), `<name>_bf16` and `<name>_int8`, generated from the same traces.
+ */
+export type Variant = 'float32' | 'bfloat16' | 'int8';
+
+/** Export-name suffix of each variant. */
+export const VARIANT_SUFFIX: Readonly<Record<Variant, string>> = { float32: '', bfloat16: '_bf16', int8: '_int8' };
+
+/** A kernel definition with its traces, as one export (one variant of the definition). */
 export interface Analysed {
   readonly def: KernelDef;
+  /** The export's name: the definition's, plus the variant's suffix. */
+  readonly name: string;
+  readonly variant: Variant;
+  /** The arrays the body sees (the definition's), in order. */
+  readonly bodyArrays: readonly string[];
+  /** The definition's state arrays (those whose element type follows the variant). */
+  readonly stateArrays: readonly string[];
+  /** Array arguments at the ABI: the body's, then (int8) one scale array `<state>Scale` per state array. */
   readonly arrays: readonly string[];
+  /** Integer arguments after `n` (bfloat16: `index`, the first element's position for stochastic rounding, and `key`). */
+  readonly ints: readonly string[];
   readonly scalars: readonly string[];
-  /** All flags, bit 0 first. */
+  /** All flags, bit 0 first (bfloat16 adds `stochastic` last). */
   readonly flags: readonly string[];
   readonly runtime: readonly string[];
   /** Specialisation flags (bit `runtime.length + k` for flag k). */
@@ -135,7 +161,42 @@ export function analyse(def: KernelDef): Analysed {
     const set = spec.filter((_, k) => (key & (1 << k)) !== 0);
     return { ...s, fn: `${def.name}_${set.length ? set.join('_') : 'base'}` };
   });
-  return { def, arrays, scalars, flags, runtime, spec, specs: named, specOfKey, uses, when };
+  const stateArrays = arrays.filter((x) => def.arrays[x].state !== undefined);
+  for (const x of stateArrays) {
+    if (def.arrays[x].access !== 'readwrite') fail(`${def.name}: state array ${x} must be readwrite`);
+    if (!['signed', 'unsigned'].includes(def.arrays[x].state!)) fail(`${def.name}: state array ${x}: state must be 'signed' or 'unsigned'`);
+    if (arrays.includes(`${x}Scale`) || scalars.includes(`${x}Scale`)) fail(`${def.name}: ${x}Scale would name both an argument and ${x}'s int8 scales`);
+  }
+  for (const s of named) {
+    // A state array is decoded before the element loop and encoded after it: a body that reads one must write it back.
+    for (const x of stateArrays) if (s.program.loaded.has(x) && !s.program.stored.has(x)) fail(`${def.name}: state array ${x} is loaded but not stored (flags ${s.keys.map((k) => describeKey(spec, k)).join(' ')})`);
+  }
+  return {
+    def, name: def.name, variant: 'float32', bodyArrays: arrays, stateArrays, arrays, ints: [], scalars, flags, runtime, spec, specs: named, specOfKey, uses, when,
+  };
+}
+
+/** The exports of a definition: the float32 one, and with state arrays its bfloat16 and int8 variants. */
+export function variants(a: Analysed): Analysed[] {
+  if (a.stateArrays.length === 0) return [a];
+  const rename = (v: Variant) => a.specs.map((s) => ({ ...s, fn: s.fn.replace(a.def.name, a.def.name + VARIANT_SUFFIX[v]), floatFn: s.fn }));
+  if (a.stateArrays.length > STATE_SCRATCH_BYTES / (4 * BLOCK_ELEMENTS)) fail(`${a.def.name}: more state arrays than the int8 scratch holds`);
+  // Both run block by block through the host's scratch (one per call or thread slice).
+  const withScratch = (extra: Map<string, readonly boolean[]>, words: Map<string, string>) => {
+    const uses = new Map([...a.uses, ...extra, ['scratch', a.specOfKey.map(() => true)]]);
+    const when = new Map([...a.when, ...words, ['scratch', 'always']]);
+    return { uses, when };
+  };
+  const bf16: Analysed = {
+    ...a, name: a.name + VARIANT_SUFFIX.bfloat16, variant: 'bfloat16', arrays: [...a.arrays, 'scratch'], ints: ['index', 'key'], flags: [...a.flags, 'stochastic'],
+    specs: rename('bfloat16'), ...withScratch(new Map(), new Map()),
+  };
+  const scales = a.stateArrays.map((x) => `${x}Scale`);
+  const int8: Analysed = {
+    ...a, name: a.name + VARIANT_SUFFIX.int8, variant: 'int8', arrays: [...a.arrays, ...scales, 'scratch'], specs: rename('int8'),
+    ...withScratch(new Map(a.stateArrays.map((x, i) => [scales[i], a.uses.get(x)!])), new Map(a.stateArrays.map((x, i) => [scales[i], a.when.get(x)!]))),
+  };
+  return [a, bf16, int8];
 }
 
 function popcount(x: number): number {
@@ -258,49 +319,48 @@ function flagKeyExpr(a: Analysed, flagsVar: string): string {
   return a.runtime.length ? `(${flagsVar} >>> ${a.runtime.length}) & ${mask}` : `${flagsVar} & ${mask}`;
 }
 
+/** The body arrays a specialisation uses, its state arrays among them, its runtime flags and scalars. */
+function specParts(a: Analysed, p: Program) {
+  const { arrays, runtime, scalars } = specArgs(a, p);
+  const states = arrays.filter((x) => a.stateArrays.includes(x));
+  return { arrays, runtime, scalars, states, loaded: states.filter((x) => p.loaded.has(x)), stored: states.filter((x) => p.stored.has(x)) };
+}
+
+/**
+ * The arguments an export passes to one of its specialisations (both targets): the arrays the
+ * program uses, (int8) their scales and (bfloat16, int8) the scratch, n, (bfloat16) the
+ * rounding arguments, the runtime flags (as `flag` names them) and the scalars.
+ */
+function specCallArgs(a: Analysed, s: Spec, flag: (r: string) => string): string[] {
+  const { arrays, runtime, scalars, states } = specParts(a, s.program);
+  const lowp = a.variant === 'bfloat16' ? ['index', 'key', 'stochastic'] : [];
+  const scales = a.variant === 'float32' ? [] : [...(a.variant === 'int8' ? states.map((x) => `${x}Scale`) : []), 'scratch'];
+  return [...arrays, ...scales, 'n', ...lowp, ...runtime.map(flag), ...scalars];
+}
+
+/** The ordinal of a state array among its definition's state arrays (its scratch and rounding stream). */
+function ordinal(a: Analysed, x: string): number {
+  return a.stateArrays.indexOf(x);
+}
+
 function asKernel(a: Analysed): string {
   const d = a.def;
   const out: string[] = [];
   out.push(`// ${'-'.repeat(94)}`);
-  out.push(`// ${d.name}: JS twin \`${d.name}\` in src/generated/kernels-js.ts. Mirrors ${d.doc.mirrors}.`);
-  out.push(`// Definition: src/kernels/defs/${d.name}.ts. ${a.specs.length} specialisation${a.specs.length > 1 ? 's' : ''}.`);
+  out.push(`// ${a.name}: JS twin \`${a.name}\` in src/generated/kernels-js.ts. Mirrors ${d.doc.mirrors}.`);
+  out.push(`// Definition: src/kernels/defs/${d.name}.ts${a.variant === 'float32' ? '' : `, state arrays in ${a.variant}`}. ${a.specs.length} specialisation${a.specs.length > 1 ? 's' : ''}.`);
   for (const s of a.specs) {
-    const { arrays, runtime, scalars } = specArgs(a, s.program);
-    const ptrParams = arrays.map((x) => `${x}: usize`).join(', ');
-    const vecParams = [...runtime.map((r) => `${r}Sign: v128`), ...scalars.map((x) => `${x}: v128`)];
-    out.push('');
-    out.push(`// flags ${s.keys.map((k) => describeKey(a.spec, k)).join(' ')}`);
-    out.push('// @ts-ignore: decorator');
-    out.push(`@inline function ${s.fn}_body(${[ptrParams, 'lanes: i32', ...vecParams].join(', ')}): void {`);
-    for (const l of asBody(s.program)) out.push(`  ${l}`);
-    out.push('}');
-    out.push('');
-    // Its own function (not inlined into the export): the register allocator then sees only this
-    // loop and the scalars it uses.
-    out.push(`function ${s.fn}(${[ptrParams, 'n: i32', ...runtime.map((r) => `${r}Sign: v128`), ...scalars.map((x) => `${x}: f32`)].join(', ')}): void {`);
-    for (const x of scalars) out.push(`  const v_${x} = f32x4.splat(${x});`);
-    const loopArgs = [...runtime.map((r) => `${r}Sign`), ...scalars.map((x) => `v_${x}`)];
-    const first = arrays[0];
-    out.push(`  const end = ${first} + (<usize>(n & ~3) << 2);`);
-    out.push(`  while (${first} < end) {`);
-    out.push(`    ${s.fn}_body(${[...arrays, '4', ...loopArgs].join(', ')});`);
-    out.push(`    ${arrays.map((x) => `${x} += 16;`).join(' ')}`);
-    out.push('  }');
-    out.push('  const lanes = n & 3;');
-    out.push(`  if (lanes != 0) ${s.fn}_body(${[...arrays, 'lanes', ...loopArgs].join(', ')});`);
-    out.push('}');
+    out.push('', `// flags ${s.keys.map((k) => describeKey(a.spec, k)).join(' ')}`);
+    out.push(...(a.variant === 'float32' ? asLoopFloat32(a, s) : asLoopBlocks(a, s)));
   }
   out.push('');
   out.push(docComment(exportDoc(a)));
-  const params = [...a.arrays.map((x) => `${x}: usize`), 'n: i32', ...a.scalars.map((x) => `${x}: f32`), ...(a.flags.length ? ['flags: u32'] : [])];
-  out.push(`export function ${d.name}(${params.join(', ')}): void {`);
+  out.push(`export function ${a.name}(${abiParams(a, 'usize', 'i32', 'f32', 'u32').join(', ')}): void {`);
   a.runtime.forEach((r) => {
     out.push(`  const ${r}Sign = signMask((flags & ${1 << a.flags.indexOf(r)}) != 0);`);
   });
-  const call = (s: Spec) => {
-    const { arrays, runtime, scalars } = specArgs(a, s.program);
-    return `${s.fn}(${[...arrays, 'n', ...runtime.map((r) => `${r}Sign`), ...scalars].join(', ')});`;
-  };
+  if (a.variant === 'bfloat16') out.push(`  const stochastic = (flags & ${1 << a.flags.indexOf('stochastic')}) != 0;`);
+  const call = (s: Spec) => `${s.fn}(${specCallArgs(a, s, (r) => `${r}Sign`).join(', ')});`;
   if (a.specs.length === 1) {
     out.push(`  ${call(a.specs[0])}`);
   } else {
@@ -316,6 +376,70 @@ function asKernel(a: Analysed): string {
   return out.join('\n');
 }
 
+/** The export's parameters, typed with the given type names (pointer, i32, f32, flags). */
+function abiParams(a: Analysed, ptr: string, int: string, f32: string, flags: string): string[] {
+  return [...a.arrays.map((x) => `${x}: ${ptr}`), `n: ${int}`, ...a.ints.map((x) => `${x}: ${int}`), ...a.scalars.map((x) => `${x}: ${f32}`), ...(a.flags.length ? [`flags: ${flags}`] : [])];
+}
+
+/** A float32 specialisation: an @inline body over `lanes` lanes and its loop (whole vectors, then the tail). */
+function asLoopFloat32(a: Analysed, s: Spec): string[] {
+  const out: string[] = [];
+  const { arrays, runtime, scalars } = specParts(a, s.program);
+  const ptrParams = arrays.map((x) => `${x}: usize`).join(', ');
+  const vecParams = [...runtime.map((r) => `${r}Sign: v128`), ...scalars.map((x) => `${x}: v128`)];
+  out.push('// @ts-ignore: decorator');
+  out.push(`@inline function ${s.fn}_body(${[ptrParams, 'lanes: i32', ...vecParams].join(', ')}): void {`);
+  for (const l of asBody(s.program)) out.push(`  ${l}`);
+  out.push('}');
+  out.push('');
+  // Its own function (not inlined into the export): the register allocator then sees only this
+  // loop and the scalars it uses.
+  out.push(`function ${s.fn}(${[ptrParams, 'n: i32', ...runtime.map((r) => `${r}Sign: v128`), ...scalars.map((x) => `${x}: f32`)].join(', ')}): void {`);
+  for (const x of scalars) out.push(`  const v_${x} = f32x4.splat(${x});`);
+  const loopArgs = [...runtime.map((r) => `${r}Sign`), ...scalars.map((x) => `v_${x}`)];
+  const first = arrays[0];
+  out.push(`  const end = ${first} + (<usize>(n & ~3) << 2);`);
+  out.push(`  while (${first} < end) {`);
+  out.push(`    ${s.fn}_body(${[...arrays, '4', ...loopArgs].join(', ')});`);
+  out.push(`    ${arrays.map((x) => `${x} += 16;`).join(' ')}`);
+  out.push('  }');
+  out.push('  const lanes = n & 3;');
+  out.push(`  if (lanes != 0) ${s.fn}_body(${[...arrays, 'lanes', ...loopArgs].join(', ')});`);
+  out.push('}');
+  return out;
+}
+
+/**
+ * A bfloat16 or int8 specialisation: block by block (BLOCK_ELEMENTS elements; int8: one scale
+ * per state array), each state array's block decoded into its part of the host's scratch, the
+ * float32 specialisation of the same program run over the block with the scratch as its state,
+ * and the scratch encoded back (assembly/lowp.ts): bfloat16 rounded to nearest or
+ * stochastically (`index` is the position of the call's first element in the state buffers),
+ * int8 with the block's new scales.
+ */
+function asLoopBlocks(a: Analysed, s: Spec): string[] {
+  const out: string[] = [];
+  const { arrays, runtime, scalars, states, loaded, stored } = specParts(a, s.program);
+  const int8 = a.variant === 'int8';
+  const kind = (x: string) => (a.def.arrays[x].state === 'signed' ? 'Signed' : 'Unsigned');
+  const scales = int8 ? states.map((x) => `${x}Scale`) : [];
+  const lowp = int8 ? [] : ['index: i32', 'key: u32', 'stochastic: bool'];
+  out.push(`function ${s.fn}(${[...arrays.map((x) => `${x}: usize`), ...scales.map((x) => `${x}: usize`), 'scratch: usize', 'n: i32', ...lowp, ...runtime.map((r) => `${r}Sign: v128`), ...scalars.map((x) => `${x}: f32`)].join(', ')}): void {`);
+  for (const x of states) out.push(`  const t_${x} = scratch + ${4 * BLOCK_ELEMENTS * ordinal(a, x)};`);
+  if (!int8) for (const x of stored) out.push(`  const k_${x} = arrayKey(key, ${ordinal(a, x)});`);
+  out.push('  while (n > 0) {');
+  out.push(`    const len = min<i32>(n, ${BLOCK_ELEMENTS});`);
+  for (const x of loaded) out.push(int8 ? `    decode${kind(x)}Block(${x}, t_${x}, len, f32.load(${x}Scale));` : `    decodeBf16Block(${x}, t_${x}, len);`);
+  out.push(`    ${s.floatFn!}(${[...arrays.map((x) => (states.includes(x) ? `t_${x}` : x)), 'len', ...runtime.map((r) => `${r}Sign`), ...scalars].join(', ')});`);
+  for (const x of stored) out.push(int8 ? `    f32.store(${x}Scale, encode${kind(x)}Block(t_${x}, ${x}, len));` : `    encodeBf16Block(t_${x}, ${x}, len, stochastic, k_${x}, index);`);
+  const bytes = int8 ? 1 : 2;
+  out.push(`    ${arrays.map((x) => `${x} += ${states.includes(x) ? bytes * BLOCK_ELEMENTS : 4 * BLOCK_ELEMENTS};`).join(' ')}`);
+  out.push(`    ${[...scales.map((x) => `${x} += 4;`), ...(int8 ? [] : [`index += ${BLOCK_ELEMENTS};`])].join(' ')} n -= ${BLOCK_ELEMENTS};`);
+  out.push('  }');
+  out.push('}');
+  return out;
+}
+
 const GENERATED = 'Generated by scripts/gen-kernels.ts from src/kernels/defs/: do not edit.';
 
 export function renderAssembly(all: readonly Analysed[]): string {
@@ -328,7 +452,10 @@ export function renderAssembly(all: readonly Analysed[]): string {
     '// function rather than inlined into the export so that the register allocator sees one loop and',
     '// only its scalars (inlined, the big exports ran up to 30% slower). Each kernel\'s JS twin is the',
     '// function of the same name in src/generated/kernels-js.ts, generated from the same trace.',
+    '// A kernel with state arrays also has a bfloat16 and an int8 variant (`<name>_bf16`,',
+    '// `<name>_int8`): the same body, its state arrays loaded and stored through assembly/lowp.ts.',
     'import { load, store, signMask } from "../common";',
+    'import { arrayKey, decodeBf16Block, decodeSignedBlock, decodeUnsignedBlock, encodeBf16Block, encodeSignedBlock, encodeUnsignedBlock } from "../lowp";',
     '',
     `/** ABI version of the exported kernels (src/kernels/defs/index.ts). */`,
     'export function abiVersion(): i32 {',
@@ -339,8 +466,23 @@ export function renderAssembly(all: readonly Analysed[]): string {
   ].join('\n');
 }
 
+/** The int8 and bfloat16 constants of src/kernels/lowp.ts, for assembly/lowp.ts. */
+export function renderLowpConfig(): string {
+  return [
+    '// Generated by scripts/gen-kernels.ts from src/kernels/lowp.ts: do not edit.',
+    '',
+    '/** Elements per int8 block. */',
+    `export const BLOCK_ELEMENTS: i32 = ${BLOCK_ELEMENTS};`,
+    '/** Mantissa bits of the int8 maps. */',
+    `export const MANTISSA_BITS: i32 = ${MANTISSA_BITS};`,
+    '/** Bits of a float32 below the int8 maps\' precision. */',
+    `export const INT8_SHIFT: i32 = ${INT8_SHIFT};`,
+    '',
+  ].join('\n');
+}
+
 export function renderSelftestAssembly(all: readonly Analysed[]): string {
-  const byName = new Map(all.map((a) => [a.def.name, a]));
+  const byName = new Map(all.map((a) => [a.name, a]));
   const calls: string[] = [];
   for (const c of SELFTEST_CASES) {
     const a = byName.get(c.kernel) ?? fail(`selftest case: unknown kernel ${c.kernel}`);
@@ -354,7 +496,7 @@ export function renderSelftestAssembly(all: readonly Analysed[]): string {
   return [
     `// ${GENERATED}`,
     '// The self-test driver\'s kernel calls, from src/kernels/selftest-cases.ts.',
-    `import { ${all.map((a) => a.def.name).join(', ')} } from "./kernels";`,
+    `import { ${all.filter((a) => SELFTEST_CASES.some((c) => c.kernel === a.name)).map((a) => a.name).join(', ')} } from "./kernels";`,
     '',
     '/** Number of cases. */',
     `export const CASE_COUNT: i32 = ${calls.length};`,
@@ -382,10 +524,10 @@ function flagBits(a: Analysed, flags: Readonly<Record<string, boolean>>): number
 // ---------------------------------------------------------------------------------------------
 // JS twins.
 
-function jsExpr(n: Node, ref: (i: number) => string, index: (array: string) => string): string {
+function jsExpr(n: Node, ref: (i: number) => string, load: (array: string) => string): string {
   const [a, b] = n.args.map(ref);
   switch (n.op) {
-    case 'load': return `a_${n.name!}[${index(n.name!)}]`;
+    case 'load': return load(n.name!);
     case 'scalar': return n.name!;
     case 'const': return Object.is(n.value, -0) ? '-0' : String(n.value);
     case 'add': return `fround(${a} + ${b})`;
@@ -402,61 +544,93 @@ function jsExpr(n: Node, ref: (i: number) => string, index: (array: string) => s
   }
 }
 
+/** The loop body's statements: element `i` of arrays, element `j` of the state arrays' scratch in the low-precision variants. */
+function jsBody(p: Program, states: readonly string[], indent: string): string[] {
+  const out: string[] = [];
+  const names = localNames(p);
+  const at = (x: string) => (states.includes(x) ? `t_${x}[j]` : `a_${x}[i]`);
+  const ref = (i: number): string => names[i] ?? jsExpr(p.nodes[i], ref, at);
+  const stores = (k: number) => p.stores.filter((s) => s.at === k).forEach((st) => out.push(`${indent}${at(st.array)} = ${ref(st.value)};`));
+  p.nodes.forEach((n, i) => {
+    stores(i);
+    if (names[i]) out.push(`${indent}const ${names[i]} = ${jsExpr(n, ref, at)};`);
+  });
+  stores(p.nodes.length);
+  return out;
+}
+
 function jsSpec(a: Analysed, s: Spec): string[] {
   const p = s.program;
-  const { arrays, runtime, scalars } = specArgs(a, p);
-  const params = ['mem: TwinMemory', ...arrays.map((x) => `${x}: number`), 'n: number', ...runtime.map((r) => `${r}: boolean`), ...scalars.map((x) => `${x}: number`)];
+  const parts = specParts(a, p);
+  const { arrays, runtime, scalars } = parts;
+  // In the float32 kernel, state arrays are arrays like the others.
+  const [states, loaded, stored] = a.variant === 'float32' ? [[], [], []] : [parts.states, parts.loaded, parts.stored];
+  const lowp = a.variant === 'bfloat16' ? ['index: number', 'key: number', 'stochastic: boolean'] : [];
+  const scales = a.variant === 'int8' ? states.map((x) => `${x}Scale`) : [];
+  const params = ['mem: TwinMemory', ...arrays.map((x) => `${x}: number`), ...scales.map((x) => `${x}: number`), ...(a.variant !== 'float32' ? ['_scratch: number'] : []),
+    'n: number', ...lowp, ...runtime.map((r) => `${r}: boolean`), ...scalars.map((x) => `${x}: number`)];
   const out = [`function ${s.fn}(${params.join(', ')}): void {`];
   // Each array as a Float32Array of exactly n elements over the memory block that holds it (a
   // block never splits an array): indexed from 0, which engines optimise best.
-  out.push(`  const ${arrays.map((x) => `a_${x} = mem.view(${x}, n)`).join(', ')};`);
-  // A pure copy: set moves the bits (a memmove when both are in one block) as the SIMD loads and stores do.
-  if (p.nodes.length === 1 && p.nodes[0].op === 'load' && p.stores.length === 1 && p.stores[0].value === 0) {
-    const src = p.nodes[0].name!, dst = p.stores[0].array;
-    out.push(`  a_${dst}.set(a_${src});`, '}');
+  const plain = arrays.filter((x) => !states.includes(x));
+  if (plain.length) out.push(`  const ${plain.map((x) => `a_${x} = mem.view(${x}, n)`).join(', ')};`);
+  if (a.variant === 'float32') {
+    // A pure copy: set moves the bits (a memmove when both are in one block) as the SIMD loads and stores do.
+    if (p.nodes.length === 1 && p.nodes[0].op === 'load' && p.stores.length === 1 && p.stores[0].value === 0) {
+      const src = p.nodes[0].name!, dst = p.stores[0].array;
+      out.push(`  a_${dst}.set(a_${src});`, '}');
+      return out;
+    }
+    // Only moves (a swap): through Int32Array views of the same memory, so that every bit moves as
+    // the SIMD loads and stores move it (a NaN keeps its payload, which a float read need not).
+    if (p.nodes.every((n) => n.op === 'load')) {
+      out.push(`  const ${arrays.map((x) => `b_${x} = new Int32Array(a_${x}.buffer, a_${x}.byteOffset, n)`).join(', ')};`);
+      out.push('  for (let i = 0; i < n; i++) {');
+      const movesAt = (at: number) => p.stores.filter((s) => s.at === at).forEach((s) => out.push(`    b_${s.array}[i] = v${s.value};`));
+      p.nodes.forEach((n, i) => {
+        movesAt(i);
+        out.push(`    const v${i} = b_${n.name!}[i];`);
+      });
+      movesAt(p.nodes.length);
+      out.push('  }', '}');
+      return out;
+    }
+    out.push('  for (let i = 0; i < n; i++) {', ...jsBody(p, [], '    '), '  }', '}');
     return out;
   }
-  // Only moves (a swap): through Int32Array views of the same memory, so that every bit moves as
-  // the SIMD loads and stores move it (a NaN keeps its payload, which a float read need not).
-  if (p.nodes.every((n) => n.op === 'load')) {
-    out.push(`  const ${arrays.map((x) => `b_${x} = new Int32Array(a_${x}.buffer, a_${x}.byteOffset, n)`).join(', ')};`);
-    out.push('  for (let i = 0; i < n; i++) {');
-    const movesAt = (at: number) => p.stores.filter((s) => s.at === at).forEach((s) => out.push(`    b_${s.array}[i] = v${s.value};`));
-    p.nodes.forEach((n, i) => {
-      movesAt(i);
-      out.push(`    const v${i} = b_${n.name!}[i];`);
-    });
-    movesAt(p.nodes.length);
-    out.push('  }', '}');
-    return out;
+  // Low precision: chunks of BLOCK_ELEMENTS; each state array decoded into its float32 scratch,
+  // updated there, and encoded back (src/kernels/lowp.ts).
+  const int8 = a.variant === 'int8';
+  const signed = (x: string) => String(a.def.arrays[x].state === 'signed');
+  for (const x of states) {
+    out.push(`  const c_${x} = mem.${int8 ? 'u8' : 'u16'}(${x}, n), t_${x} = scratch(${ordinal(a, x)});`);
+    if (int8) out.push(`  const s_${x} = mem.view(${x}Scale, blockCount(n));`);
+    else if (stored.includes(x)) out.push(`  const k_${x} = arrayKey(key, ${ordinal(a, x)});`);
   }
-  out.push('  for (let i = 0; i < n; i++) {');
-  const names = localNames(p);
-  const index = (_x: string) => 'i';
-  const ref = (i: number): string => names[i] ?? jsExpr(p.nodes[i], ref, index);
-  const stores = (at: number) => p.stores.filter((s) => s.at === at).forEach((st) => out.push(`    a_${st.array}[${index(st.array)}] = ${ref(st.value)};`));
-  p.nodes.forEach((n, i) => {
-    stores(i);
-    if (names[i]) out.push(`    const ${names[i]} = ${jsExpr(n, ref, index)};`);
-  });
-  stores(p.nodes.length);
+  out.push(`  for (let start = 0, b = 0; start < n; start += ${BLOCK_ELEMENTS}, b++) {`);
+  out.push(`    const blockLen = Math.min(${BLOCK_ELEMENTS}, n - start);`);
+  for (const x of loaded) {
+    out.push(int8 ? `    int8Decode(c_${x}, start, blockLen, s_${x}[b], ${signed(x)}, ${ordinal(a, x)});` : `    bf16Decode(c_${x}, start, blockLen, ${ordinal(a, x)});`);
+  }
+  out.push('    for (let j = 0; j < blockLen; j++) {', '      const i = start + j;', ...jsBody(p, states, '      '), '    }');
+  for (const x of stored) {
+    out.push(int8 ? `    s_${x}[b] = int8Encode(c_${x}, start, blockLen, ${signed(x)}, ${ordinal(a, x)});`
+      : `    bf16Encode(c_${x}, start, blockLen, ${ordinal(a, x)}, stochastic, index + start, k_${x});`);
+  }
   out.push('  }', '}');
   return out;
 }
 
 function jsKernel(a: Analysed): string {
   const d = a.def;
-  const out: string[] = [`// ${'-'.repeat(94)}`, `// ${d.name}: twin of the SIMD kernel \`${d.name}\` (assembly/generated/kernels.ts). Mirrors ${d.doc.mirrors}.`, ''];
+  const out: string[] = [`// ${'-'.repeat(94)}`, `// ${a.name}: twin of the SIMD kernel \`${a.name}\` (assembly/generated/kernels.ts). Mirrors ${d.doc.mirrors}.`, ''];
   for (const s of a.specs) out.push(`// flags ${s.keys.map((k) => describeKey(a.spec, k)).join(' ')}`, ...jsSpec(a, s), '');
   out.push(docComment([...exportDoc(a), '', 'The JS twin of the SIMD export of the same name: same arguments after `mem` (which finds each array\'s heap), same float32 bits.']));
-  const params = ['mem: TwinMemory', ...a.arrays.map((x) => `${x}: number`), 'n: number', ...a.scalars.map((x) => `${x}: number`), ...(a.flags.length ? ['flags: number'] : [])];
-  out.push(`export function ${d.name}(${params.join(', ')}): void {`);
+  out.push(`export function ${a.name}(${['mem: TwinMemory', ...abiParams(a, 'number', 'number', 'number', 'number')].join(', ')}): void {`);
   for (const x of a.scalars) out.push(`  ${x} = fround(${x});`);
   for (const r of a.runtime) out.push(`  const ${r} = (flags & ${1 << a.flags.indexOf(r)}) !== 0;`);
-  const call = (s: Spec) => {
-    const { arrays, runtime, scalars } = specArgs(a, s.program);
-    return `${s.fn}(${['mem', ...arrays, 'n', ...runtime, ...scalars].join(', ')});`;
-  };
+  if (a.variant === 'bfloat16') out.push(`  const stochastic = (flags & ${1 << a.flags.indexOf('stochastic')}) !== 0;`);
+  const call = (s: Spec) => `${s.fn}(${['mem', ...specCallArgs(a, s, (r) => r)].join(', ')});`;
   if (a.specs.length === 1) out.push(`  ${call(a.specs[0])}`);
   else {
     out.push(`  switch (${flagKeyExpr(a, 'flags')}) {`);
@@ -475,14 +649,18 @@ export function renderJs(all: readonly Analysed[]): string {
     '// (Math.fround after + - * / sqrt; abs, neg, min, max and sign are exact on float32 values), so',
     '// they give the SIMD kernels\' bits. Arguments as the WASM exports, after `mem`, which gives each',
     '// array as a Float32Array of its n elements (the js backend\'s arena is a list of blocks that',
-    '// never move; an array lies in one block).',
+    '// never move; an array lies in one block). The low-precision variants (`<name>_bf16`,',
+    '// `<name>_int8`) keep their state arrays in bfloat16 or blockwise int8 (src/kernels/lowp.ts).',
     '/* eslint-disable */',
+    'import { arrayKey, bf16Decode, bf16Encode, blockCount, int8Decode, int8Encode, scratch } from \'../kernels/lowp.js\';',
     '',
     'const fround = Math.fround;',
     '',
-    '/** The memory the twins run over: a Float32Array of `count` elements at a byte address (inside one block). */',
+    '/** The memory the twins run over: typed arrays of `count` elements at a byte address (inside one block). */',
     'export interface TwinMemory {',
     '  view(address: number, count: number): Float32Array;',
+    '  u16(address: number, count: number): Uint16Array;',
+    '  u8(address: number, count: number): Uint8Array;',
     '}',
     '',
     ...all.map((a) => `${jsKernel(a)}\n`),
@@ -500,20 +678,39 @@ function accessWords(access: string): string {
   return access === 'readwrite' ? 'read and written' : access === 'read' ? 'read' : 'written';
 }
 
+/** The TypeScript name stem of an export's types: `Adam`, `AdamBf16`, `AdamInt8`. */
+function typeStem(a: Analysed): string {
+  return pascal(a.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+}
+
+/** The doc line of an array argument (a body array, or an int8 scale array). */
+function arrayDoc(a: Analysed, x: string): { doc: string; access: string } {
+  const decl = a.def.arrays[x];
+  if (x === 'scratch' && !decl) return { doc: `scratch for the decoded blocks, ${STATE_SCRATCH_BYTES} bytes (16-byte aligned) per call or thread slice, not overlapping any array`, access: 'readwrite' };
+  if (decl) return { doc: a.variant !== 'float32' && decl.state ? `${decl.doc} (${a.variant === 'int8' ? `int8 codes, ${decl.state} map` : 'bfloat16'})` : decl.doc, access: decl.access };
+  const state = x.slice(0, -'Scale'.length);
+  return { doc: `int8 scales of ${state}: one float32 (the block's absmax) per ${BLOCK_ELEMENTS} elements`, access: 'readwrite' };
+}
+
+/** The doc line of a flag. */
+function flagDoc(a: Analysed, f: string): string {
+  return f === 'stochastic' && !(f in a.def.flags) ? 'round the stored state stochastically (else to nearest, ties to even)' : a.def.flags[f].doc;
+}
+
 function apiKernelTypes(a: Analysed): string[] {
-  const P = pascal(a.def.name);
+  const P = typeStem(a);
   const out: string[] = [];
-  out.push(`/** Arrays of \`${a.def.name}\`: byte offsets into the arena. */`);
+  out.push(`/** Arrays of \`${a.name}\`: byte offsets into the arena. */`);
   out.push(`export interface ${P}Arrays {`);
   for (const x of a.arrays) {
     const w = a.when.get(x)!;
-    const decl = a.def.arrays[x];
-    out.push(`  /** ${pascal(decl.doc)} (${accessWords(decl.access)}${w === 'always' ? '' : `; used when ${w}, may be omitted otherwise`}). */`);
+    const { doc, access } = arrayDoc(a, x);
+    out.push(`  /** ${pascal(doc)} (${accessWords(access)}${w === 'always' ? '' : `; used when ${w}, may be omitted otherwise`}). */`);
     out.push(`  readonly ${x}${w === 'always' ? '' : '?'}: number;`);
   }
   out.push('}');
   if (a.scalars.length) {
-    out.push(`/** Scalar hyperparameters of \`${a.def.name}\` (float32). */`);
+    out.push(`/** Scalar hyperparameters of \`${a.name}\` (float32). */`);
     out.push(`export interface ${P}Scalars {`);
     for (const x of a.scalars) {
       const w = a.when.get(x)!;
@@ -523,10 +720,10 @@ function apiKernelTypes(a: Analysed): string[] {
     out.push('}');
   }
   if (a.flags.length) {
-    out.push(`/** Flags of \`${a.def.name}\` (omitted: false). */`);
+    out.push(`/** Flags of \`${a.name}\` (omitted: false). */`);
     out.push(`export interface ${P}Flags {`);
     a.flags.forEach((f, i) => {
-      out.push(`  /** ${pascal(a.def.flags[f].doc)} (bit ${1 << i}). */`);
+      out.push(`  /** ${pascal(flagDoc(a, f))} (bit ${1 << i}). */`);
       out.push(`  readonly ${f}?: boolean;`);
     });
     out.push('}');
@@ -535,36 +732,66 @@ function apiKernelTypes(a: Analysed): string[] {
 }
 
 function apiSignature(a: Analysed): string {
-  const P = pascal(a.def.name);
-  return [`arrays: ${P}Arrays`, 'n: number', ...(a.scalars.length ? [`scalars: ${P}Scalars`] : []), ...(a.flags.length ? [`flags?: ${P}Flags`] : [])].join(', ');
+  const P = typeStem(a);
+  return [`arrays: ${P}Arrays`, 'n: number', ...(a.scalars.length ? [`scalars: ${P}Scalars`] : []), ...(a.flags.length ? [`flags?: ${P}Flags`] : []),
+    ...(a.ints.length ? ['ints?: BfloatArgs'] : [])].join(', ');
 }
 
 function rawSignature(a: Analysed): string {
-  return [...a.arrays, 'n', ...a.scalars, ...(a.flags.length ? ['flags'] : [])].map((x) => `${x}: number`).join(', ');
+  return abiParams(a, 'number', 'number', 'number', 'number').join(', ');
 }
 
 function apiWrapper(a: Analysed): string[] {
-  const name = a.def.name;
+  const name = a.name;
+  const upper = name.toUpperCase();
   const out: string[] = [];
-  const params = ['a', 'n', ...(a.scalars.length ? ['s'] : []), ...(a.flags.length ? ['f'] : [])];
+  const params = ['a', 'n', ...(a.scalars.length ? ['s'] : []), ...(a.flags.length ? ['f'] : []), ...(a.ints.length ? ['x'] : [])];
   out.push(`    ${name}(${params.join(', ')}) {`);
-  const conditional = [...a.arrays, ...a.scalars].some((x) => a.when.get(x) !== 'always');
-  if (a.flags.length) out.push(`      const flags = flagBits('${name}', ${name.toUpperCase()}_FLAGS, f);`);
-  if (conditional) out.push(`      const need = ${name.toUpperCase()}_NEED[${flagKeyExpr(a, 'flags')}];`);
+  const conditional = [...a.arrays, ...a.scalars].some((v) => a.when.get(v) !== 'always');
+  if (a.flags.length) out.push(`      const flags = flagBits('${name}', ${upper}_FLAGS, f);`);
+  if (conditional) out.push(`      const need = ${upper}_NEED[${flagKeyExpr(a, 'flags')}];`);
   const args: string[] = [];
-  [...a.arrays, ...a.scalars].forEach((x, bit) => {
+  [...a.arrays, ...a.scalars].forEach((v, bit) => {
     const isArray = bit < a.arrays.length;
-    const w = a.when.get(x)!;
+    const w = a.when.get(v)!;
     const needed = w === 'always' ? 'true' : `(need & ${1 << bit}) !== 0`;
-    args.push(`${isArray ? 'address' : 'scalar'}(${isArray ? 'a' : 's'}.${x}, ${needed}, '${name}', '${x}', '${w}')`);
+    args.push(`${isArray ? 'address' : 'scalar'}(${isArray ? 'a' : 's'}.${v}, ${needed}, '${name}', '${v}', '${w}')`);
   });
-  args.splice(a.arrays.length, 0, 'n');
+  args.splice(a.arrays.length, 0, 'n', ...a.ints.map((v) => `x?.${v} ?? 0`));
   if (a.flags.length) args.push('flags');
   out.push(`      ${name}(`);
   out.push(`        ${args.join(',\n        ')},`);
   out.push('      );');
   out.push('    },');
   return out;
+}
+
+/** Every state array name with its int8 range; a name must have one range in every kernel. */
+function stateRanges(all: readonly Analysed[]): [string, string][] {
+  const ranges = new Map<string, string>();
+  for (const a of all) {
+    for (const x of a.stateArrays) {
+      const r = a.def.arrays[x].state!;
+      if (ranges.has(x) && ranges.get(x) !== r) fail(`state array ${x} is ${ranges.get(x)} in one kernel and ${r} in ${a.def.name}`);
+      ranges.set(x, r);
+    }
+  }
+  return [...ranges].sort(([x], [y]) => (x < y ? -1 : 1));
+}
+
+/** Per argument, the bytes (or elements, for `index`) it advances per element: what thread slicing offsets it by. */
+function strides(a: Analysed): number[] {
+  const array = (x: string) => {
+    if (x === 'scratch') return 0;
+    if (!a.stateArrays.includes(x)) return a.arrays.indexOf(x) >= a.bodyArrays.length ? 4 / BLOCK_ELEMENTS : 4;
+    return a.variant === 'bfloat16' ? 2 : a.variant === 'int8' ? 1 : 4;
+  };
+  return [...a.arrays.map(array), 0, ...a.ints.map((x) => (x === 'index' ? 1 : 0)), ...a.scalars.map(() => 0), ...(a.flags.length ? [0] : [])];
+}
+
+/** Per argument, the bytes it advances per thread slice: each slice of a low-precision call gets its own scratch. */
+function sliceStrides(a: Analysed): number[] {
+  return strides(a).map((_, i) => (a.arrays[i] === 'scratch' ? STATE_SCRATCH_BYTES : 0));
 }
 
 export function renderApi(all: readonly Analysed[]): string {
@@ -578,31 +805,61 @@ export function renderApi(all: readonly Analysed[]): string {
     '/** ABI version the TypeScript side expects of the kernel module (its `abiVersion()` export). */',
     `export const KERNEL_ABI_VERSION = ${ABI_VERSION};`,
     '',
-    '/** An element-wise kernel at the ABI: `name(...arrays, n, ...scalars, flags)`. @internal */',
+    '/** An element-wise kernel at the ABI: `name(...arrays, n, ...ints, ...scalars, flags)`. @internal */',
     'export interface ElementwiseKernelInfo {',
     '  readonly name: string;',
-    '  /** Array arguments (byte offsets), in order: the ones thread slicing offsets. */',
+    '  /** The definition it comes from (the float32 export\'s name). */',
+    '  readonly base: string;',
+    '  /** The element type of its state arrays. */',
+    '  readonly variant: \'float32\' | \'bfloat16\' | \'int8\';',
+    '  /** Array arguments (byte offsets), in order; int8 variants end with their scale arrays. */',
     '  readonly arrays: readonly string[];',
+    '  /** The state arrays (their element type follows the variant), with the range of their int8 map. */',
+    '  readonly state: Readonly<Record<string, \'signed\' | \'unsigned\'>>;',
+    '  /** Integer arguments after n (bfloat16: index, key). */',
+    '  readonly ints: readonly string[];',
     '  /** Scalar arguments (f32), in order. */',
     '  readonly scalars: readonly string[];',
     '  /** Flag bits by name (empty when the kernel takes no flags argument). */',
     '  readonly flags: Readonly<Record<string, number>>;',
+    '  /** Every argument\'s advance per element (bytes; elements for index; 0: not offset): a thread slice from element k adds k times it. */',
+    '  readonly strides: readonly number[];',
+    '  /** Every argument\'s advance per thread slice (bytes): the scratch of the low-precision variants, one per slice. */',
+    '  readonly sliceStrides: readonly number[];',
+    '  /** Position of n among the arguments. */',
+    '  readonly n: number;',
+    '  /** Thread slices (and calls) start on multiples of this many elements: a vector, or an int8 block. */',
+    '  readonly granule: number;',
     '}',
     '',
     '/** The element-wise kernels, in export order. @internal */',
     'export const ELEMENTWISE_KERNELS: readonly ElementwiseKernelInfo[] = [',
-    ...all.map((a) => `  { name: '${a.def.name}', arrays: [${a.arrays.map((x) => `'${x}'`).join(', ')}], scalars: [${a.scalars.map((x) => `'${x}'`).join(', ')}], flags: { ${a.flags.map((f, i) => `${f}: ${1 << i}`).join(', ')} } },`),
+    ...all.map((a) => `  { name: '${a.name}', base: '${a.def.name}', variant: '${a.variant}', arrays: [${a.arrays.map((x) => `'${x}'`).join(', ')}], ` +
+      `state: { ${a.stateArrays.map((x) => `${x}: '${a.def.arrays[x].state}'`).join(', ')} }, ints: [${a.ints.map((x) => `'${x}'`).join(', ')}], ` +
+      `scalars: [${a.scalars.map((x) => `'${x}'`).join(', ')}], flags: { ${a.flags.map((f, i) => `${f}: ${1 << i}`).join(', ')} }, ` +
+      `strides: [${strides(a).join(', ')}], sliceStrides: [${sliceStrides(a).join(', ')}], n: ${a.arrays.length}, granule: ${a.variant === 'int8' ? BLOCK_ELEMENTS : 4} },`),
     '];',
+    '',
+    '/** The int8 map of each state array name (the same in every kernel that has it). @internal */',
+    `export const STATE_RANGES: Readonly<Record<string, 'signed' | 'unsigned'>> = { ${stateRanges(all).map(([x, r]) => `${x}: '${r}'`).join(', ')} };`,
+    '',
+    '/** What a bfloat16 variant takes besides its arrays, scalars and flags. @internal */',
+    'export interface BfloatArgs {',
+    '  /** The position of the call\'s first element in its state buffers (stochastic rounding draws element i\'s bits from index + i). */',
+    '  readonly index?: number;',
+    '  /** The stochastic-rounding key of this call (src/kernels/lowp.ts roundingKey). */',
+    '  readonly key?: number;',
+    '}',
     '',
     '/** The hand-written reductions: `name(x, n)`, and `dot(x, y, n)`. @internal */',
     `export const REDUCTION_NAMES = [${REDUCTIONS.map((r) => `'${r.name}'`).join(', ')}] as const;`,
     '',
     '/** Every kernel export (abiVersion aside), in export order. @internal */',
-    `export const KERNEL_NAMES = [${[...all.map((a) => a.def.name), ...HAND_WRITTEN.map((r) => r.name)].map((x) => `'${x}'`).join(', ')}] as const;`,
+    `export const KERNEL_NAMES = [${[...all.map((a) => a.name), ...HAND_WRITTEN.map((r) => r.name)].map((x) => `'${x}'`).join(', ')}] as const;`,
     '',
     '/** The exports as WebAssembly (or a JS twin bound to its heap) presents them: positional. @internal */',
     'export interface RawKernels {',
-    ...all.map((a) => `  ${a.def.name}(${rawSignature(a)}): void;`),
+    ...all.map((a) => `  ${a.name}(${rawSignature(a)}): void;`),
     ...HAND_WRITTEN.map((r) => `  ${r.name}(${r.args.map((x) => `${x.name}: number`).join(', ')}): ${r.result === 'void' ? 'void' : 'number'};`),
     '}',
     '',
@@ -616,8 +873,8 @@ export function renderApi(all: readonly Analysed[]): string {
   out.push(' */');
   out.push('export interface Kernels {');
   for (const a of all) {
-    out.push(`  /** ${a.def.doc.summary} */`);
-    out.push(`  ${a.def.name}(${apiSignature(a)}): void;`);
+    out.push(`  /** ${a.def.doc.summary}${a.variant === 'float32' ? '' : ` State arrays in ${a.variant}.`} */`);
+    out.push(`  ${a.name}(${apiSignature(a)}): void;`);
   }
   for (const r of HAND_WRITTEN) {
     out.push(`  /** ${r.summary} */`);
@@ -625,11 +882,11 @@ export function renderApi(all: readonly Analysed[]): string {
   }
   out.push('}', '');
   for (const a of all) {
-    if (a.flags.length) out.push(`const ${a.def.name.toUpperCase()}_FLAGS: ReadonlyMap<string, number> = new Map([${a.flags.map((f, i) => `['${f}', ${1 << i}]`).join(', ')}]);`);
+    if (a.flags.length) out.push(`const ${a.name.toUpperCase()}_FLAGS: ReadonlyMap<string, number> = new Map([${a.flags.map((f, i) => `['${f}', ${1 << i}]`).join(', ')}]);`);
     if ([...a.arrays, ...a.scalars].some((x) => a.when.get(x) !== 'always')) {
       const need = a.specOfKey.map((_, key) => [...a.arrays, ...a.scalars].reduce((m, x, bit) => m | (a.uses.get(x)![key] ? 1 << bit : 0), 0));
       out.push(`/** Per dispatch key: bit k set when argument k (arrays, then scalars) is used. */`);
-      out.push(`const ${a.def.name.toUpperCase()}_NEED: readonly number[] = [${need.join(', ')}];`);
+      out.push(`const ${a.name.toUpperCase()}_NEED: readonly number[] = [${need.join(', ')}];`);
     }
   }
   out.push(
@@ -661,7 +918,7 @@ export function renderApi(all: readonly Analysed[]): string {
     '',
     '/** Wraps positional kernels (WASM exports, JS twins, a thread pool) in the named API. @internal */',
     'export function bindKernels(raw: RawKernels): Kernels {',
-    `  const { ${[...all.map((a) => a.def.name), ...HAND_WRITTEN.map((r) => r.name)].join(', ')} } = raw;`,
+    `  const { ${[...all.map((a) => a.name), ...HAND_WRITTEN.map((r) => r.name)].join(', ')} } = raw;`,
     '  return {',
   );
   for (const a of all) out.push(...apiWrapper(a));
@@ -680,8 +937,9 @@ interface AbiExport { name: string; params: [string, string][]; result: string }
 function abiExports(all: readonly Analysed[]): AbiExport[] {
   return [
     ...all.map((a) => ({
-      name: a.def.name,
-      params: [...a.arrays.map((x): [string, string] => [x, 'ptr']), ['n', 'i32'] as [string, string], ...a.scalars.map((x): [string, string] => [x, 'f32']), ...(a.flags.length ? [['flags', 'u32'] as [string, string]] : [])],
+      name: a.name,
+      params: [...a.arrays.map((x): [string, string] => [x, 'ptr']), ['n', 'i32'] as [string, string], ...a.ints.map((x): [string, string] => [x, 'i32']),
+        ...a.scalars.map((x): [string, string] => [x, 'f32']), ...(a.flags.length ? [['flags', 'u32'] as [string, string]] : [])],
       result: 'void',
     })),
     ...HAND_WRITTEN.map((r: HandWrittenExport) => ({ name: r.name, params: r.args.map((x): [string, string] => [x.name, x.type]), result: r.result })),
@@ -691,7 +949,11 @@ function abiExports(all: readonly Analysed[]): AbiExport[] {
 
 /** Fingerprint of everything the ABI fixes: exports, argument names, order and types, flag bits. */
 export function abiFingerprint(all: readonly Analysed[]): string {
-  const shape = { exports: abiExports(all), flags: all.map((a) => [a.def.name, a.flags.map((f, i) => [f, 1 << i])]) };
+  const shape = {
+    exports: abiExports(all), flags: all.map((a) => [a.name, a.flags.map((f, i) => [f, 1 << i])]),
+    // The low-precision formats are part of the ABI: their constants are in the fingerprint.
+    ...(all.some((a) => a.variant !== 'float32') ? { lowp: [BLOCK_ELEMENTS, MANTISSA_BITS, STATE_SCRATCH_BYTES] } : {}),
+  };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
 }
 
@@ -724,6 +986,13 @@ export function renderAbiDoc(all: readonly Analysed[]): string {
     '  passed. Results do not depend on the thread or call boundaries: every element is independent.',
     '- **Results** are bit-identical to the JS twins (`src/generated/kernels-js.ts`) for every input;',
     '  NaN payloads may differ.',
+    '- **Low-precision state.** A kernel with optimizer state arrays also has two variants from the same',
+    '  definition: `<name>_bf16`, whose state arrays hold bfloat16 (2 bytes an element; `index` and `key`',
+    '  seed stochastic rounding when the `stochastic` flag is set, else stores round to nearest, ties to',
+    `  even), and \`<name>_int8\`, whose state arrays hold one byte an element in blocks of ${BLOCK_ELEMENTS}, each`,
+    '  with a float32 scale in the array `<state>Scale` (its block\'s largest finite |value|); a call',
+    `  starts on a block (thread slices are whole blocks). The formats (the signed and unsigned 8-bit maps,`,
+    '  rounding, NaN and infinities) are defined in `src/kernels/lowp.ts` and `assembly/lowp.ts`.',
     '',
     '## Exports',
     '',
@@ -734,8 +1003,17 @@ export function renderAbiDoc(all: readonly Analysed[]): string {
   ];
   for (const a of all) {
     const d = a.def;
-    const e = exports.find((x) => x.name === d.name)!;
-    out.push(`### \`${d.name}\``, '', '```', sig(e), '```', '', d.doc.summary, '', '```', d.doc.rule, '```', '');
+    const e = exports.find((x) => x.name === a.name)!;
+    if (a.variant !== 'float32') {
+      const states = a.stateArrays.map((x) => `\`${x}\``).join(', ');
+      out.push(`### \`${a.name}\``, '', '```', sig(e), '```', '');
+      out.push(a.variant === 'bfloat16'
+        ? `\`${d.name}\` with its state arrays (${states}) in bfloat16, and after the arrays \`scratch\`, ${STATE_SCRATCH_BYTES} bytes the kernel widens blocks into (its own per call; not read before written). After \`n\`: \`index\`, the position of the first element in the state buffers, and \`key\`, the call's stochastic-rounding key (element i of state array k rounds with the top 16 bits of hash32(index + i + hash32(key + (k + 1)·0x9e3779b9))). Flag \`stochastic\` (bit ${1 << a.flags.indexOf('stochastic')}) rounds stochastically; otherwise to nearest, ties to even.`
+        : `\`${d.name}\` with its state arrays (${states}) as int8 codes, blocks of ${BLOCK_ELEMENTS} elements from the first, and after the arrays one scale array per state array (${a.stateArrays.map((x) => `\`${x}Scale\``).join(', ')}: a float32 per block, read and written) and \`scratch\`, ${STATE_SCRATCH_BYTES} bytes the kernel decodes blocks into (its own per call; not read before written). Maps: ${a.stateArrays.map((x) => `\`${x}\` ${d.arrays[x].state}`).join(', ')}.`, '');
+      out.push(`Arguments and flags otherwise as \`${d.name}\`. ${a.specs.length} specialised loops.`, '');
+      continue;
+    }
+    out.push(`### \`${a.name}\``, '', '```', sig(e), '```', '', d.doc.summary, '', '```', d.doc.rule, '```', '');
     out.push(`Mirrors ${d.doc.mirrors}.${d.doc.notes ? ` ${d.doc.notes}` : ''}`, '');
     out.push('| argument | type | meaning | used |', '|---|---|---|---|');
     for (const x of a.arrays) out.push(`| \`${x}\` | i32 (offset) | ${d.arrays[x].doc}, ${accessWords(d.arrays[x].access)} | ${a.when.get(x)} |`);
@@ -777,7 +1055,9 @@ export function analyseAll(): Analysed[] {
     names.add(def.name);
   }
   for (const r of HAND_WRITTEN) if (names.has(r.name)) fail(`${r.name} is both generated and hand-written`);
-  return KERNELS.map(analyse);
+  const all = KERNELS.map(analyse).flatMap(variants);
+  for (const a of all.filter((x) => x.variant !== 'float32')) if (KERNELS.some((d) => d.name === a.name)) fail(`${a.name} is both a kernel and a variant of ${a.def.name}`);
+  return all;
 }
 
 function writeIfChanged(path: string, text: string): void {
@@ -796,6 +1076,7 @@ function main(): void {
       `bump ABI_VERSION in src/kernels/defs/index.ts and set ABI_FINGERPRINT = '${fingerprint}'`);
   }
   writeIfChanged(join(root, 'assembly', 'generated', 'kernels.ts'), renderAssembly(all));
+  writeIfChanged(join(root, 'assembly', 'generated', 'lowp-config.ts'), renderLowpConfig());
   writeIfChanged(join(root, 'assembly', 'generated', 'selftest-cases.ts'), renderSelftestAssembly(all));
   writeIfChanged(join(root, 'src', 'generated', 'kernels-js.ts'), renderJs(all));
   writeIfChanged(join(root, 'src', 'generated', 'kernels-api.ts'), renderApi(all));

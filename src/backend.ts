@@ -41,6 +41,10 @@ export interface Backend {
   allocate(bytes: number): number;
   /** A Float32Array over `count` elements at `address`, inside one allocation. */
   view(address: number, count: number): Float32Array;
+  /** A Uint16Array over `count` elements at `address` (2-byte aligned), inside one allocation (bfloat16 state). */
+  u16(address: number, count: number): Uint16Array;
+  /** A Uint8Array over `count` bytes at `address`, inside one allocation (int8 state). */
+  u8(address: number, count: number): Uint8Array;
   /** Changes whenever views taken before must be taken again (growth of a detaching memory). */
   readonly viewsVersion: number;
   /** Bytes of memory the arena holds. */
@@ -207,6 +211,8 @@ export async function createWasmBackend(source?: WasmSource, threads = 1): Promi
       return at;
     },
     view: (address, count) => new Float32Array(memory.buffer, address, count),
+    u16: (address, count) => new Uint16Array(memory.buffer, address, count),
+    u8: (address, count) => new Uint8Array(memory.buffer, address, count),
     dump: () => new Float32Array(memory.buffer).slice(),
     addressOf: (v) => (v.buffer === memory.buffer || (shared && buffers.has(v.buffer)) ? v.byteOffset : undefined),
     runParts(name, parts) {
@@ -266,7 +272,15 @@ export function createJsBackend(threads = 1): Backend {
     const b = find(address);
     return new Float32Array(b.heap.buffer, address - b.base, count);
   };
-  const mem: TwinMemory = { view };
+  const u16 = (address: number, count: number) => {
+    const b = find(address);
+    return new Uint16Array(b.heap.buffer, address - b.base, count);
+  };
+  const u8 = (address: number, count: number) => {
+    const b = find(address);
+    return new Uint8Array(b.heap.buffer, address - b.base, count);
+  };
+  const mem: TwinMemory = { view, u16, u8 };
   const kernels = bindJsKernels(mem);
   return {
     name: 'js',
@@ -295,6 +309,8 @@ export function createJsBackend(threads = 1): Backend {
       return at;
     },
     view,
+    u16,
+    u8,
     addressOf(v) {
       for (const b of blocks) if (b.heap.buffer === v.buffer) return b.base + v.byteOffset;
       return undefined;

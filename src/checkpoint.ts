@@ -4,6 +4,7 @@ import { GradientAccumulator, type GradientAccumulatorStateDict } from './accumu
 import { AveragedModel, type AveragedModelStateDict } from './averaged.js';
 import { KERNELS_WASM_SHA256 } from './generated/kernels-wasm.js';
 import type { AnyOptimizer, LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './optim/optimizer.js';
+import type { StateValues } from './optim/state.js';
 import type { HyperparameterScheduler, HyperparameterState } from './schedules/hyperparameter.js';
 import type { ReduceLROnPlateau, PlateauState } from './schedules/plateau.js';
 import { LRScheduler, type SchedulerState } from './schedules/scheduler.js';
@@ -12,7 +13,16 @@ import { assertLittleEndian } from './state-json.js';
 import { ParameterStore } from './store.js';
 
 const MAGIC = 'SIMDOPTC';
-const FORMAT_VERSION = 1;
+/**
+ * Format version 2: data blocks may hold 16- or 8-bit elements (low-precision optimizer state),
+ * each block padded to whole 4 bytes. Version 1 (float32 blocks only) still loads.
+ */
+const FORMAT_VERSION = 2;
+
+/** The element types of data blocks (float32 when `type` is absent). */
+const BLOCK_TYPES = { uint16: Uint16Array, uint8: Uint8Array } as const;
+type BlockType = keyof typeof BLOCK_TYPES;
+type BlockArray = Float32Array | Uint16Array | Uint8Array;
 
 /** What a checkpoint holds, or restores into. */
 export interface CheckpointParts {
@@ -28,14 +38,17 @@ export interface CheckpointParts {
   accumulator?: GradientAccumulator;
 }
 
-interface Block { size: number }
-/** A float array in the data section, by block index. */
+/** A data block: `size` elements of float32, or of `type`. */
+interface Block { size: number; type?: BlockType }
+/** A float32 array in the data section, by block index. */
 interface BlockRef { block: number }
+/** A state buffer in the header: a float32 block, or a low-precision buffer whose arrays are blocks. */
+type BufferRef = BlockRef | { dtype: string; data: BlockRef; scales?: BlockRef; blockSize?: number };
 interface Header {
   kernelHash: string;
   backend: string;
   params: { name: string; size: number; shape?: number[] }[];
-  optimizer?: Omit<OptimizerStateDict, 'state'> & { state: Record<number, Record<string, number | { block: number }>> };
+  optimizer?: Omit<OptimizerStateDict, 'state'> & { state: Record<number, Record<string, number | BufferRef>> };
   scheduler?: SchedulerState | PlateauState | HyperparameterState;
   averaged?: Omit<AveragedModelStateDict, 'averages'> & { averages: BlockRef[] };
   accumulator?: Omit<GradientAccumulatorStateDict, 'accumulated'> & { accumulated?: BlockRef[] };
@@ -94,7 +107,8 @@ function checkParts(context: string, parts: CheckpointParts): void {
  * Saves the store's parameters and, when given, the state of the optimizer, the scheduler,
  * an averaged model (its averages and `nAveraged`) and a gradient accumulator (its window,
  * mid-window sums included) as compact bytes: a magic string and version, a JSON header
- * (names, sizes, hyperparameters, kernel build), the raw float32 buffers, and a CRC-32 of
+ * (names, sizes, hyperparameters, kernel build), the raw buffers (float32; bfloat16 and int8
+ * optimizer state as its raw 16- and 8-bit data and float32 scales), and a CRC-32 of
  * everything before it. Gradients are not saved, nor which parameters are frozen. Loads on
  * either backend. An averaged model must be swapped out (a checkpoint of the store alone taken
  * while it is swapped in holds the averaged values as the parameters: a way to export them).
@@ -107,28 +121,37 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   checkParts('saveCheckpoint', parts);
   assertLittleEndian('saveCheckpoint');
   const { store, optimizer, scheduler, averaged, accumulator } = parts;
-  const arrays: ArrayLike<number>[] = [];
+  const arrays: BlockArray[] = [];
   const blocks: Block[] = [];
-  const add = (a: ArrayLike<number>) => { arrays.push(a); blocks.push({ size: a.length }); return blocks.length - 1; };
+  const add = (a: BlockArray) => {
+    arrays.push(a);
+    blocks.push(a instanceof Uint16Array ? { size: a.length, type: 'uint16' } : a instanceof Uint8Array ? { size: a.length, type: 'uint8' } : { size: a.length });
+    return { block: blocks.length - 1 };
+  };
   const params = store.parameters.map((p) => { add(p.data); return { name: p.name, size: p.size, shape: [...p.shape] }; });
+  const ref = (v: StateValues): BufferRef => {
+    if (v instanceof Float32Array) return add(v);
+    const { scales, data, ...rest } = v;
+    return { ...rest, data: add(data), ...(scales ? { scales: add(scales) } : {}) };
+  };
   let opt: Header['optimizer'];
   if (optimizer) {
     const sd = optimizer.stateDict();
-    const state: Record<number, Record<string, number | { block: number }>> = {};
+    const state: Record<number, Record<string, number | BufferRef>> = {};
     for (const [index, entry] of Object.entries(sd.state)) {
-      state[Number(index)] = Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, v instanceof Float32Array ? { block: add(v) } : v]));
+      state[Number(index)] = Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, typeof v === 'number' ? v : ref(v)]));
     }
     opt = { ...sd, state };
   }
   let avg: Header['averaged'];
   if (averaged) {
     const { averages, ...rest } = averaged.stateDict();
-    avg = { ...rest, averages: averages.map((a) => ({ block: add(a) })) };
+    avg = { ...rest, averages: averages.map((a) => add(a)) };
   }
   let acc: Header['accumulator'];
   if (accumulator) {
     const { accumulated, ...rest } = accumulator.stateDict();
-    acc = { ...rest, ...(accumulated ? { accumulated: accumulated.map((a) => ({ block: add(a) })) } : {}) };
+    acc = { ...rest, ...(accumulated ? { accumulated: accumulated.map((a) => add(a)) } : {}) };
   }
   const header: Header = {
     kernelHash: KERNELS_WASM_SHA256, backend: store.backend, params, blocks,
@@ -137,8 +160,8 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   };
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 4) * 4;
-  const floats = blocks.reduce((n, b) => n + b.size, 0);
-  const total = 8 + 4 + 4 + padded + 4 * floats + 4;
+  const dataBytes = blocks.reduce((n, b) => n + blockBytes(b), 0);
+  const total = 8 + 4 + 4 + padded + dataBytes + 4;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = MAGIC.charCodeAt(i);
@@ -147,9 +170,11 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   out.set(json, 16);
   out.fill(0x20, 16 + json.length, 16 + padded);
   json = new Uint8Array(0);
-  const data = new Float32Array(out.buffer, 16 + padded, floats);
-  let at = 0;
-  for (const a of arrays) { data.set(a, at); at += a.length; }
+  let at = 16 + padded;
+  arrays.forEach((a, i) => {
+    new Uint8Array(out.buffer, at, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    at += blockBytes(blocks[i]);
+  });
   view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
   return out;
 }
@@ -180,11 +205,16 @@ function copyBytes(input: unknown, fail: (why: string) => never): Uint8Array {
   return copy;
 }
 
+/** Bytes a block takes in the data section: its elements, padded to whole 4 bytes. */
+function blockBytes(b: Block): number {
+  return Math.ceil((b.size * (b.type === undefined ? 4 : BLOCK_TYPES[b.type].BYTES_PER_ELEMENT)) / 4) * 4;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** The header, checked for shape (not yet against the store): every field where and what it must be. */
-function checkHeader(header: unknown, floats: number, fail: (why: string) => never): Header {
+function checkHeader(header: unknown, dataBytes: number, version: number, fail: (why: string) => never): Header {
   if (!isObject(header)) fail('the header is not a JSON object');
   const h = header as Record<string, unknown>;
   for (const key of Object.keys(h)) {
@@ -195,10 +225,14 @@ function checkHeader(header: unknown, floats: number, fail: (why: string) => nev
   if (!Array.isArray(h.blocks)) fail('the header has no blocks');
   let total = 0;
   (h.blocks as unknown[]).forEach((b, i) => {
-    if (!isObject(b) || Object.keys(b).length !== 1 || !Number.isSafeInteger(b.size) || (b.size as number) < 0) fail(`block ${i} is not { size: n } with a whole n >= 0`);
-    total += (b as { size: number }).size;
+    const typed = version >= 2 && isObject(b) && Object.keys(b).sort().join() === 'size,type';
+    if (!isObject(b) || (Object.keys(b).join() !== 'size' && !typed) || !Number.isSafeInteger(b.size) || (b.size as number) < 0 ||
+      (typed && !Object.prototype.hasOwnProperty.call(BLOCK_TYPES, b.type as string))) {
+      fail(`block ${i} is not { size: n }${version >= 2 ? ' or { size: n, type: \'uint16\' | \'uint8\' }' : ''} with a whole n >= 0`);
+    }
+    total += blockBytes(b as unknown as Block);
   });
-  if (total !== floats) fail(`the blocks hold ${total} floats, the data section ${floats}`);
+  if (total !== dataBytes) fail(`the blocks hold ${total} bytes, the data section ${dataBytes}`);
   if (!Array.isArray(h.params)) fail('the header has no params');
   (h.params as unknown[]).forEach((p, i) => {
     const keys = Object.keys(p ?? {}).sort().join();
@@ -241,7 +275,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   }
   for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) fail('not a simdopt checkpoint (bad magic)');
   const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION) fail(`unsupported checkpoint format version ${version} (this library reads ${FORMAT_VERSION})`);
+  if (version !== 1 && version !== FORMAT_VERSION) fail(`unsupported checkpoint format version ${version} (this library reads 1 and ${FORMAT_VERSION})`);
   const headerLength = view.getUint32(12, true);
   const padded = Math.ceil(headerLength / 4) * 4;
   if (16 + padded > bytes.length - 4) fail(`the header (${headerLength} bytes) runs past the end`);
@@ -251,12 +285,14 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   } catch {
     fail('the header is not valid JSON');
   }
-  const header = checkHeader(parsed, (bytes.length - 4 - 16 - padded) / 4, fail);
-  // `bytes` is a private copy starting at offset 0, so the data section is 4-byte aligned.
-  const data = new Float32Array(bytes.buffer, 16 + padded, (bytes.length - 4 - 16 - padded) / 4);
+  const header = checkHeader(parsed, bytes.length - 4 - 16 - padded, version, fail);
+  // `bytes` is a private copy starting at offset 0, so every block is 4-byte aligned.
   const starts: number[] = [];
-  header.blocks.reduce((at, b) => { starts.push(at); return at + b.size; }, 0);
-  const block = (i: number) => data.subarray(starts[i], starts[i] + header.blocks[i].size);
+  header.blocks.reduce((at, b) => { starts.push(at); return at + blockBytes(b); }, 16 + padded);
+  const block = (i: number): BlockArray => {
+    const b = header.blocks[i];
+    return new (b.type === undefined ? Float32Array : BLOCK_TYPES[b.type])(bytes.buffer as ArrayBuffer, starts[i], b.size);
+  };
 
   const { store, optimizer, scheduler, averaged, accumulator } = parts;
   const saved = header.params;
@@ -267,7 +303,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (saved.length !== here.length || saved.some((p, i) => p.name !== here[i].name || p.size !== here[i].size || !sameShape(p.shape, here[i].shape))) {
     fail(`the checkpoint holds parameters ${names(saved)}, the store has ${names(here)}`);
   }
-  if (header.blocks.length < here.length || here.some((p, i) => header.blocks[i].size !== p.size)) fail('a parameter block does not match its parameter\'s size');
+  if (header.blocks.length < here.length || here.some((p, i) => header.blocks[i].size !== p.size || header.blocks[i].type !== undefined)) fail('a parameter block does not match its parameter\'s size');
   if (header.optimizer && !optimizer) fail('the checkpoint holds optimizer state: pass the optimizer');
   if (!header.optimizer && optimizer) fail('the checkpoint holds no optimizer state');
   if (header.scheduler && !scheduler) fail('the checkpoint holds scheduler state: pass the scheduler');
@@ -278,7 +314,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (!header.accumulator && accumulator) fail('the checkpoint holds no gradient accumulator');
   const used = new Set<number>();
   /** The data block `ref` points at (each used once, never a parameter's); `what` names it in the message. */
-  const take = (ref: unknown, what: string): Float32Array => {
+  const take = (ref: unknown, what: string): BlockArray => {
     const b = (ref as { block?: unknown } | null)?.block;
     if (!isObject(ref) || Object.keys(ref).length !== 1 || !Number.isSafeInteger(b) || (b as number) < here.length || (b as number) >= header.blocks.length) {
       fail(`${what} points at no data block`);
@@ -304,6 +340,12 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
       if (!isObject(entry)) fail(`malformed optimizer state for parameter ${index}`);
       state[index] = Object.fromEntries(Object.entries(entry as Record<string, unknown>).map(([k, v]) => {
         if (typeof v !== 'object' || v === null) return [k, v];
+        if (!isObject(v)) fail(`state ${k} of parameter ${index} points at no data block`);
+        // A low-precision buffer: its arrays are blocks, the rest as saved (checked with the state dict).
+        if ('dtype' in (v as object)) {
+          const q = v as Record<string, unknown>;
+          return [k, { ...q, data: take(q.data, `state ${k}.data of parameter ${index}`), ...('scales' in q ? { scales: take(q.scales, `state ${k}.scales of parameter ${index}`) } : {}) }];
+        }
         return [k, take(v, `state ${k} of parameter ${index}`)];
       })) as ParamStateEntry;
     }
@@ -328,7 +370,7 @@ export function loadCheckpoint(input: CheckpointBytes, parts: CheckpointParts, o
   if (optimizer && sd) optimizer.applyStateDict(sd);
   if (averaged && avg) averaged.applyStateDict(avg);
   if (accumulator && acc) accumulator.applyStateDict(acc);
-  here.forEach((p, i) => p.data.set(block(i)));
+  here.forEach((p, i) => p.data.set(block(i) as Float32Array));
   // Checked above: the state fits this scheduler, whichever kind it is.
   if (scheduler && header.scheduler) scheduler.loadStateDict(header.scheduler as SchedulerState & PlateauState & HyperparameterState);
 }

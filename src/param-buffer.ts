@@ -14,7 +14,7 @@ export class ParamBuffer {
   readonly #address: number;
 
   constructor(readonly store: ParameterStore, readonly params: readonly Parameter[]) {
-    this.#layout = layoutGroup(params);
+    this.#layout = layoutGroup(params, 'float32');
     this.#address = store.allocate(this.#layout.elements * 4);
   }
 

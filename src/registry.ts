@@ -5,7 +5,6 @@
 // `optimizerInfo`, so nothing here restates what the class already knows.
 import { ParameterStore, type Parameter } from './store.js';
 import type { AnyOptimizer, ParamsInput } from './optim/optimizer.js';
-import { bufferSpecOf } from './optim/groups.js';
 import { DTYPES, type StateDtype } from './optim/state.js';
 import { SGD } from './optim/sgd.js';
 import { Adam, AdamW } from './optim/adam.js';
@@ -17,6 +16,8 @@ import { RAdam } from './optim/radam.js';
 import { Adadelta } from './optim/adadelta.js';
 import { Lion } from './optim/lion.js';
 import { ADOPT } from './optim/adopt.js';
+import { Adan } from './optim/adan.js';
+import { AdEMAMix } from './optim/ademamix.js';
 import { MuonWithAuxAdamW } from './optim/muon.js';
 import { LBFGS } from './optim/lbfgs.js';
 import { ScheduleFreeAdamW, ScheduleFreeSGD } from './optim/schedulefree.js';
@@ -83,6 +84,8 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'lbfgs', label: 'L-BFGS', optimizer: LBFGS as OptimizerClass, options: { lineSearchFn: 'strong_wolfe' }, lr: 1, torch: 'LBFGS', closure: true },
   { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
   { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'adan', label: 'Adan', optimizer: Adan as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
+  { key: 'ademamix', label: 'AdEMAMix', optimizer: AdEMAMix as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
   // Muon on the matrices, AdamW on the rest, one lr for both (Moonshot's lr adjustment).
   { key: 'muon', label: 'Muon (+AdamW)', optimizer: MuonWithAuxAdamW as OptimizerClass, options: { adjustLrFn: 'match_rms_adamw' }, lr: 1e-3, momentum: 'momentum', matrices: true },
 ];
@@ -149,7 +152,8 @@ export interface OptimizerInfo {
   }[];
   /**
    * Bytes a step moves per parameter: read value and gradient, write the value, and read and
-   * write each state buffer (what the benchmark's bandwidth figures divide by).
+   * write each state buffer, int8 scales included (what the benchmark's bandwidth figures
+   * divide by).
    */
   readonly bytesPerParameter: number;
   /** Bytes the arena holds per parameter: value, gradient and state. */
@@ -158,15 +162,22 @@ export interface OptimizerInfo {
   readonly kernel: string;
 }
 
+/** Bytes a state buffer holds per parameter in `dtype`: its element, and (int8) a share of its block's float32 scale. */
+export function stateBytesPerElement(dtype: StateDtype): number {
+  const info = DTYPES[dtype];
+  return info.bytesPerElement + (info.blockElements ? 4 / info.blockElements : 0);
+}
+
 /**
  * Reads an entry's facts from its class: builds it over a small parameter on a js store,
- * steps it once and records its state buffers and the kernel it called.
+ * steps it once and records its state buffers and the kernel it called. `overrides` (e.g.
+ * `{ stateDtype: 'int8' }`) apply on top of the entry's options.
  */
-export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInfo> {
+export async function optimizerInfo(entry: OptimizerEntry, overrides: Record<string, unknown> = {}): Promise<OptimizerInfo> {
   const store = await ParameterStore.create({ backend: 'js' });
   try {
     const p = store.parameter('probe', { shape: [2, 2] }); // a matrix, so matrix optimizers take their own path
-    const opt = createOptimizer(entry, [p]);
+    const opt = createOptimizer(entry, [p], overrides);
     const kernels = store.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
     const called: string[] = [];
     for (const name of Object.keys(kernels)) {
@@ -177,9 +188,10 @@ export async function optimizerInfo(entry: OptimizerEntry): Promise<OptimizerInf
     // A closure-driven optimizer (L-BFGS) gets the same constant gradient from a closure.
     opt.step(entry.closure ? () => { p.grad.fill(0.5); return 0; } : undefined);
     const spec = opt.spec;
+    const dtype: StateDtype = (opt.paramGroups[0] as { stateDtype?: StateDtype }).stateDtype ?? 'float32';
     const state = opt.state(p) as Record<string, unknown>;
-    const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype: bufferSpecOf(spec, name)!.dtype }));
-    const stateBytes = stateBuffers.reduce((n, b) => n + DTYPES[b.dtype].bytesPerElement, 0);
+    const stateBuffers = Object.keys(state).filter((k) => state[k] instanceof Float32Array).map((name) => ({ name, dtype }));
+    const stateBytes = stateBuffers.reduce((n, b) => n + stateBytesPerElement(b.dtype), 0);
     const { params: _, ...defaults } = opt.paramGroups[0] as Record<string, unknown>;
     return {
       className: spec.name, defaults, optionNames: Object.keys(spec.checks), stateBuffers,

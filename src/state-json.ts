@@ -44,14 +44,19 @@ function fromBase64(text: string, context: string): Uint8Array {
 
 const FLOAT32 = '$float32';
 const NUMBER = '$number';
+/** The typed arrays written exactly, by their key: float32 values, and low-precision state's raw bfloat16 and int8 data. */
+const TYPED = { [FLOAT32]: Float32Array, $uint16: Uint16Array, $uint8: Uint8Array } as const;
+const TYPED_KEYS = Object.keys(TYPED) as (keyof typeof TYPED)[];
 const SPECIAL: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 };
 
 /**
  * Serialises a state dict (an optimizer's {@link Optimizer.stateDict}, a scheduler's, or any
  * plain data holding `Float32Array`s) as JSON that {@link stateDictFromJSON} reads back
  * exactly: each `Float32Array` becomes `{ "$float32": "<base64 of its little-endian bytes>" }`
- * (every bit kept, NaN payloads and -0 included), and each number JSON cannot write (NaN,
- * ±Infinity, -0) becomes `{ "$number": "NaN" }`. Other typed arrays are refused.
+ * (every bit kept, NaN payloads and -0 included), the `Uint16Array`s and `Uint8Array`s of
+ * bfloat16 and int8 optimizer state likewise `{ "$uint16": ... }` and `{ "$uint8": ... }`, and
+ * each number JSON cannot write (NaN, ±Infinity, -0) becomes `{ "$number": "NaN" }`. Other
+ * typed arrays are refused.
  *
  * @example
  * writeFileSync('opt.json', stateDictToJSON(opt.stateDict()));
@@ -62,11 +67,13 @@ export function stateDictToJSON(stateDict: object, space?: number): string {
   assertLittleEndian(context);
   if (stateDict === null || typeof stateDict !== 'object') throw new TypeError(`${context}: expected a state dict object, got ${String(stateDict)}`);
   return JSON.stringify(stateDict, (key, value: unknown) => {
-    if (value instanceof Float32Array) return { [FLOAT32]: toBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
-    if (ArrayBuffer.isView(value)) throw new TypeError(`${context}: ${JSON.stringify(key)} is a ${value.constructor.name}; only Float32Arrays are written exactly`);
+    for (const k of TYPED_KEYS) {
+      if (value instanceof TYPED[k]) return { [k]: toBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
+    }
+    if (ArrayBuffer.isView(value)) throw new TypeError(`${context}: ${JSON.stringify(key)} is a ${value.constructor.name}; only Float32Arrays (and the Uint16Arrays and Uint8Arrays of low-precision state) are written exactly`);
     if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return { [NUMBER]: Object.is(value, -0) ? '-0' : String(value) };
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && (FLOAT32 in value || NUMBER in value)) {
-      throw new Error(`${context}: ${JSON.stringify(key)} holds a key ${FLOAT32} or ${NUMBER}, which this format reserves`);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && [...TYPED_KEYS, NUMBER].some((k) => k in value)) {
+      throw new Error(`${context}: ${JSON.stringify(key)} holds a key ${[...TYPED_KEYS, NUMBER].join(', ')}, which this format reserves`);
     }
     return value;
   }, space);
@@ -83,7 +90,7 @@ export function stateDictFromJSON<T = Record<string, unknown>>(json: string): T 
   return JSON.parse(json, (key, value: unknown) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
     const keys = Object.keys(value);
-    if (keys.includes(FLOAT32) || keys.includes(NUMBER)) {
+    if (keys.includes(NUMBER) || TYPED_KEYS.some((k) => keys.includes(k))) {
       if (keys.length !== 1) throw new Error(`${context}: ${JSON.stringify(key)}: an encoded value has exactly one key, got ${keys.join(', ')}`);
       const text = (value as Record<string, unknown>)[keys[0]];
       if (typeof text !== 'string') throw new Error(`${context}: ${JSON.stringify(key)}: ${keys[0]} must be a string`);
@@ -92,8 +99,9 @@ export function stateDictFromJSON<T = Record<string, unknown>>(json: string): T 
         return SPECIAL[text];
       }
       const bytes = fromBase64(text, `${context}: ${JSON.stringify(key)}`);
-      if (bytes.length % 4 !== 0) throw new Error(`${context}: ${JSON.stringify(key)}: ${bytes.length} bytes is not a whole number of float32 values`);
-      return new Float32Array(bytes.buffer, 0, bytes.length / 4);
+      const Typed = TYPED[keys[0] as keyof typeof TYPED];
+      if (bytes.length % Typed.BYTES_PER_ELEMENT !== 0) throw new Error(`${context}: ${JSON.stringify(key)}: ${bytes.length} bytes is not a whole number of ${keys[0] === FLOAT32 ? 'float32' : keys[0].slice(1)} values`);
+      return new Typed(bytes.buffer as ArrayBuffer, 0, bytes.length / Typed.BYTES_PER_ELEMENT);
     }
     return value;
   }) as T;

@@ -411,6 +411,16 @@ export class ParameterStore {
     return this.#backend.view(address, count);
   }
 
+  /** @internal A Uint16Array over `count` elements at byte address `address` (bfloat16 state). Live, as {@link view}. */
+  u16(address: number, count: number): Uint16Array {
+    return this.#backend.u16(address, count);
+  }
+
+  /** @internal A Uint8Array over `count` bytes at byte address `address` (int8 state). Live, as {@link view}. */
+  u8(address: number, count: number): Uint8Array {
+    return this.#backend.u8(address, count);
+  }
+
   /** @internal a copy of the whole arena, indexed by byte address / 4 (tests, diagnostics) */
   dump(): Float32Array {
     return this.#backend.dump();

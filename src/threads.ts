@@ -4,8 +4,14 @@
 // calling thread (their fixed chunk order is what keeps norms identical).
 import { ELEMENTWISE_KERNELS, type RawKernels } from './kernels/index.js';
 
-/** Array arguments (before `n`) of each element-wise kernel, which slicing offsets: from the kernel definitions. */
-const ELEMENTWISE: Record<string, number> = Object.fromEntries(ELEMENTWISE_KERNELS.map((k) => [k.name, k.arrays.length]));
+/**
+ * How each element-wise kernel slices, from the kernel definitions: where `n` is, every
+ * argument's advance per element (bytes for arrays, elements for bfloat16's `index`) and per
+ * slice (the int8 scratch, one per slice), and the granule slices start on (a vector, or an int8
+ * block, so a slice never splits a block).
+ */
+const ELEMENTWISE: Record<string, { n: number; strides: readonly number[]; sliceStrides: readonly number[]; granule: number }> =
+  Object.fromEntries(ELEMENTWISE_KERNELS.map((k) => [k.name, { n: k.n, strides: k.strides, sliceStrides: k.sliceStrides, granule: k.granule }]));
 /** Exports the host splits itself and hands out as parts (see {@link ThreadPool.runParts}). */
 export const PART_KERNELS = { gemm: 11 } as const;
 /** Every export a worker may run, by index. */
@@ -13,7 +19,7 @@ const NAMES = [...Object.keys(ELEMENTWISE), ...Object.keys(PART_KERNELS)];
 /** Below this many elements a call runs on the calling thread alone (hand-off costs more). */
 export const MIN_PARALLEL_ELEMENTS = 1 << 15;
 /** Most arguments of any export a worker runs (an element-wise kernel: arrays, n, scalars, flags). */
-const MAX_ARGS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.arrays.length + 1 + k.scalars.length + 1), ...Object.values(PART_KERNELS));
+const MAX_ARGS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.strides.length), ...Object.values(PART_KERNELS));
 const EXIT = -1;
 
 /** What `store.threads` reports. */
@@ -140,23 +146,25 @@ export class ThreadPool {
   wrap(direct: RawKernels): RawKernels {
     const wrapped: Record<string, unknown> = { ...direct };
     NAMES.forEach((name, id) => {
-      const pointers = ELEMENTWISE[name];
+      const slicing = ELEMENTWISE[name];
+      if (slicing === undefined) return;
       const fn = (direct as unknown as Record<string, (...a: number[]) => void>)[name];
       wrapped[name] = (...a: number[]) => {
-        const n = a[pointers];
+        const n = a[slicing.n];
         if (n < MIN_PARALLEL_ELEMENTS) return fn(...a);
-        this.#run(id, fn, a, pointers, n);
+        this.#run(id, fn, a, slicing, n);
       };
     });
     return wrapped as unknown as RawKernels;
   }
 
-  #run(id: number, fn: (...a: number[]) => void, a: number[], pointers: number, n: number): void {
-    const per = Math.ceil(n / this.size / 4) * 4; // whole vectors per slice
+  #run(id: number, fn: (...a: number[]) => void, a: number[], slicing: (typeof ELEMENTWISE)[string], n: number): void {
+    const { strides, sliceStrides, granule } = slicing;
+    const per = Math.ceil(n / this.size / granule) * granule; // whole vectors (int8: whole blocks) per slice
     const parts: number[][] = [];
-    for (let start = 0; start < n; start += per) {
+    for (let start = 0, slice = 0; start < n; start += per, slice++) {
       const len = Math.min(per, n - start);
-      parts.push(a.map((x, i) => (i < pointers ? x + 4 * start : i === pointers ? len : x)));
+      parts.push(a.map((x, i) => (i === slicing.n ? len : x + strides[i] * start + sliceStrides[i] * slice)));
     }
     this.#dispatch(id, fn, parts);
   }

@@ -178,10 +178,13 @@ export function boolean(label: string): Check {
   return (value, context) => { checkRule(context, label, value, { type: 'boolean' }); };
 }
 
-/** A pair of numbers, each in [0, 1) (PyTorch's message: "Invalid beta parameter at index 0: 1.2"). */
-export function betas(): Check {
+/**
+ * `count` numbers (a pair by default; Adan and AdEMAMix take three), each in [0, 1)
+ * (PyTorch's message: "Invalid beta parameter at index 0: 1.2").
+ */
+export function betas(count: 2 | 3 = 2): Check {
   return (value, context) => {
-    if (!Array.isArray(value) || value.length !== 2) wrongType(context, 'betas', value, 'an array of two numbers');
+    if (!Array.isArray(value) || value.length !== count) wrongType(context, 'betas', value, `an array of ${count === 2 ? 'two' : 'three'} numbers`);
     value.forEach((v, i) => number(`beta parameter at index ${i}`, 0, 1)(v, context));
   };
 }

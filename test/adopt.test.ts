@@ -33,7 +33,7 @@ function adopt64(p: Float64Array, m: Float64Array, v: Float64Array, g32: Float32
   }
 }
 
-const BASE: ADOPTOptions = { lr: 1e-3, betas: [0.9, 0.9999], eps: 1e-6, weightDecay: 0, decoupledWeightDecay: false, clip: true, maximize: false };
+const BASE: ADOPTOptions = { lr: 1e-3, betas: [0.9, 0.9999], eps: 1e-6, weightDecay: 0, decoupledWeightDecay: false, clip: true, maximize: false, stateDtype: 'float32', stochasticRounding: false, stateSeed: 0 };
 const CONFIGS: Partial<ADOPTOptions>[] = [
   {},
   { lr: 1e-2, weightDecay: 0.05 },

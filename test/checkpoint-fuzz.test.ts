@@ -21,4 +21,14 @@ describe('mutated checkpoints load exactly or are refused with nothing changed',
       expect(by('header value edits, CRC recomputed', false)).toBeGreaterThan(10);
     });
   }
+
+  it('int8 state (16- and 8-bit blocks, scales), both backends: 180 mutations of every kind', async () => {
+    for (const backend of BACKENDS) {
+      const outcomes = await runFuzz(backend, 180, 13, 'int8');
+      expect(outcomes.filter((o) => 'failure' in o).slice(0, 5)).toEqual([]);
+      const by = (kind: string, loaded: boolean) => outcomes.filter((o) => o.kind === kind && 'loaded' in o && o.loaded === loaded).length;
+      expect(by('float data edits, CRC recomputed', true)).toBe(20);
+      expect(by('bit flips', true)).toBe(0);
+    }
+  });
 });

@@ -50,6 +50,7 @@ describe('simdopt CLI', () => {
     [['demo', 'extra'], /unexpected argument "extra"/],
     [['bench', '--sizes', '-5'], /--sizes: "-5" is not a whole number/],
     [['bench', '--optimizers', 'sgdx'], /unknown optimizer "sgdx"/],
+    [['bench', '--dtypes', 'fp8'], /--dtypes: unknown state dtype "fp8" \(known: float32, bfloat16, int8\)/],
     [['schedule'], /which schedule\?/],
     [['schedule', 'spiral'], /unknown schedule "spiral"/],
     [['schedule', 'onecycle', '--pct-start', '2'], /OneCycleLR: invalid pctStart: 2/],
@@ -122,6 +123,15 @@ describe('simdopt CLI', () => {
     const r = cli('bench', '--optimizers', 'adam,sgd', '--sizes', '4096', '--time', '20');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| adam \| 4096 \| [\d.]+ \| [\d.]+ \|/);
+    const d = cli('bench', '--optimizers', 'adam', '--dtypes', 'bfloat16,int8', '--sizes', '4096', '--time', '20');
+    expect(d.status, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/\| adam bfloat16 \| 4096 \| [\d.]+ \| [\d.]+ \|/);
+    expect(d.stdout).toMatch(/\| adam int8 \| 4096 \| [\d.]+ \| [\d.]+ \|/);
+    // Optimizers without the state options (float32 state only) run in float32 alone; schedule-free steps in train mode.
+    const f = cli('bench', '--optimizers', 'adan,schedulefree-sgd,momentum', '--dtypes', 'float32,int8', '--sizes', '4096', '--time', '20');
+    expect(f.status, f.stderr).toBe(0);
+    for (const row of ['adan', 'schedulefree-sgd', 'momentum', 'momentum int8']) expect(f.stdout).toMatch(new RegExp(`\\| ${row} \\| 4096 \\| [\\d.]+ \\| [\\d.]+ \\|`));
+    expect(f.stdout).not.toMatch(/adan int8|schedulefree-sgd int8/);
   }, 60_000);
 
   it('demo (MNIST, shortened) prints the lrs, the table and the 1Cycle comparison, writes the report', () => {

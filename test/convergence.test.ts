@@ -6,8 +6,8 @@
 // schedule-free optimizers train in train mode and are measured in eval mode, at their average.
 import { describe, expect, it } from 'vitest';
 import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, LBFGS, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, ScheduleFreeAdamW, ScheduleFreeBase,
-  ScheduleFreeSGD, type Parameter,
+  Adadelta, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, LBFGS, Lion, NAdam, ParameterStore, RAdam, RMSprop, SGD, ScheduleFreeAdamW,
+  ScheduleFreeBase, ScheduleFreeSGD, type Parameter,
 } from '../src/index.js';
 import { BACKENDS } from './helpers.js';
 import type { AnyOptimizer } from './registry.js';
@@ -55,6 +55,9 @@ const CASES: [string, Problem, Make, number, number?][] = [
   ['RAdam', QUADRATIC, (p) => new RAdam(p, { lr: 0.03 }) as AnyOptimizer, 1e-8],
   ['Adadelta', QUADRATIC, (p) => new Adadelta(p, { lr: 1 }) as AnyOptimizer, 1e-2],
   ['Lion', QUADRATIC, (p) => new Lion(p, { lr: 0.01 }) as AnyOptimizer, 1e-6],
+  ['Adan', QUADRATIC, (p) => new Adan(p, { lr: 0.1 }) as AnyOptimizer, 1e-10],
+  // A slow EMA that remembers 100 steps (beta3 0.99) suits a run of hundreds; the default 0.9999 is for long training.
+  ['AdEMAMix', QUADRATIC, (p) => new AdEMAMix(p, { lr: 0.03, betas: [0.9, 0.999, 0.99], alpha: 5, alphaWarmup: 100, beta3Warmup: 100 }) as AnyOptimizer, 1e-10],
   ['SGD', ROSENBROCK, (p) => new SGD(p, { lr: 0.001 }) as AnyOptimizer, 0.1],
   ['SGD momentum', ROSENBROCK, (p) => new SGD(p, { lr: 0.001, momentum: 0.9 }) as AnyOptimizer, 1e-6],
   ['SGD Nesterov', ROSENBROCK, (p) => new SGD(p, { lr: 0.001, momentum: 0.9, nesterov: true }) as AnyOptimizer, 1e-6],
@@ -67,6 +70,8 @@ const CASES: [string, Problem, Make, number, number?][] = [
   ['RAdam', ROSENBROCK, (p) => new RAdam(p, { lr: 0.002, betas: [0.9, 0.99] }) as AnyOptimizer, 1e-4],
   ['Adadelta', ROSENBROCK, (p) => new Adadelta(p, { lr: 0.1 }) as AnyOptimizer, 5e-2],
   ['Lion', ROSENBROCK, (p) => new Lion(p, { lr: 0.001 }) as AnyOptimizer, 5e-3],
+  ['Adan', ROSENBROCK, (p) => new Adan(p, { lr: 0.003 }) as AnyOptimizer, 2e-5],
+  ['AdEMAMix', ROSENBROCK, (p) => new AdEMAMix(p, { lr: 0.01, betas: [0.9, 0.999, 0.99], alpha: 5, alphaWarmup: 100, beta3Warmup: 100 }) as AnyOptimizer, 1e-8],
   ['LBFGS', QUADRATIC, (p) => new LBFGS(p) as AnyOptimizer, 1e-9, 5],
   ['LBFGS strong Wolfe', QUADRATIC, (p) => new LBFGS(p, { lineSearchFn: 'strong_wolfe' }) as AnyOptimizer, 1e-9, 5],
   ['LBFGS', ROSENBROCK, (p) => new LBFGS(p) as AnyOptimizer, 1e-8, 10],

@@ -38,7 +38,10 @@ describe('cross-engine determinism', () => {
     const r = runCli('node', process.execPath, [entry]);
     results.set(`Node ${process.version}`, r);
     expect(r.same).toBe(true);
-    expect(r.wasm.length).toBe(OPTIMIZERS.length); // every registry entry
+    // Every registry entry, and runs with bfloat16 and int8 state.
+    const names = r.wasm.map((h) => h.split(':')[0]);
+    expect(names.slice(0, OPTIMIZERS.length)).toEqual(OPTIMIZERS.map((e) => e.key));
+    expect(names.some((x) => x.includes('int8')) && names.some((x) => x.includes('bf16'))).toBe(true);
   });
 
   it('Deno (npm package)', () => {

@@ -90,7 +90,17 @@ describe('frozen parameters, every optimizer case', () => {
           lone.step();
         }
         expect(lone.state(p).step).toBe(STEPS - (FROZEN[i][1] - FROZEN[i][0]));
-        expectSame(capture(run.opt, run.params[i]), capture(lone, p), `${c.name}: p${i} after unfreezing`, c.matrices !== undefined);
+        if (c.options.stochasticRounding === true) {
+          // Stochastic rounding draws from each element's position in its group's state buffers
+          // (and the group's index), which a lone optimizer over the parameter does not share: its
+          // rounding differs in the last bits, so only the values' closeness can be compared: within
+          // half an Adam-like step at these learning rates (1e-3 and up), so a step taken or missed
+          // would show.
+          const a = run.params[i].data, b = p.data;
+          for (let k = 0; k < b.length; k++) expect(Math.abs(a[k] - b[k]), `${c.name}: p${i}[${k}] after unfreezing`).toBeLessThanOrEqual(1e-3 * Math.abs(b[k]) + 5e-4);
+        } else {
+          expectSame(capture(run.opt, run.params[i]), capture(lone, p), `${c.name}: p${i} after unfreezing`, c.matrices !== undefined);
+        }
       }
       // The differing step counts survive a state dict, into the other backend; with p1 frozen
       // again both continue alike.

@@ -12,12 +12,14 @@ import { add, defineKernel, mul, negIf, sub, type KernelDef } from '../src/kerne
 import { createJsBackend, createWasmBackend, kernelWasmBytes, type Backend } from '../src/backend.js';
 import { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, type Kernels } from '../src/kernels/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
+import { toBfloat16, toInt8 } from '../src/kernels/lowp.js';
 
 const N_MAX = 67;
 /** Byte offsets of the arrays: 4-byte aligned, deliberately not 16-byte aligned. */
 const SLOT = 4 * 80;
 const BASE = 4 * 17;
-const ARRAYS = 5;
+/** Array slots: as many as the kernel with the most arrays has (Adan's six). */
+const ARRAYS = Math.max(...ELEMENTWISE_KERNELS.map((k) => k.arrays.length));
 
 const reserved = new WeakSet<Backend>();
 
@@ -50,6 +52,14 @@ const SCALARS: Record<string, readonly Record<string, number>[]> = {
   adamax: [{ beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, clr: 0.02, eps: 1e-8, weightDecay: 0.05 }],
   adadelta: [{ lr: 1, rho: 0.9, oneMinusRho: 0.1, eps: 1e-6, weightDecay: 0.01 }],
   lion: [{ lr: 1e-4, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, decay: 0.999 }],
+  adan: [{
+    beta1: 0.98, oneMinusBeta1: 0.02, beta2: 0.92, oneMinusBeta2: 0.08, beta3: 0.99, oneMinusBeta3: 0.01,
+    stepSize: 0.0505, stepSizeDiff: 0.0115, invBiasCorrection3Sqrt: 7.09, eps: 1e-8, decay: 0.9998, proxDivisor: 1.0002,
+  }],
+  ademamix: [{
+    lr: 1e-3, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 0.001, beta3: 0.9999, oneMinusBeta3: 1e-4,
+    alpha: 5, invBiasCorrection1: 5.26, invBiasCorrection2Sqrt: 22.4, eps: 1e-8, weightDecay: 0.1,
+  }],
   copy: [{}],
   clamp: [{ lo: -1, hi: 1 }, { lo: 0, hi: 0.5 }, { lo: -1e-30, hi: 1e30 }],
   scale: [{ factor: 0.5 }, { factor: -3 }, { factor: 1e-30 }, { factor: 7.1 }],
@@ -74,7 +84,7 @@ type Named = (arrays: Record<string, number>, n: number, scalars?: Record<string
 const named = (b: Backend, name: string) => (b.kernels as unknown as Record<string, Named>)[name];
 
 const analysed = analyseAll();
-const byName = new Map(analysed.map((a) => [a.def.name, a]));
+const byName = new Map(analysed.map((a) => [a.name, a]));
 
 /** Flag objects for every combination of the kernel's flags. */
 function combinations(flags: readonly string[]): Record<string, boolean>[] {
@@ -98,7 +108,8 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
     }
   });
 
-  for (const k of ELEMENTWISE_KERNELS) {
+  // The float32 kernels here; their bfloat16 and int8 variants below.
+  for (const k of ELEMENTWISE_KERNELS.filter((x) => x.variant === 'float32')) {
     const flagSets = combinations(Object.keys(k.flags));
     it(`${k.name}: all ${flagSets.length} flag combination(s), lengths 0..${N_MAX}, unaligned offsets, unused arguments omitted on wasm`, () => {
       let variant = 0;
@@ -161,6 +172,82 @@ describe('kernels: wasm and js twins agree bit for bit', async () => {
   });
 });
 
+describe('kernels: the bfloat16 and int8 variants agree bit for bit with their twins', async () => {
+  const wasm = await createWasmBackend();
+  const js = createJsBackend();
+  // Each argument array in a slot of its own, at 4-byte but not 16-byte aligned offsets.
+  const SLOT_BYTES = 6016, SLOTS = 10;
+  const bases = new Map<Backend, number>([wasm, js].map((b) => [b, b.allocate(SLOTS * SLOT_BYTES + 64) + 4]));
+  const slot = (b: Backend, i: number) => bases.get(b)! + i * SLOT_BYTES;
+  const bytes = (b: Backend) => b.u8(bases.get(b)!, SLOTS * SLOT_BYTES);
+  // Lengths around vectors, 16-code groups and 256-element blocks; each flag combination runs three.
+  const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 15, 16, 17, 33, 64, 67, 255, 256, 257, 300, 513, 600, 1000];
+
+  /** Fills the arrays: random bits everywhere (hostile codes and scales), or valid state encoded from mixed values. */
+  function fill(b: Backend, k: (typeof ELEMENTWISE_KERNELS)[number], n: number, seed: number, valid: boolean): void {
+    const rand = prng(seed);
+    k.arrays.forEach((_, i) => fillMixed(b.view(slot(b, i), SLOT_BYTES / 4 - 1), rand, 2, 0.1));
+    if (!valid) return;
+    k.arrays.forEach((x, i) => {
+      const range = k.state[x];
+      if (range === undefined) return;
+      const values = fillMixed(new Float32Array(n), prng(seed + i), 1, 0.02);
+      if (k.variant === 'bfloat16') b.u16(slot(b, i), n).set(toBfloat16(values));
+      else {
+        const q = toInt8(values, range === 'signed');
+        b.u8(slot(b, i), n).set(q.data);
+        b.view(slot(b, k.arrays.indexOf(`${x}Scale`)), q.scales.length).set(q.scales);
+      }
+    });
+  }
+
+  for (const k of ELEMENTWISE_KERNELS.filter((x) => x.variant !== 'float32')) {
+    const flagSets = combinations(Object.keys(k.flags));
+    it(`${k.name}: all ${flagSets.length} flag combinations, lengths 0..1000 across blocks, hostile and valid state, unused arguments omitted on wasm`, () => {
+      const scalars = scalarSets(ELEMENTWISE_KERNELS.find((x) => x.name === k.base)!)[0];
+      flagSets.forEach((flags, c) => {
+        for (const n of [LENGTHS[c % LENGTHS.length], LENGTHS[(7 * c + 3) % LENGTHS.length], 600]) {
+          for (const valid of [false, true]) {
+            const seed = 7919 * c + n + (valid ? 1 : 0);
+            fill(wasm, k, n, seed, valid);
+            fill(js, k, n, seed, valid);
+            const before = bytes(wasm).slice();
+            const call = (b: Backend, all: boolean) => {
+              const arrays = Object.fromEntries(k.arrays.filter((x) => all || x === 'scratch' || uses(k.name, x, flags)).map((x) => [x, slot(b, k.arrays.indexOf(x))]));
+              const someScalars = Object.fromEntries(Object.entries(scalars).filter(([x]) => all || uses(k.name, x, flags)));
+              named(b, k.name)(arrays, n, someScalars, flags, ...(k.ints.length ? [{ index: 12345 + n, key: seed }] : []) as []);
+            };
+            call(wasm, false);
+            call(js, true);
+            const label = `${k.name} ${JSON.stringify(flags)} n=${n}${valid ? ' (valid state)' : ''}`;
+            const bw = bytes(wasm), bj = bytes(js);
+            k.arrays.forEach((x, i) => {
+              if (x === 'scratch') return; // the wasm kernel's own, unused by the twin
+              const from = i * SLOT_BYTES;
+              const written = x.endsWith('Scale') ? 4 * Math.ceil(n / 256) : n * k.strides[i];
+              const w = bw.subarray(from, from + SLOT_BYTES), j = bj.subarray(from, from + SLOT_BYTES);
+              // Float32 arrays compare as floats (NaN payloads may differ); codes and bfloat16 bits exactly.
+              if (k.strides[i] >= 4 || x.endsWith('Scale')) expectSameBits(new Float32Array(w.buffer, w.byteOffset, SLOT_BYTES / 4 - 1), new Float32Array(j.buffer, j.byteOffset, SLOT_BYTES / 4 - 1), `${label}: ${x}`);
+              else if (k.variant === 'bfloat16') expectSameBf16(w.subarray(0, written), j.subarray(0, written), `${label}: ${x}`);
+              else expect(Array.from(w.subarray(0, written)), `${label}: ${x}`).toEqual(Array.from(j.subarray(0, written)));
+              expect(Array.from(w.subarray(written)).every((v, q) => v === before[from + written + q]), `${label}: ${x} past n`).toBe(true);
+            });
+          }
+        }
+      });
+    });
+  }
+});
+
+/** bfloat16 bits agree (NaN with NaN, whatever its payload). */
+function expectSameBf16(a: Uint8Array, b: Uint8Array, label: string): void {
+  const x = new Uint16Array(a.buffer, a.byteOffset, a.length / 2), y = new Uint16Array(b.buffer, b.byteOffset, b.length / 2);
+  const nan = (h: number) => (h & 0x7fff) > 0x7f80;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i] && !(nan(x[i]) && nan(y[i]))) expect.fail(`${label}: bfloat16 element ${i}: 0x${x[i].toString(16)} vs 0x${y[i].toString(16)}`);
+  }
+}
+
 describe('kernel ABI', () => {
   it('the module exports exactly the defined kernels, with the defined argument counts, and abiVersion()', async () => {
     const module = new WebAssembly.Module(kernelWasmBytes() as Uint8Array<ArrayBuffer>);
@@ -172,7 +259,8 @@ describe('kernel ABI', () => {
     const exports = instance.exports as Record<string, (...a: number[]) => number>;
     expect(exports.abiVersion()).toBe(KERNEL_ABI_VERSION);
     for (const k of ELEMENTWISE_KERNELS) {
-      expect(exports[k.name].length, k.name).toBe(k.arrays.length + 1 + k.scalars.length + (Object.keys(k.flags).length ? 1 : 0));
+      expect(exports[k.name].length, k.name).toBe(k.arrays.length + 1 + k.ints.length + k.scalars.length + (Object.keys(k.flags).length ? 1 : 0));
+      expect(k.strides.length, k.name).toBe(exports[k.name].length);
       expect(Object.values(k.flags), k.name).toEqual(Object.keys(k.flags).map((_, i) => 1 << i));
     }
     for (const name of REDUCTION_NAMES) expect(exports[name].length, name).toBe(name === 'dot' ? 3 : 2);

@@ -354,6 +354,7 @@ describe('LBFGS refuses, with a message', () => {
     expect(() => opt.addParamGroup({ params: [store.parameter('c', 1)] })).toThrow(/LBFGS doesn't support per-parameter options/);
     expect(() => opt.step()).toThrow(/LBFGS.step: a closure is required/);
     expect(() => opt.step((() => 'x') as never)).toThrow('LBFGS.step: the closure must return the loss as a number, got "x"');
+    expect(() => new LBFGS([a], { stateDtype: 'bfloat16' } as never)).toThrow(/LBFGS: unknown option "stateDtype"/);
     expect(() => opt.stepIfFinite()).toThrow(/LBFGS.stepIfFinite is not supported/);
     opt.paramGroups[0].maxEval = -2;
     expect(() => opt.step(() => 0)).toThrow('LBFGS: invalid maxEval: -2 (must be a whole number >= 1)');
@@ -390,6 +391,10 @@ describe('LBFGS refuses, with a message', () => {
     bad((sd) => { for (const e of Object.values(sd.state)) delete e.t; }, /nIter is \d+ but the state has no t/);
     bad((sd) => { for (const e of Object.values(sd.state)) e.nIter = 1.5; }, /state nIter is 1.5, not a whole number >= 0/);
     bad((sd) => { for (const e of Object.values(sd.state)) e['oldDirs.x'] = new Float32Array((e.direction as Float32Array).length); }, /unknown state "oldDirs.x"/);
+    // Float32 state only (no state options): low-precision buffers are refused, history slots included.
+    const bf16 = (e: Record<string, unknown>, key: string) => { e[key] = { dtype: 'bfloat16', data: new Uint16Array((e[key] as Float32Array).length) }; };
+    bad((sd) => { for (const e of Object.values(sd.state)) bf16(e, 'direction'); }, /state direction of parameter 0 \("p0"\) is .*not a Float32Array/);
+    bad((sd) => { for (const e of Object.values(sd.state)) bf16(e, 'oldDirs.2'); }, /state oldDirs.2 of parameter 0 \("p0"\) is .*not a Float32Array/);
     // The good one loads, and continues as the original.
     target.params.forEach((p, i) => p.data.set(w.params[i].data));
     target.opt.loadStateDict(good);

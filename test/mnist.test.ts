@@ -95,6 +95,20 @@ describe('the shortened job', () => {
     expect(step.lrs[9]).toBeCloseTo(step.baseLr / 100, 9); // x0.1 at 50% and 75%
   });
 
+  it('reuses given lrs (no range test, no sweep) and passes optimizer options on (the dtype comparison)', async () => {
+    const small = { train: 320, test: 100, hidden: [16], batch: 32, epochs: 1, seeds: 1, target: 0.5, backend: 'js' as const, optimizers: ['adam'], schedules: ['onecycle' as const] };
+    const fractions: number[] = [];
+    const again = await runMnist({ ...small, lrChoices: result.choices, onProgress: (done, total) => fractions.push(total) });
+    expect(fractions.every((t) => t === 10)).toBe(true); // the one run's 10 iterations, nothing else
+    expect(again.choices[0]).toBe(result.choices.find((c) => c.optimizer === 'adam'));
+    const same = result.runs.find((r) => r.optimizer === 'adam' && r.schedule === 'onecycle')!;
+    expect(again.runs[0].losses).toEqual(same.losses);
+    const int8 = await runMnist({ ...small, lrChoices: result.choices, optimizerOptions: { stateDtype: 'int8' } });
+    expect(int8.runs[0].losses.slice(0, 2)).toEqual(same.losses.slice(0, 2)); // the first step's state starts exact
+    expect(int8.runs[0].losses).not.toEqual(same.losses);
+    await expect(runMnist({ ...small, lrChoices: result.choices, optimizerOptions: { stateDtype: 'float16' } })).rejects.toThrow(/stateDtype/);
+  }, 60_000);
+
   it('writes the report: set-up, headline, tables, range tests with the peak marked, curves', () => {
     const html = renderMnistReport(result, { date: '2026-11-25', engine: 'Node test' });
     const path = join(mkdtempSync(join(tmpdir(), 'simdopt-mnist-')), 'report.html');

@@ -59,7 +59,7 @@ const commands = [
   })),
   fc.double({ min: 0, max: 0.99, noNaN: true }).map((m) => new Cmd(`momentum = ${m}`, (w) => {
     for (const g of w.opt.paramGroups as unknown as Record<string, unknown>[]) {
-      if (Array.isArray(g.betas)) g.betas = [m, g.betas[1]];
+      if (Array.isArray(g.betas)) g.betas = [m, ...(g.betas as number[]).slice(1)];
       else if (typeof g.momentum === 'number' && !g.nesterov) g.momentum = m;
     }
   })),

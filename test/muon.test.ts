@@ -65,7 +65,7 @@ class MuonReference {
   }
 }
 
-const DEFAULTS: MuonOptions = { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: 'original' };
+const DEFAULTS: MuonOptions = { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', stateDtype: 'float32', stochasticRounding: false, stateSeed: 0 };
 
 const REFERENCE_CASES: { name: string; shape: [number, number]; options: Partial<MuonOptions> }[] = [
   { name: 'defaults, wide', shape: [8, 21], options: {} },

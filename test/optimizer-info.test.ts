@@ -14,15 +14,31 @@ describe('optimizerInfo reads each entry from its class', () => {
     expect(info.bytesHeldPerParameter).toBe(4 * 4);
     expect(info.kernel).toBe('adam');
     expect(info.defaults).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false });
-    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+    expect(info.optionNames).toEqual(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'stateDtype', 'stochasticRounding', 'stateSeed']);
   });
 
-  it('plain SGD holds no state; momentum and NAG hold a momentum buffer; ADOPT runs its own kernel', async () => {
+  it('Adam with bfloat16 and int8 state: the bytes each moves and holds per parameter, int8 scales included', async () => {
+    const bf16 = await optimizerInfo(optimizerEntry('adam'), { stateDtype: 'bfloat16' });
+    expect(bf16.stateBuffers).toEqual([{ name: 'expAvg', dtype: 'bfloat16' }, { name: 'expAvgSq', dtype: 'bfloat16' }]);
+    expect([bf16.bytesPerParameter, bf16.bytesHeldPerParameter]).toEqual([3 * 4 + 2 * 2 * 2, 2 * 4 + 2 * 2]);
+    const int8 = await optimizerInfo(optimizerEntry('adam'), { stateDtype: 'int8' });
+    expect([int8.bytesPerParameter, int8.bytesHeldPerParameter]).toEqual([3 * 4 + 2 * 2 * (1 + 4 / 256), 2 * 4 + 2 * (1 + 4 / 256)]);
+    expect(int8.kernel).toBe('adam_int8');
+  });
+
+  it('plain SGD holds no state; momentum and NAG hold a momentum buffer; ADOPT, Adan and AdEMAMix run their own kernels', async () => {
     expect((await optimizerInfo(optimizerEntry('sgd'))).stateBuffers).toEqual([]);
     expect((await optimizerInfo(optimizerEntry('sgd'))).bytesPerParameter).toBe(3 * 4);
     expect((await optimizerInfo(optimizerEntry('nag'))).stateBuffers.map((b) => b.name)).toEqual(['momentumBuffer']);
     expect((await optimizerInfo(optimizerEntry('nag'))).defaults).toMatchObject({ momentum: 0.9, nesterov: true });
     expect((await optimizerInfo(optimizerEntry('adopt'))).kernel).toBe('adopt');
+    const adan = await optimizerInfo(optimizerEntry('adan'));
+    expect(adan.kernel).toBe('adan');
+    expect(adan.stateBuffers.map((b) => b.name)).toEqual(['expAvg', 'expAvgDiff', 'expAvgSq', 'prevGrad']);
+    expect(adan.bytesPerParameter).toBe(3 * 4 + 2 * 4 * 4);
+    const ademamix = await optimizerInfo(optimizerEntry('ademamix'));
+    expect(ademamix.kernel).toBe('ademamix');
+    expect(ademamix.stateBuffers.map((b) => b.name)).toEqual(['expAvgFast', 'expAvgSlow', 'expAvgSq']);
   });
 
   for (const entry of OPTIMIZERS) {
@@ -49,6 +65,6 @@ describe('optimizerInfo reads each entry from its class', () => {
   }
 
   it('an unknown key names the known ones', () => {
-    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, muon\)/);
+    expect(() => optimizerEntry('adamm')).toThrow(/unknown optimizer "adamm" \(known: sgd, momentum, nag, .*adopt, adan, ademamix, muon\)/);
   });
 });

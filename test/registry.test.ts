@@ -26,5 +26,7 @@ describe('test registry', () => {
     expect(optimizerClass('LBFGS')).toMatchObject({ stateKeys: ['direction', 'prevFlatGrad', 'oldDirs', 'oldStps'], closure: true, modes: false });
     expect(optimizerClass('ScheduleFreeAdamW')).toMatchObject({ stateKeys: ['z', 'expAvgSq', 'expAvg'], closure: false, modes: true, momentumKey: undefined });
     expect(optimizerClass('ScheduleFreeSGD')).toMatchObject({ stateKeys: ['z'], modes: true });
+    expect(optimizerClass('Adan')).toMatchObject({ stateKeys: ['expAvg', 'expAvgDiff', 'expAvgSq', 'prevGrad'], momentumKey: 'betas' });
+    expect(optimizerClass('AdEMAMix')).toMatchObject({ stateKeys: ['expAvgFast', 'expAvgSlow', 'expAvgSq'], momentumKey: 'betas' });
   });
 });

@@ -339,4 +339,23 @@ describe('schedule-free refuses, with a message', () => {
     sd.state[0].weightSum = NaN;
     expect(() => opt.loadStateDict(sd)).toThrow('ScheduleFreeSGD.loadStateDict: state weightSum of parameter 0 ("p") is NaN, not a finite number; nothing was changed');
   });
+
+  it('float32 state only: no state options, and a state dict holding bfloat16 or int8 state is refused', async () => {
+    const store = await ParameterStore.create({ backend: 'js' });
+    const p = store.parameter('p', [4]);
+    expect(() => new ScheduleFreeAdamW([p], { stateDtype: 'int8' } as never)).toThrow(/ScheduleFreeAdamW: unknown option "stateDtype"/);
+    expect(() => new ScheduleFreeSGD([p], { stateDtype: 'bfloat16' } as never)).toThrow(/ScheduleFreeSGD: unknown option "stateDtype"/);
+    const opt = new ScheduleFreeAdamW([p]);
+    opt.train();
+    p.grad.fill(0.5);
+    opt.step();
+    const good = opt.stateDict();
+    const sd = structuredClone(good);
+    sd.state[0].z = { dtype: 'bfloat16', data: new Uint16Array(4) };
+    expect(() => opt.loadStateDict(sd)).toThrow(/ScheduleFreeAdamW.loadStateDict: state z of parameter 0 \("p"\) is .*not a Float32Array/);
+    const sd2 = structuredClone(good);
+    sd2.state[0].expAvgSq = { dtype: 'int8', data: new Uint8Array(4), scales: new Float32Array(1), blockSize: 256 };
+    expect(() => opt.loadStateDict(sd2)).toThrow(/state expAvgSq of parameter 0 \("p"\) is .*not a Float32Array/);
+    opt.loadStateDict(good);
+  });
 });

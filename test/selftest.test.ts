@@ -18,7 +18,11 @@ function jsSelftest(): number {
   const heap = new Float32Array(65536 / 4);
   const bits = new Uint32Array(heap.buffer);
   const t = jsTwins;
-  const kernels = bindJsKernels({ view: (address, count) => new Float32Array(heap.buffer, heap.byteOffset + address, count) }) as unknown as Record<string, (...a: unknown[]) => void>;
+  const kernels = bindJsKernels({
+    view: (address, count) => new Float32Array(heap.buffer, heap.byteOffset + address, count),
+    u16: (address, count) => new Uint16Array(heap.buffer, heap.byteOffset + address, count),
+    u8: (address, count) => new Uint8Array(heap.buffer, heap.byteOffset + address, count),
+  }) as unknown as Record<string, (...a: unknown[]) => void>;
   let seed = 0x2545f491;
   const next = () => {
     seed ^= seed << 13; seed >>>= 0;

@@ -191,8 +191,19 @@ describe('stateDictToJSON / stateDictFromJSON round-trip every float32 exactly',
       const rand = prng(3);
       for (let s = 0; s < 3; s++) { for (const p of a.params) p.grad.set(fillMixed(new Float32Array(p.size), rand, 1, 0)); a.opt.step(); }
       const sd = a.opt.stateDict();
-      // Plant special values in every buffer, so the JSON has to carry them.
-      for (const entry of Object.values(sd.state)) for (const v of Object.values(entry)) if (v instanceof Float32Array) v.set(specials.subarray(0, Math.min(v.length, specials.length)));
+      // Plant special values in every buffer, so the JSON has to carry them: float32 values, and
+      // low-precision state's raw bits (bfloat16 NaN, ±Infinity, ±0, subnormal; int8 codes and scales).
+      const bf16Specials = [0x7fc1, 0xff80, 0x7f80, 0x8000, 0x0000, 0x0001, 0x3f80];
+      for (const entry of Object.values(sd.state)) {
+        for (const v of Object.values(entry)) {
+          if (v instanceof Float32Array) v.set(specials.subarray(0, Math.min(v.length, specials.length)));
+          else if (typeof v === 'object' && v.data instanceof Uint16Array) v.data.set(bf16Specials.slice(0, v.data.length));
+          else if (typeof v === 'object') {
+            v.data.set([255, 128, 0, 127, 1].slice(0, v.data.length));
+            v.scales!.set(specials.subarray(0, Math.min(v.scales!.length, specials.length)));
+          }
+        }
+      }
       const text = stateDictToJSON(sd);
       expect(() => JSON.parse(text)).not.toThrow();
       const back = stateDictFromJSON<OptimizerStateDict>(text);
@@ -201,6 +212,8 @@ describe('stateDictToJSON / stateDictFromJSON round-trip every float32 exactly',
           if (v instanceof Float32Array) {
             const u = back.state[Number(i)][k] as Float32Array;
             expect(Array.from(new Uint32Array(u.buffer, u.byteOffset, u.length))).toEqual(Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)));
+          } else if (typeof v === 'object') {
+            expect(back.state[Number(i)][k]).toEqual(v); // the same dtype, the same data and scales
           } else expect(back.state[Number(i)][k]).toBe(v);
         }
       }
@@ -217,7 +230,7 @@ describe('stateDictToJSON / stateDictFromJSON round-trip every float32 exactly',
     expect(back.c).toBe(Infinity);
     expect(back.d).toBe(-Infinity);
     expect(Object.is((back.e as number[])[1], -0)).toBe(true);
-    expect(() => stateDictToJSON({ x: new Float64Array(2) })).toThrow(/"x" is a Float64Array; only Float32Arrays are written exactly/);
+    expect(() => stateDictToJSON({ x: new Float64Array(2) })).toThrow(/"x" is a Float64Array; only Float32Arrays \(and the Uint16Arrays and Uint8Arrays of low-precision state\) are written exactly/);
     expect(() => stateDictFromJSON('{"x":{"$float32":"AAA"}}')).toThrow(/invalid base64/);
     expect(() => stateDictFromJSON('{"x":{"$float32":"AAAAAAA="}}')).toThrow(/not a whole number of float32 values/);
     expect(() => stateDictFromJSON('{"x":{"$number":"1e400"}}')).toThrow(/unknown number "1e400"/);
@@ -237,7 +250,7 @@ describe('live hyperparameters: an unknown key written into a param group is ref
     const x = await adamWorld();
     (x.opt.paramGroups[1] as unknown as Record<string, unknown>).lrr = 0.5;
     const before = everything(x);
-    expect(() => x.opt.step()).toThrow('Adam: param group 1: unknown hyperparameter "lrr" in the param group (valid: lr, betas, eps, weightDecay, amsgrad, maximize; and initialLr, maxLr, which schedulers record)');
+    expect(() => x.opt.step()).toThrow('Adam: param group 1: unknown hyperparameter "lrr" in the param group (valid: lr, betas, eps, weightDecay, amsgrad, maximize, stateDtype, stochasticRounding, stateSeed; and initialLr, maxLr, which schedulers record)');
     expect(everything(x)).toBe(before);
     delete (x.opt.paramGroups[1] as unknown as Record<string, unknown>).lrr;
     expect(() => x.opt.step()).not.toThrow();

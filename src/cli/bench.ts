@@ -3,34 +3,53 @@
 // each step moves as optimizerInfo reads them), and the check every benchmark makes before
 // timing.
 import type { AnyOptimizer } from '../optim/optimizer.js';
+import { STATE_DTYPES, type StateDtype } from '../optim/state.js';
 import { OPTIMIZERS, createOptimizer, optimizerEntry, optimizerInfo, type OptimizerEntry } from '../registry.js';
 import { ParameterStore, type Parameter } from '../store.js';
 
 export interface BenchOptimizer {
-  /** The registry key (`adam`, `momentum`): the benchmark's name for it. */
+  /** The registry key (`adam`, `momentum`), and the state dtype unless float32 (`adam int8`): the benchmark's name for it. */
   name: string;
   entry: OptimizerEntry;
+  /** The element type of its state. */
+  dtype: StateDtype;
+  /** Options on top of the entry's (the state dtype). */
+  options: Record<string, unknown>;
   /** Bytes a step must read and write per parameter. */
   bytesPerParam: number;
+  /** Bytes the arena holds per parameter: value, gradient, state. */
+  bytesHeldPerParam: number;
 }
 
 /** Earlier names of the benchmark's optimizers, still accepted by `--optimizers`. */
 export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum': 'momentum', 'sgd-nesterov': 'nag' };
 
 /**
- * The registry entries named by `names` (registry keys or {@link BENCH_ALIASES}; default every
- * entry), each with the bytes its step moves. Throws naming the known keys on an unknown name.
- */
-/**
- * The entries a benchmark runs: those named, or every element-wise one (an optimizer that
- * multiplies matrices, Muon, has its own benchmark: bench/matmul.ts). A closure-driven
+ * The entries a benchmark runs: those named (registry keys or {@link BENCH_ALIASES}), or every
+ * element-wise one (an optimizer that multiplies matrices, Muon, has its own benchmark:
+ * bench/matmul.ts), each with each state dtype of `dtypes` (default float32) and the bytes its
+ * step moves. An optimizer without the state options (float32 state only: Adan, L-BFGS,
+ * schedule-free) runs in float32 only: its other dtypes are left out. A closure-driven
  * optimizer (L-BFGS) is not benchmarked: its step evaluates the model up to `maxEval` times,
- * so its time is the model's, not one pass over the parameters; naming it throws.
+ * so its time is the model's, not one pass over the parameters; naming it throws. Throws
+ * naming the known keys on an unknown name.
  */
-export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices && !e.closure).map((e) => e.key)): Promise<BenchOptimizer[]> {
+export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices && !e.closure).map((e) => e.key),
+  dtypes: readonly StateDtype[] = ['float32']): Promise<BenchOptimizer[]> {
+  for (const d of dtypes) if (!STATE_DTYPES.includes(d)) throw new Error(`unknown state dtype ${JSON.stringify(d)} (known: ${STATE_DTYPES.join(', ')})`);
   const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
   for (const e of entries) if (e.closure) throw new Error(benchRefusal(e));
-  return Promise.all(entries.map(async (entry) => ({ name: entry.key, entry, bytesPerParam: (await optimizerInfo(entry)).bytesPerParameter })));
+  const variants = await Promise.all(entries.map(async (entry) => {
+    const lowPrecision = (await optimizerInfo(entry)).optionNames.includes('stateDtype');
+    return dtypes.filter((d) => lowPrecision || d === 'float32').map((dtype) => ({ entry, dtype, options: lowPrecision ? { stateDtype: dtype } : {} }));
+  }));
+  return Promise.all(variants.flat().map(async ({ entry, dtype, options }) => {
+    const info = await optimizerInfo(entry, options);
+    return {
+      name: dtype === 'float32' ? entry.key : `${entry.key} ${dtype}`, entry, dtype, options,
+      bytesPerParam: info.bytesPerParameter, bytesHeldPerParam: info.bytesHeldPerParameter,
+    };
+  }));
 }
 
 /** Why the benchmark leaves out a closure-driven optimizer. */
@@ -60,7 +79,7 @@ export async function benchSetup(backend: 'wasm' | 'js', o: BenchOptimizer, n: n
   const param = store.parameter('w', n);
   fillLcg(param.data, 1);
   fillLcg(param.grad, 2);
-  return { store, param, opt: createOptimizer(o.entry, [param]) };
+  return { store, param, opt: createOptimizer(o.entry, [param], o.options) };
 }
 
 /** Steps {@link verifiedPair} takes at most before the parameters must have moved (ADOPT's first step only fills its second moment). */

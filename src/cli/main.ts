@@ -15,6 +15,7 @@ import { CLI_SCHEDULES, buildSchedule, scheduleSpec, type Schedule, type Schedul
 import { lrRangeTest, type LRRangeTestOptions, type LRRangeTestResult } from '../schedules/range-test.js';
 import { OPTIMIZERS, createOptimizer, optimizerEntry, type OptimizerEntry } from '../registry.js';
 import { BENCH_ALIASES, benchOptimizers, benchRefusal, medianMs, verifiedPair } from './bench.js';
+import { STATE_DTYPES, type StateDtype } from '../optim/state.js';
 import { UsageError, optionHelp, parseArgs, type OptionSpec } from './args.js';
 
 interface Command {
@@ -221,9 +222,10 @@ const commands: Record<string, Command> = {
 
   bench: {
     summary: 'time one optimizer step on both backends (verified first), with Mparam/s',
-    usage: 'simdopt bench [--optimizers adam,momentum] [--sizes 65536,1048576] [--time 500]',
+    usage: 'simdopt bench [--optimizers adam,momentum] [--sizes 65536,1048576] [--dtypes float32,int8] [--time 500]',
     options: {
       optimizers: { type: 'list', help: `(default all: ${KEYS}; also ${Object.keys(BENCH_ALIASES).join(', ')})` },
+      dtypes: { type: 'list', help: `state element types (default float32; also ${STATE_DTYPES.filter((d) => d !== 'float32').join(', ')})` },
       sizes: { type: 'list', help: 'parameter counts (default 65536,1048576)' },
       time: { type: 'int', help: 'ms of sampling per measurement (default 500)' },
     },
@@ -239,7 +241,9 @@ const commands: Record<string, Command> = {
         return n;
       });
       const budget = (o.time as number | undefined) ?? 500;
-      const list = await benchOptimizers(names);
+      const dtypes = (o.dtypes as string[] | undefined) ?? ['float32'];
+      for (const d of dtypes) if (!(STATE_DTYPES as readonly string[]).includes(d)) throw new UsageError(`--dtypes: unknown state dtype ${JSON.stringify(d)} (known: ${STATE_DTYPES.join(', ')})`);
+      const list = await benchOptimizers(names, dtypes as StateDtype[]);
       out(`simdopt bench: ${engine()}, median of samples over ${budget} ms each\n`);
       out('| optimizer | size | wasm ms | js ms | wasm Mparam/s | js Mparam/s | wasm / js |');
       out('|---|---:|---:|---:|---:|---:|---:|');

@@ -86,6 +86,13 @@ export interface MnistOptions {
   backend?: BackendOption;
   /** Threads of each store (default 1). */
   threads?: number;
+  /** Options every optimizer gets on top of its registry entry's (e.g. `{ stateDtype: 'int8' }`). */
+  optimizerOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * The lrs to use instead of choosing them (the `choices` of an earlier result): the range test
+   * and the constant-lr sweep are skipped for every optimizer found here.
+   */
+  lrChoices?: readonly MnistLrChoice[];
   /** Called as the work advances: iterations done and in all, and what is running. */
   onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -130,7 +137,7 @@ export interface MnistLrChoice {
 
 export interface MnistResult {
   task: 'mnist';
-  config: Required<Omit<MnistOptions, 'onProgress' | 'backend' | 'threads'>> & { layers: number[] };
+  config: Required<Omit<MnistOptions, 'onProgress' | 'backend' | 'threads' | 'optimizerOptions' | 'lrChoices'>> & { layers: number[] };
   /** Iterations per epoch. */
   itersPerEpoch: number;
   backend: string;
@@ -203,7 +210,7 @@ async function train(config: Config, data: { train: ImageSet; test: ImageSet }, 
   schedule: { table: string; base: number; options: object }, evalEvery: number | undefined, env: Env, what: string) {
   const { store, model } = await setup(config, seed, env.backend, env.threads);
   try {
-    const opt = createOptimizer(entry, model.parameters, { lr: schedule.base });
+    const opt = createOptimizer(entry, model.parameters, { ...env.optimizerOptions, lr: schedule.base });
     const sched = createScheduler(schedule.table, opt, schedule.options);
     const next = batches(data.train.n, config.batch, seed);
     const losses: number[] = [], lrs: number[] = [], momenta: (number | null)[] = [], evals: MnistRun['evals'] = [];
@@ -238,6 +245,7 @@ async function train(config: Config, data: { train: ImageSet; test: ImageSet }, 
 interface Env {
   backend: BackendOption;
   threads: number;
+  optimizerOptions?: Readonly<Record<string, unknown>>;
   tick: (iterations: number, what: string) => void;
 }
 
@@ -315,16 +323,17 @@ export async function runMnist(options: MnistOptions = {}): Promise<MnistResult>
   const iterations = config.epochs * itersPerEpoch;
   const evalEvery = Math.max(1, Math.round(itersPerEpoch / config.evalsPerEpoch));
   const entries = config.optimizers.map(optimizerEntry);
-  const total = entries.length * (config.rangeIters + SWEEP_FACTORS.length * config.sweepEpochs * itersPerEpoch + config.schedules.length * config.seeds * iterations);
+  const given = (entry: OptimizerEntry) => options.lrChoices?.find((c) => c.optimizer === entry.key);
+  const total = entries.reduce((n, e) => n + (given(e) ? 0 : config.rangeIters + SWEEP_FACTORS.length * config.sweepEpochs * itersPerEpoch) + config.schedules.length * config.seeds * iterations, 0);
   let done = 0;
   const env: Env = {
-    backend: options.backend ?? 'auto', threads: options.threads ?? 1,
+    backend: options.backend ?? 'auto', threads: options.threads ?? 1, optimizerOptions: options.optimizerOptions,
     tick: (n, what) => { done += n; if (n > 0) options.onProgress?.(done, total, what); },
   };
   const choices: MnistLrChoice[] = [], runs: MnistRun[] = [];
   let backend = '';
   for (const entry of entries) {
-    const choice = await chooseLrs(config, data, entry, itersPerEpoch, env);
+    const choice = given(entry) ?? await chooseLrs(config, data, entry, itersPerEpoch, env);
     choices.push(choice);
     for (const schedule of config.schedules) {
       const plan = MNIST_SCHEDULE_OPTIONS[schedule](iterations, choice.constantLr, choice.peakLr, entry);

@@ -27,6 +27,15 @@ export interface ArrayDecl {
    * generator checks the trace agrees (the array is never used with the flag clear).
    */
   readonly when?: string;
+  /**
+   * Marks an optimizer state array: its element type follows the call's state dtype. Besides
+   * the float32 kernel, the generator writes `<name>_bf16` (state arrays in bfloat16) and
+   * `<name>_int8` (blockwise int8 with a float32 scale per block, in the signed or unsigned map:
+   * src/kernels/lowp.ts) from the same body. The value is the range the int8 map covers:
+   * `'signed'` for first moments and momentum, `'unsigned'` for values that are never negative
+   * (second moments, sums). A state array must be read and written (`readwrite`).
+   */
+  readonly state?: 'signed' | 'unsigned';
 }
 
 /** One flag of a kernel: a bit of its `flags` argument, in declaration order from bit 0. */

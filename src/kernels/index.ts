@@ -8,7 +8,7 @@ import type { TwinMemory } from '../generated/kernels-js.js';
 import { allFinite, dot, maxAbs, sumAbs, sumSquares } from './reduce.js';
 import { gemm, gemmPack } from './gemm.js';
 
-export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, bindKernels } from '../generated/kernels-api.js';
+export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES, STATE_RANGES, bindKernels } from '../generated/kernels-api.js';
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
 /** The JS twins of the element-wise kernels and the matrix multiply (over a {@link TwinMemory}) and of the reductions (over one heap). */

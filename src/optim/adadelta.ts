@@ -1,9 +1,10 @@
 import type { Kernels } from '../kernels/index.js';
 import { between, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link Adadelta} (PyTorch's `torch.optim.Adadelta`, camelCase). */
-export interface AdadeltaOptions {
+export interface AdadeltaOptions extends StateOptions {
   /** Scale of the update, >= 0 (default 1.0). */
   lr: number;
   /** Decay of the running averages, in [0, 1] (default 0.9). */
@@ -36,6 +37,7 @@ const spec: OptimizerSpec<AdadeltaOptions> = {
     eps: number('epsilon value (eps)'),
     weightDecay: number('weight decay value (weightDecay)'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
@@ -54,7 +56,7 @@ const spec: OptimizerSpec<AdadeltaOptions> = {
  */
 export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
   constructor(params: ParamsInput<AdadeltaOptions>, options?: Partial<AdadeltaOptions>) {
-    super(params, options, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, spec);
+    super(params, options, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {

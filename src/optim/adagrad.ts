@@ -1,9 +1,10 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link Adagrad} (PyTorch's `torch.optim.Adagrad`, camelCase). */
-export interface AdagradOptions {
+export interface AdagradOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-2). */
   lr: number;
   /** Learning-rate decay, >= 0: the step t uses lr / (1 + (t-1)*lrDecay) (default 0). */
@@ -37,6 +38,7 @@ const spec: OptimizerSpec<AdagradOptions> = {
     initialAccumulatorValue: number('initial accumulator value (initialAccumulatorValue)'),
     eps: number('epsilon value (eps)'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
@@ -54,7 +56,7 @@ const spec: OptimizerSpec<AdagradOptions> = {
  */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   constructor(params: ParamsInput<AdagradOptions>, options?: Partial<AdagradOptions>) {
-    super(params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, spec);
+    super(params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {

@@ -2,9 +2,10 @@ import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput, type Run } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch's, camelCase). */
-export interface AdamOptions {
+export interface AdamOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-3). */
   lr: number;
   /** Decay rates of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
@@ -39,13 +40,14 @@ function makeSpec(name: string): OptimizerSpec<AdamOptions> {
       weightDecay: number('weight decay value (weightDecay)'),
       amsgrad: boolean('amsgrad'),
       maximize: boolean('maximize'),
+      ...STATE_CHECKS,
     },
   };
 }
 
 const ADAM_SPEC = makeSpec('Adam');
 const ADAMW_SPEC = makeSpec('AdamW');
-const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...STATE_DEFAULTS };
 
 /**
  * The shared base of {@link Adam} and {@link AdamW}, which differ only in how weight decay

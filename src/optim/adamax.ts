@@ -2,9 +2,10 @@ import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link Adamax} (PyTorch's `torch.optim.Adamax`, camelCase). */
-export interface AdamaxOptions {
+export interface AdamaxOptions extends StateOptions {
   /** Learning rate, >= 0 (default 2e-3). */
   lr: number;
   /** Decay rates of the first moment and of the infinity norm, each in [0, 1) (default [0.9, 0.999]). */
@@ -37,6 +38,7 @@ const spec: OptimizerSpec<AdamaxOptions> = {
     eps: number('epsilon value (eps)'),
     weightDecay: number('weight decay value (weightDecay)'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
@@ -55,7 +57,7 @@ const spec: OptimizerSpec<AdamaxOptions> = {
  */
 export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
   constructor(params: ParamsInput<AdamaxOptions>, options?: Partial<AdamaxOptions>) {
-    super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false }, spec);
+    super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {

@@ -1,9 +1,10 @@
 import type { Kernels } from '../kernels/index.js';
 import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link ADOPT} (the reference implementation's, camelCase). */
-export interface ADOPTOptions {
+export interface ADOPTOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-3). */
   lr: number;
   /** Lerp weight 1 - beta1 of the first moment and decay beta2 of the second, each in [0, 1) (default [0.9, 0.9999]). */
@@ -28,7 +29,7 @@ export type ADOPTOptionsInput = Partial<ADOPTOptions>;
 
 const spec: OptimizerSpec<ADOPTOptions> = {
   name: 'ADOPT',
-  buffers: [{ name: 'expAvg', dtype: 'float32' }, { name: 'expAvgSq', dtype: 'float32' }],
+  buffers: ['expAvg', 'expAvgSq'],
   checks: {
     lr: number('learning rate (lr)'),
     betas: betas(),
@@ -37,10 +38,11 @@ const spec: OptimizerSpec<ADOPTOptions> = {
     decoupledWeightDecay: boolean('decoupledWeightDecay'),
     clip: boolean('clip'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
-const DEFAULTS: ADOPTOptions = { lr: 1e-3, betas: [0.9, 0.9999], eps: 1e-6, weightDecay: 0, decoupledWeightDecay: false, clip: true, maximize: false };
+const DEFAULTS: ADOPTOptions = { lr: 1e-3, betas: [0.9, 0.9999], eps: 1e-6, weightDecay: 0, decoupledWeightDecay: false, clip: true, maximize: false, ...STATE_DEFAULTS };
 
 /**
  * ADOPT (Taniguchi et al., 2024, "ADOPT: Modified Adam Can Converge with Any β2 with the

@@ -65,7 +65,7 @@ export function activeRuns(params: readonly Parameter[], state: GroupState): rea
   const known = activeRunsOf.get(state);
   if (known !== undefined && known.version === version) return known.runs;
   const active = params.flatMap((p, i) => (p.requiresGrad ? [i] : []));
-  const runs = active.length === params.length ? state.runs : runsOf(active.map((i) => params[i]), active.map((i) => state.paramOffsets[i]));
+  const runs = active.length === params.length ? state.runs : runsOf(active.map((i) => params[i]), active.map((i) => state.paramOffsets[i]), state.dtype);
   activeRunsOf.set(state, { version, runs });
   return runs;
 }
@@ -110,7 +110,7 @@ function partition(params: readonly Parameter[], state: GroupState, books: reado
   const cohorts = [...active].map(([book, indices]): Cohort => {
     const list = indices.map((i) => params[i]);
     const paramOffsets = indices.map((i) => state.paramOffsets[i]);
-    return { book, indices, params: list, paramOffsets, runs: runsOf(list, paramOffsets), shared: frozen.has(book) };
+    return { book, indices, params: list, paramOffsets, runs: runsOf(list, paramOffsets, state.dtype), shared: frozen.has(book) };
   });
   const result = { version, books, cohorts, idle: [...frozen].filter((b) => !active.has(b)) };
   partitions.set(state, result);
@@ -138,7 +138,8 @@ export function stepCohorts<G extends { readonly params: readonly Parameter[] }>
   if (cohorts.length === 0) return;  // all frozen: nothing changes
   const after = cohorts.map((c) => {
     const sub: GroupState = {
-      step: c.book.step + 1, runs: c.runs, paramOffsets: c.paramOffsets, elements: state.elements,
+      step: c.book.step + 1, dtype: state.dtype, runs: c.runs, paramOffsets: c.paramOffsets,
+      blockOffsets: c.indices.map((i) => state.blockOffsets[i]), elements: state.elements, blocks: state.blocks,
       buffers: state.buffers, fresh: new Set(c.book.fresh), scalars: { ...c.book.scalars },
     };
     update({ ...group, params: c.params }, sub);

@@ -2,7 +2,7 @@
 // validation of its hyperparameters (at construction, before every step and on load).
 import { Parameter } from '../store.js';
 import { describe, kindOf, type Check } from '../validate.js';
-import type { StateBufferSpec, StateDtype } from './state.js';
+import { checkStateOptions, type StateBufferSpec, type StateOptions } from './state.js';
 
 /** A param group as passed to a constructor: its parameters and any options overriding the defaults. */
 export type ParamGroupInput<O> = Partial<O> & {
@@ -28,10 +28,12 @@ export interface OptimizerSpec<O> {
   /** Class name used in messages and saved state. */
   readonly name: string;
   /**
-   * Every state buffer the optimizer can hold (PyTorch's state keys, camelCase), with its element
-   * type (float32 when only a name is given); `slots` declares a family `name.0`, `name.1`, ...
+   * Every state buffer the optimizer can hold (PyTorch's state keys, camelCase). Their element
+   * type is the group's `stateDtype` (an optimizer whose checks include the state options,
+   * STATE_CHECKS), else float32. `{ name, slots: true }` declares a family of buffers `name.0`,
+   * `name.1`, ... (L-BFGS's history), for optimizers without the state options.
    */
-  readonly buffers: readonly (string | { readonly name: string; readonly dtype: StateDtype; readonly slots?: true })[];
+  readonly buffers: readonly (string | { readonly name: string; readonly slots: true })[];
   /** Host-side per-group scalars kept as state (NAdam's muProduct). */
   readonly scalars?: readonly string[];
   /** A checker per option; any other key is an error. */
@@ -56,9 +58,14 @@ export function refuseClosureDriven(context: string, optimizer: { readonly spec:
   }
 }
 
-/** Every state buffer a spec declares, with its element type (a bare name is float32). */
+/** Every state buffer a spec declares. */
 export function stateBufferSpecs(spec: OptimizerSpec<unknown>): StateBufferSpec[] {
-  return spec.buffers.map((b) => (typeof b === 'string' ? { name: b, dtype: 'float32' } : b));
+  return spec.buffers.map((b) => (typeof b === 'string' ? { name: b } : b));
+}
+
+/** Whether an optimizer takes the state options (`stateDtype`, ...). */
+export function hasStateOptions(spec: OptimizerSpec<unknown>): boolean {
+  return Object.prototype.hasOwnProperty.call(spec.checks, 'stateDtype');
 }
 
 /** A slot key `family.i` (i a whole number written without leading zeros), split; undefined for any other key. */
@@ -141,6 +148,7 @@ export function validateGroup<O>(spec: OptimizerSpec<O>, group: ParamGroup<O>, c
     throw new Error(`${context}: unknown hyperparameter ${JSON.stringify(key)} in the param group (valid: ${Object.keys(checks).join(', ')}; and ${SCHEDULER_GROUP_KEYS.join(', ')}, which schedulers record)`);
   }
   for (const key of Object.keys(checks)) checks[key]((group as Record<string, unknown>)[key], context);
+  if (hasStateOptions(spec as OptimizerSpec<unknown>)) checkStateOptions(group as Partial<StateOptions>, context);
   spec.crossCheck?.(group, context);
 }
 

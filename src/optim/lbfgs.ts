@@ -60,7 +60,7 @@ const LINE_SEARCHES: readonly LBFGSLineSearchFn[] = ['strong_wolfe', null];
 
 const SPEC: OptimizerSpec<LBFGSOptions> = {
   name: 'LBFGS',
-  buffers: ['direction', 'prevFlatGrad', { name: 'oldDirs', dtype: 'float32', slots: true }, { name: 'oldStps', dtype: 'float32', slots: true }],
+  buffers: ['direction', 'prevFlatGrad', { name: 'oldDirs', slots: true }, { name: 'oldStps', slots: true }],
   scalars: ['funcEvals', 'nIter', 't'],
   closure: true,
   checks: {
@@ -316,7 +316,7 @@ export class LBFGS extends Optimizer<LBFGSOptions, LBFGSState> {
 
   /** A buffer for a new history vector: a freed one, or a new one. */
   #takeBuffer(): StateBuffer {
-    return this.#free.pop() ?? allocateBuffer(this.store, 'float32', this.#gs.elements);
+    return this.#free.pop() ?? allocateBuffer(this.store, this.#gs);
   }
 
   /** Puts the group's buffers in their canonical order: direction, prevFlatGrad, then the history by index. */

@@ -1,9 +1,10 @@
 import type { Kernels } from '../kernels/index.js';
 import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link Lion}. */
-export interface LionOptions {
+export interface LionOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-4; Lion wants 3-10x smaller than AdamW). */
   lr: number;
   /** Interpolation for the update direction and decay of the momentum, each in [0, 1) (default [0.9, 0.99]). */
@@ -31,6 +32,7 @@ const spec: OptimizerSpec<LionOptions> = {
     betas: betas(),
     weightDecay: number('weight decay value (weightDecay)'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
@@ -51,7 +53,7 @@ const spec: OptimizerSpec<LionOptions> = {
  */
 export class Lion extends Optimizer<LionOptions, LionState> {
   constructor(params: ParamsInput<LionOptions>, options?: Partial<LionOptions>) {
-    super(params, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false }, spec);
+    super(params, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {

@@ -4,12 +4,13 @@ import { Parameter, type ParameterStore } from '../store.js';
 import { betas, boolean, checkNumber, checkOneOf, number, wrongType, type Check } from '../validate.js';
 import { stepAdam } from './adam.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParameterState, type ParamGroupInput, type ParamsInput, type Run } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** How Muon scales the learning rate by the shape of a `rows × cols` parameter. */
 export type MuonAdjustLrFn = 'original' | 'match_rms_adamw';
 
 /** Options of {@link Muon} (PyTorch's, camelCase). */
-export interface MuonOptions {
+export interface MuonOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-3). */
   lr: number;
   /** Decoupled weight decay, >= 0: `p *= 1 - lr * weightDecay` before the update (default 0.1). */
@@ -43,7 +44,7 @@ export type MuonOptionsInput = Partial<MuonOptions>;
 
 /** PyTorch's defaults (torch/optim/_muon.py: EPS, DEFAULT_A, DEFAULT_B, DEFAULT_C, DEFAULT_NS_STEPS). */
 const MUON_DEFAULTS: MuonOptions = {
-  lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: 'original',
+  lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: 'original', ...STATE_DEFAULTS,
 };
 
 const coefficients: Check = (value, context) => {
@@ -61,6 +62,7 @@ const MUON_CHECKS: OptimizerSpec<MuonOptions>['checks'] = {
   // PyTorch: "Number of steps must be less than 100 for computational efficiency".
   nsSteps: (value, context) => { checkNumber(context, 'nsSteps', value, { min: 0, max: 99, integer: true }); },
   adjustLrFn: (value, context) => { checkOneOf(context, 'adjustLrFn', value, ['original', 'match_rms_adamw']); },
+  ...STATE_CHECKS,
 };
 
 /** Refuses a parameter that is not a matrix, as PyTorch does. */

@@ -3,9 +3,10 @@ import { LN_0_96, exp } from '../detmath.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link NAdam} (PyTorch's `torch.optim.NAdam`, camelCase). */
-export interface NAdamOptions {
+export interface NAdamOptions extends StateOptions {
   /** Learning rate, >= 0 (default 2e-3). */
   lr: number;
   /** Decay rates of the moment estimates, each in [0, 1) (default [0.9, 0.999]). */
@@ -43,6 +44,7 @@ const spec: OptimizerSpec<NAdamOptions> = {
     momentumDecay: number('momentum_decay value (momentumDecay)'),
     decoupledWeightDecay: boolean('decoupledWeightDecay'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
@@ -70,7 +72,7 @@ const spec: OptimizerSpec<NAdamOptions> = {
 export class NAdam extends Optimizer<NAdamOptions, NAdamState> {
   constructor(params: ParamsInput<NAdamOptions>, options?: Partial<NAdamOptions>) {
     super(params, options, {
-      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false,
+      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false, ...STATE_DEFAULTS,
     }, spec);
   }
 

@@ -1,17 +1,18 @@
 // The optimizer base class: param groups, state buffers in the arena, the step, and state
 // save and load. Group parsing and validation live in groups.ts, the state-dict format and
 // its checks in state-dict.ts, element types and buffer layout in state.ts.
-import type { Kernels } from '../kernels/index.js';
+import { ELEMENTWISE_KERNELS, type Kernels } from '../kernels/index.js';
+import { STATE_SCRATCH_BYTES, roundingKey, type StateRange } from '../kernels/lowp.js';
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, type ParameterStore } from '../store.js';
 import {
-  bufferSpecOf, checkOptionKeys, hyperparameters, parseParams, prepareGroup, validateGroup,
+  bufferSpecOf, checkOptionKeys, hasStateOptions, hyperparameters, parseParams, prepareGroup, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
 import {
-  addressOf, allocateBuffer, fillBuffer, layoutGroup, readBuffer, viewBuffer, writeBuffer,
-  type GroupState, type Run, type StateDtype,
+  DTYPES, addressOf, allocateBuffer, convertState, groupFromParams, layoutGroup, paramState, readGroup, stateRange, viewParamState,
+  writeGroup, zeroElements, type GroupData, type GroupState, type Run, type StateBuffer, type StateDtype, type StateValues,
 } from './state.js';
 import { checkedStateDict, savedBufferKeys, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
 import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
@@ -19,7 +20,7 @@ import type { ParamBook } from './state.js';
 
 export type { OptimizerSpec, ParamGroup, ParamGroupInput, ParamsInput } from './groups.js';
 export { SCHEDULER_GROUP_KEYS } from './groups.js';
-export type { GroupState, Run } from './state.js';
+export type { GroupState, Run, QuantizedState, StateDtype, StateOptions, StateValues } from './state.js';
 export type { LoadStateOptions, OptimizerStateDict, ParamStateEntry } from './state-dict.js';
 
 /**
@@ -34,8 +35,8 @@ export interface GroupCapture {
   step: number;
   fresh: Set<string>;
   scalars: Record<string, number>;
-  /** Each buffer's values over the whole group (padding included), as float32. */
-  buffers: Map<string, Float32Array>;
+  /** Each buffer's raw data over the whole group (padding included), in the group's dtype. */
+  buffers: Map<string, GroupData>;
   hyper: Record<string, unknown>;
   /** Each parameter's own step, unwritten buffers and scalars, where frozen parameters made them differ. */
   books?: ParamBook[];
@@ -57,6 +58,17 @@ export interface ParameterState {
   /** Steps taken. */
   step: number;
   [buffer: string]: number | Float32Array | undefined;
+}
+
+/**
+ * The stored form of one parameter's optimizer state ({@link Optimizer.rawState}): its step
+ * count, host-side scalars, and each state buffer as a Float32Array (float32 state) or the raw
+ * bits of a bfloat16 or int8 one ({@link QuantizedState}).
+ */
+export interface RawParameterState {
+  /** Steps taken. */
+  step: number;
+  [buffer: string]: number | StateValues;
 }
 
 /**
@@ -88,10 +100,21 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
+  /** Whether this optimizer takes the state options (its state may be bfloat16 or int8). */
+  readonly #lowPrecision: boolean;
+
+  /**
+   * The int8 map of state buffer `name`. Optimizers without the state options keep float32
+   * state only (their state dicts refuse low-precision data), where the map plays no part.
+   */
+  #range(name: string): StateRange {
+    return this.#lowPrecision ? stateRange(name) : 'signed';
+  }
 
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
+    this.#lowPrecision = hasStateOptions(spec as OptimizerSpec<unknown>);
     const name = spec.name;
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
@@ -139,8 +162,13 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     validateGroup(this.spec, group, context);
   }
 
+  /** The element type of a group's state (float32 for optimizers without the state options). */
+  #dtypeOf(group: object): StateDtype {
+    return hasStateOptions(this.spec as OptimizerSpec<unknown>) ? (group as { stateDtype: StateDtype }).stateDtype : 'float32';
+  }
+
   #install(group: ParamGroup<O>): void {
-    const state = layoutGroup(group.params);
+    const state = layoutGroup(group.params, this.#dtypeOf(group));
     for (const p of group.params) this.#seen.add(p);
     this.paramGroups.push(group);
     this.groupStates.push(state);
@@ -150,15 +178,14 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Allocates state buffer `name` of a group if it is not yet, filled with its initial value and marked fresh. */
   #allocate(group: ParamGroup<O>, state: GroupState, name: string): void {
     if (state.buffers.has(name)) return;
-    const dtype: StateDtype | undefined = bufferSpecOf(this.spec as OptimizerSpec<unknown>, name)?.dtype;
-    if (dtype === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
-    const buffer = allocateBuffer(this.store, dtype, state.elements);
+    if (bufferSpecOf(this.spec as OptimizerSpec<unknown>, name) === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
+    const buffer = allocateBuffer(this.store, state);
     state.buffers.set(name, buffer);
     state.fresh.add(name);
     state.books?.forEach((b) => b.fresh.add(name));
     const value = this.initialValue(name, group);
     // Only the parameters' own elements: padding stays zero.
-    if (value !== 0) group.params.forEach((p, i) => fillBuffer(this.store, buffer, state.paramOffsets[i], p.size, value));
+    if (value !== 0) writeGroup(this.store, state, buffer, groupFromParams(state, group.params, [], value, this.#range(name)));
   }
 
   /**
@@ -169,7 +196,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     group.params.forEach((p, i) => {
       if (p.size === p.paddedSize) return;
       this.store.view(p.dataAddress + 4 * p.size, p.paddedSize - p.size).fill(0);
-      for (const buffer of state.buffers.values()) fillBuffer(this.store, buffer, state.paramOffsets[i] + p.size, p.paddedSize - p.size, 0);
+      for (const buffer of state.buffers.values()) zeroElements(this.store, buffer, state.paramOffsets[i] + p.size, p.paddedSize - p.size);
     });
   }
 
@@ -230,19 +257,26 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   step(closure?: () => number): number | undefined {
     this.store.assertLive(this.spec.name);
     const loss = closure?.();
-    this.paramGroups.forEach((group, i) => this.validateGroup(group, this.#context(i)));
+    this.paramGroups.forEach((group, i) => {
+      this.validateGroup(group, this.#context(i));
+      const dtype = this.#dtypeOf(group);
+      if (dtype !== this.groupStates[i].dtype) {
+        throw new Error(`${this.#context(i)}: stateDtype cannot change after the param group was created (it holds ${this.groupStates[i].dtype} state, the group now says ${JSON.stringify(dtype)}); to convert, load this optimizer's state dict into a new optimizer with the stateDtype you want`);
+      }
+    });
     this.paramGroups.forEach((group, i) => {
       for (const buffer of this.stateBuffers(group)) this.#allocate(group, this.groupStates[i], buffer);
     });
     const kernels = this.store.kernels;
     this.paramGroups.forEach((group, i) => {
       const state = this.groupStates[i];
+      const update = (g: ParamGroup<O>, s: GroupState) => this.updateGroup(g, s, s.dtype === 'float32' ? kernels : this.#lowPrecisionKernels(kernels, g, s, i));
       if (needsCohorts(group.params, state)) {
-        stepCohorts(group, state, (g, s) => this.updateGroup(g, s, kernels));
+        stepCohorts(group, state, update);
       } else {
         state.step++;
         try {
-          this.updateGroup(group, state, kernels);
+          update(group, state);
         } catch (e) {
           state.step--;
           throw e;
@@ -294,8 +328,8 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   #capture(): GroupCapture[] {
     return this.paramGroups.map((group, i) => {
       const gs = this.groupStates[i];
-      const buffers = new Map<string, Float32Array>();
-      for (const [name, buffer] of gs.buffers) buffers.set(name, readBuffer(this.store, buffer, 0, gs.elements));
+      const buffers = new Map<string, GroupData>();
+      for (const [name, buffer] of gs.buffers) buffers.set(name, readGroup(this.store, gs, buffer));
       return { step: gs.step, fresh: new Set(gs.fresh), scalars: { ...gs.scalars }, buffers, hyper: hyperparameters(group), books: gs.books && copyBooks(gs.books) };
     });
   }
@@ -314,8 +348,11 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       const gs = this.groupStates[gi];
       const saved = captures[gi];
       const g = group as Record<string, unknown>;
+      const dtype = g.stateDtype;
       for (const key of Object.keys(g)) if (key !== 'params') delete g[key];
       for (const [key, value] of Object.entries(saved.hyper)) g[key] = structuredClone(value);
+      // The element type is the group's own: loaded state was converted to it.
+      if (dtype !== undefined) g.stateDtype = dtype;
       gs.step = saved.step;
       for (const key of Object.keys(gs.scalars)) delete gs.scalars[key];
       Object.assign(gs.scalars, saved.scalars);
@@ -325,14 +362,12 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       for (const [name, buffer] of gs.buffers) {
         const values = saved.buffers.get(name);
         if (values !== undefined) {
-          writeBuffer(this.store, buffer, 0, values);
+          writeGroup(this.store, gs, buffer, values);
           continue;
         }
         gs.fresh.add(name);
         gs.books?.forEach((b) => b.fresh.add(name));
-        const init = this.initialValue(name, group);
-        fillBuffer(this.store, buffer, 0, gs.elements, 0);
-        if (init !== 0) group.params.forEach((p, pi) => fillBuffer(this.store, buffer, gs.paramOffsets[pi], p.size, init));
+        writeGroup(this.store, gs, buffer, groupFromParams(gs, group.params, [], this.initialValue(name, group), this.#range(name)));
       }
     });
   }
@@ -358,7 +393,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
         const entry: ParamStateEntry = { step: book.step, ...book.scalars };
         for (const [name, values] of c.buffers) {
           if (book.fresh.has(name) && this.initialValue(name, group) === 0) continue;
-          entry[name] = values.slice(gs.paramOffsets[pi], gs.paramOffsets[pi] + p.size);
+          entry[name] = paramState(gs, values, pi, p.size);
         }
         state[index] = entry;
         indices.push(index++);
@@ -367,7 +402,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
     });
     const params = this.paramGroups.flatMap((g) => g.params);
     return {
-      format: 'simdopt-optimizer', version: 1, kernelHash: KERNELS_WASM_SHA256, optimizer: this.spec.name,
+      format: 'simdopt-optimizer', version: 2, kernelHash: KERNELS_WASM_SHA256, optimizer: this.spec.name,
       paramGroups, state, paramNames: params.map((p) => p.name), paramSizes: params.map((p) => p.size),
       paramShapes: params.map((p) => [...p.shape]),
     };
@@ -415,15 +450,12 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // A buffer some parameters lack (a parameter frozen since before its first step) starts
       // from its initial value there, unwritten for that parameter.
       const candidate = { ...hyper, params: group.params } as unknown as ParamGroup<O>;
-      const values = new Map<string, Float32Array>();
+      // Each parameter's state is converted to the group's dtype when saved in another.
+      const values = new Map<string, GroupData>();
       for (const name of savedBufferKeys(this.spec as OptimizerSpec<unknown>, entries)) {
-        const whole = new Float32Array(gs.elements);
-        group.params.forEach((p, pi) => {
-          const saved = entries[pi][name] as ArrayLike<number> | undefined;
-          if (saved !== undefined) whole.set(saved, gs.paramOffsets[pi]);
-          else whole.fill(this.initialValue(name, candidate), gs.paramOffsets[pi], gs.paramOffsets[pi] + p.size);
-        });
-        values.set(name, whole);
+        const range = this.#range(name);
+        const perParam = entries.map((e) => (e[name] === undefined ? undefined : convertState(e[name] as StateValues, gs.dtype, range)));
+        values.set(name, groupFromParams(gs, group.params, perParam, this.initialValue(name, candidate), range));
       }
       const books = entries.map((e): ParamBook => ({
         step: e.step, fresh: new Set([...values.keys()].filter((name) => !(name in e))),
@@ -456,21 +488,87 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   }
 
   /**
-   * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and a
-   * live Float32Array view (length `param.size`) of each allocated state buffer. Views
-   * follow the rules of {@link Parameter.data}: they never move, and stay valid for the
-   * store's life where `store.stableViews` is true.
+   * The optimizer state of `param` (PyTorch's `optimizer.state[p]`): its step count and each
+   * allocated state buffer as a Float32Array of length `param.size`. For float32 state these
+   * are live views: they never move, and stay valid for the store's life where
+   * `store.stableViews` is true (the rules of {@link Parameter.data}). For bfloat16 and int8
+   * state they are dequantised copies (writing them changes nothing); {@link rawState} gives
+   * the stored bits.
    */
   state(param: Parameter): S {
+    return this.#paramState(param, (gs, buffer, name, pi) => {
+      const raw = viewParamState(this.store, gs, buffer, pi, param.size);
+      return raw instanceof Float32Array ? raw : DTYPES[buffer.dtype].decode(raw, this.#range(name));
+    }) as S;
+  }
+
+  /**
+   * The optimizer state of `param` as stored: its step count and, per allocated state buffer,
+   * live views of its raw data: a Float32Array (float32 state), `{ dtype: 'bfloat16', data:
+   * Uint16Array }` or `{ dtype: 'int8', data: Uint8Array, scales: Float32Array, blockSize }`
+   * (the codes, and the scale of each block of `blockSize` elements). The same forms as in
+   * {@link stateDict}, but live (views of the arena, with the validity rules of
+   * {@link Parameter.data}).
+   */
+  rawState(param: Parameter): RawParameterState {
+    return this.#paramState(param, (gs, buffer, _name, pi) => viewParamState(this.store, gs, buffer, pi, param.size));
+  }
+
+  #paramState<V>(param: Parameter, view: (gs: GroupState, buffer: StateBuffer, name: string, pi: number) => V): { step: number; [key: string]: number | V } {
     for (let gi = 0; gi < this.paramGroups.length; gi++) {
       const index = this.paramGroups[gi].params.indexOf(param);
       if (index < 0) continue;
       const gs = this.groupStates[gi];
       const book = gs.books?.[index] ?? gs;
-      const result: ParameterState = { step: book.step, ...book.scalars };
-      for (const [name, buffer] of gs.buffers) result[name] = viewBuffer(this.store, buffer, gs.paramOffsets[index], param.size);
-      return result as S;
+      const result: { step: number; [key: string]: number | V } = { step: book.step, ...book.scalars };
+      for (const [name, buffer] of gs.buffers) result[name] = view(gs, buffer, name, index);
+      return result;
     }
     throw new Error(`${this.spec.name}: parameter ${param instanceof Parameter ? JSON.stringify(param.name) : describe(param)} is not in any param group`);
   }
+
+  /**
+   * The kernels a low-precision group's update calls: each kernel with state arrays runs its
+   * bfloat16 or int8 variant, given the store's scratch (one part per thread), and (bfloat16)
+   * the call's position in the group's state buffers (the stochastic-rounding counter) and the
+   * step's rounding key, or (int8) the scales of the parameter the call covers. Calls that use no state array run the
+   * float32 kernel. An int8 call must cover one parameter from its first element (its blocks
+   * start there): the group's runs are one per parameter.
+   */
+  #lowPrecisionKernels(base: Kernels, group: ParamGroup<O>, gs: GroupState, groupIndex: number): Kernels {
+    const suffix = DTYPES[gs.dtype].kernelSuffix;
+    const options = group as unknown as { stochasticRounding: boolean; stateSeed: number };
+    const key = roundingKey(options.stateSeed, gs.step, groupIndex);
+    const stochastic = options.stochasticRounding;
+    const bytes = DTYPES[gs.dtype].bytesPerElement;
+    const locate = (address: number) => {
+      for (const buffer of gs.buffers.values()) {
+        if (address >= buffer.address && address < buffer.address + gs.elements * bytes) return { buffer, element: (address - buffer.address) / bytes };
+      }
+      throw new Error(`${this.spec.name}: internal error: a kernel's state array at ${address} is in no state buffer of the group`);
+    };
+    const raw = base as unknown as Record<string, (a: Record<string, number>, n: number, s?: object, f?: object, x?: object) => void>;
+    const out: Record<string, unknown> = { ...base };
+    for (const k of STATEFUL_KERNELS) {
+      const states = Object.keys(k.state);
+      const variant = raw[k.name + suffix];
+      out[k.name] = (arrays: Record<string, number>, n: number, scalars?: object, flags?: object) => {
+        const used = states.filter((x) => arrays[x]);
+        if (used.length === 0) return raw[k.name](arrays, n, scalars, flags);
+        const { element } = locate(arrays[used[0]]);
+        const scratch = this.store.scratch('state', this.store.threads.active * STATE_SCRATCH_BYTES);
+        if (gs.dtype === 'bfloat16') return variant({ ...arrays, scratch }, n, scalars, { ...flags, stochastic }, { index: element, key });
+        // (Parameters of size 0 share their offset with the next one.)
+        const pi = gs.paramOffsets.findIndex((at, i) => at === element && group.params[i].paddedSize >= n);
+        if (pi < 0) throw new Error(`${this.spec.name}: internal error: an int8 kernel call must cover one parameter from its first element`);
+        const scales: Record<string, number> = {};
+        for (const x of used) scales[`${x}Scale`] = locate(arrays[x]).buffer.scales! + 4 * gs.blockOffsets[pi];
+        return variant({ ...arrays, ...scales, scratch }, n, scalars, flags);
+      };
+    }
+    return out as unknown as Kernels;
+  }
 }
+
+/** The float32 kernels with state arrays (each has bfloat16 and int8 variants). */
+const STATEFUL_KERNELS = ELEMENTWISE_KERNELS.filter((k) => k.variant === 'float32' && Object.keys(k.state).length > 0);

@@ -2,9 +2,10 @@ import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link RAdam} (PyTorch's `torch.optim.RAdam`, camelCase). */
-export interface RAdamOptions {
+export interface RAdamOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-3). */
   lr: number;
   /** Decay rates of the moment estimates, each in [0, 1) (default [0.9, 0.999]). */
@@ -35,6 +36,7 @@ const spec: OptimizerSpec<RAdamOptions> = {
     weightDecay: number('weight decay value (weightDecay)'),
     decoupledWeightDecay: boolean('decoupledWeightDecay'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
 };
 
@@ -70,7 +72,7 @@ export function radamRectification(beta2: number, t: number): number | undefined
  */
 export class RAdam extends Optimizer<RAdamOptions, RAdamState> {
   constructor(params: ParamsInput<RAdamOptions>, options?: Partial<RAdamOptions>) {
-    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false }, spec);
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {

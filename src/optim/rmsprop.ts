@@ -1,9 +1,10 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link RMSprop} (PyTorch's `torch.optim.RMSprop`, camelCase). */
-export interface RMSpropOptions {
+export interface RMSpropOptions extends StateOptions {
   /** Learning rate, >= 0 (default 1e-2). */
   lr: number;
   /** Smoothing constant of the squared-gradient average, >= 0 (default 0.99). */
@@ -44,6 +45,15 @@ const spec: OptimizerSpec<RMSpropOptions> = {
     momentum: number('momentum value (momentum)'),
     centered: boolean('centered'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
+  },
+  crossCheck: (g, c) => {
+    // sq - ga*ga is a small difference of two large numbers when the gradient's variance is
+    // small next to its mean: bfloat16's and int8's rounding of the two would make it negative
+    // (and the step NaN). bitsandbytes' RMSprop (bitsandbytes/optim/rmsprop.py) refuses centered too.
+    if (g.centered && g.stateDtype !== 'float32') {
+      throw new RangeError(`${c}: centered RMSprop needs stateDtype 'float32' (got ${JSON.stringify(g.stateDtype)}): in lower precision sq - gradAvg² can turn negative`);
+    }
   },
 };
 
@@ -64,7 +74,7 @@ const spec: OptimizerSpec<RMSpropOptions> = {
  */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   constructor(params: ParamsInput<RMSpropOptions>, options?: Partial<RMSpropOptions>) {
-    super(params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, spec);
+    super(params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(group: ParamGroup<RMSpropOptions>): readonly string[] {

@@ -1,9 +1,10 @@
 import type { Kernels } from '../kernels/index.js';
 import { boolean, number } from '../validate.js';
 import { Optimizer, type GroupState, type ParameterState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link SGD} (PyTorch's `torch.optim.SGD`, camelCase). */
-export interface SGDOptions {
+export interface SGDOptions extends StateOptions {
   /** Learning rate; required, >= 0. */
   lr: number;
   /** Momentum factor, >= 0 (default 0: plain SGD). */
@@ -40,6 +41,7 @@ const spec: OptimizerSpec<SGDOptions> = {
     weightDecay: number('weight decay value (weightDecay)'),
     nesterov: boolean('nesterov'),
     maximize: boolean('maximize'),
+    ...STATE_CHECKS,
   },
   crossCheck: (g, c) => {
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
@@ -71,7 +73,7 @@ const spec: OptimizerSpec<SGDOptions> = {
 export class SGD extends Optimizer<SGDOptions, SGDState> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     super(params, options, {
-      lr: undefined as unknown as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false,
+      lr: undefined as unknown as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...STATE_DEFAULTS,
     }, spec);
   }
 

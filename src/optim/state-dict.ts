@@ -2,14 +2,19 @@
 // of the input is checked, and only that copy is applied).
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import type { Parameter } from '../store.js';
-import { bufferSpecOf, isPlainObject, slotOf, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
+import { bufferSpecOf, hasStateOptions, isPlainObject, slotOf, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
+import { DTYPES, STATE_DEFAULTS, dtypeOf, type StateValues } from './state.js';
 import { describe, kindOf } from '../validate.js';
 
-/** One parameter's saved state: its step count, buffers, and host-side scalars. */
+/**
+ * One parameter's saved state: its step count, buffers, and host-side scalars. A buffer is a
+ * Float32Array (float32 state) or the raw bits of a low-precision one (`{ dtype: 'bfloat16',
+ * data }`, `{ dtype: 'int8', data, scales, blockSize }`).
+ */
 export interface ParamStateEntry {
   /** Steps taken. */
   step: number;
-  [key: string]: number | Float32Array;
+  [key: string]: number | StateValues;
 }
 
 /**
@@ -21,8 +26,8 @@ export interface ParamStateEntry {
 export interface OptimizerStateDict {
   /** Marks an optimizer state dict. */
   format: 'simdopt-optimizer';
-  /** Format version (1). */
-  version: 1;
+  /** Format version: 2 (low-precision state and the state options); version 1 (float32 only) still loads. */
+  version: 1 | 2;
   /** SHA-256 of the kernel module that produced the state. */
   kernelHash: string;
   /** The optimizer's class name. */
@@ -74,11 +79,18 @@ export function savedBufferKeys(spec: OptimizerSpec<unknown>, entries: readonly 
 
 /**
  * Why `value` cannot be a state buffer of `size` elements, or undefined when it can: a
- * Float32Array of that length, or an array of that many numbers with no holes. @internal
+ * Float32Array of that length, or an array of that many numbers with no holes, or (with
+ * `lowPrecision`, for optimizer state) a low-precision buffer's raw data (any dtype: loading
+ * converts it to the group's). @internal
  */
-export function bufferProblem(value: unknown, size: number): string | undefined {
+export function bufferProblem(value: unknown, size: number, lowPrecision = false): string | undefined {
+  const dtype = lowPrecision ? dtypeOf(value) : undefined;
+  if (dtype !== undefined && dtype !== 'float32') {
+    const why = DTYPES[dtype].problem(value, size);
+    return why === undefined ? undefined : `(${dtype}) ${why}`;
+  }
   if (ArrayBuffer.isView(value)) {
-    if (!(value instanceof Float32Array)) return `is ${kindOf(value)}; state buffers are Float32Arrays (or arrays of numbers)`;
+    if (!(value instanceof Float32Array)) return `is ${kindOf(value)}; state buffers are Float32Arrays (or arrays of numbers${lowPrecision ? ", or a bfloat16 or int8 state's { dtype, data, ... }" : ''})`;
     return value.length === size ? undefined : `has length ${value.length}, expected ${size}`;
   }
   if (!Array.isArray(value)) return `is ${kindOf(value)}, not a Float32Array of length ${size}`;
@@ -111,7 +123,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
   }
   const s = copy as Partial<OptimizerStateDict>;
   if (s.format !== 'simdopt-optimizer') fail(`not an optimizer state dict (format ${describe(s.format)})`);
-  if (s.version !== 1) fail(`unsupported state dict version ${describe(s.version)} (this library reads version 1)`);
+  if (s.version !== 1 && s.version !== 2) fail(`unsupported state dict version ${describe(s.version)} (this library reads versions 1 and 2)`);
   if (s.kernelHash !== KERNELS_WASM_SHA256 && !options.ignoreKernelHash) {
     fail(`the state was saved by kernel build ${String(s.kernelHash).slice(0, 12)}…, this is ${KERNELS_WASM_SHA256.slice(0, 12)}… (pass { ignoreKernelHash: true } to load it anyway)`);
   }
@@ -149,9 +161,17 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
     if (!Array.isArray(g.params) || g.params.length !== expected.length || g.params.some((x, k) => x !== expected[k])) {
       fail(`param group ${gi} lists parameters ${describe(g.params)}, expected ${describe(expected)}`);
     }
+    // State saved before the state options existed is float32 state: they take their defaults.
+    if (hasStateOptions(host.spec as OptimizerSpec<unknown>)) {
+      for (const [key, value] of Object.entries(STATE_DEFAULTS)) if (!(key in g)) (g as Record<string, unknown>)[key] = value;
+    }
     for (const key of Object.keys(host.spec.checks)) if (!(key in g)) fail(`param group ${gi} lacks ${key}`);
-    const candidate = { ...g, params: host.paramGroups[gi].params } as unknown as ParamGroup<O>;
+    // The group keeps its own element type: the saved buffers are converted to it on load.
+    const own = (host.paramGroups[gi] as Record<string, unknown>).stateDtype;
+    const saved = { ...g, params: host.paramGroups[gi].params } as unknown as ParamGroup<O>;
+    const candidate = { ...g, ...(own === undefined ? {} : { stateDtype: own }), params: host.paramGroups[gi].params } as unknown as ParamGroup<O>;
     try {
+      host.validateGroup(saved, context);
       host.validateGroup(candidate, context);
     } catch (e) {
       fail((e as Error).message.replace(`${context}: `, `param group ${gi}: `));
@@ -170,7 +190,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
           continue;
         }
         if (bufferSpecOf(host.spec as OptimizerSpec<unknown>, key) === undefined) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
-        const why = bufferProblem(value, params[pi].size);
+        const why = bufferProblem(value, params[pi].size, hasStateOptions(host.spec as OptimizerSpec<unknown>));
         if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
       }
     }

@@ -35,9 +35,12 @@ export interface HyperparameterState extends SchedulerStateBase {
 
 type Group = Record<string, unknown>;
 
+/** Numbers of a group that are not hyperparameters to schedule: `lr` has its schedulers, `stateSeed` is an identity. */
+const NOT_SCHEDULED = new Set(['lr', 'stateSeed']);
+
 /** The numeric hyperparameters of a group, as keys: `eps`, `weightDecay`, `betas.0`, `betas.1`, ... (not `lr`). */
 function numericKeys(optimizer: AnyOptimizer, group: Group): string[] {
-  return Object.keys(optimizer.spec.checks).filter((k) => k !== 'lr').flatMap((k) => {
+  return Object.keys(optimizer.spec.checks).filter((k) => !NOT_SCHEDULED.has(k)).flatMap((k) => {
     const v = group[k];
     if (typeof v === 'number') return [k];
     if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number')) return v.map((_, i) => `${k}.${i}`);

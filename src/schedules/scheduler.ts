@@ -51,7 +51,7 @@ export function readMomentum(group: Record<string, unknown>): number | undefined
 }
 
 function writeMomentum(group: Group, value: number): void {
-  if (Array.isArray(group.betas)) group.betas = [value, group.betas[1]];
+  if (Array.isArray(group.betas)) group.betas = [value, ...(group.betas as unknown[]).slice(1)];
   else group.momentum = value;
 }
 

@@ -1,6 +1,6 @@
 // A deterministic training program for the cross-engine test: integer-PRNG data, every
-// optimizer under a 1Cycle schedule with gradient clipping, a few hundred steps, on the wasm
-// and js backends. It returns a CRC-32 of every final parameter and state buffer per backend;
+// optimizer (and a few with bfloat16 and int8 state) under a 1Cycle schedule with gradient
+// clipping, a few hundred steps, on the wasm and js backends. It returns a CRC-32 of every final parameter and state buffer per backend;
 // the same hash in every engine means the same bits, scalars and kernels included.
 // Plain JavaScript importing the built package, so Node, Deno, Bun and browsers run it as is.
 import {
@@ -18,8 +18,22 @@ const EXTRA = {
   nadam: { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true },
   adadelta: { weightDecay: 1e-3 },
   lion: { lr: 3e-4, weightDecay: 0.1 },
+  adan: { lr: 3e-3, weightDecay: 0.02 },
+  // both warmups: the schedules' log and pow run on the host and must agree in every engine
+  ademamix: { lr: 3e-3, alpha: 5, alphaWarmup: 200, beta3Warmup: 200, weightDecay: 0.01 },
 };
 const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true, entry.closure === true]);
+/** Low-precision state (stateDtype): bfloat16, to nearest and stochastic, and blockwise int8. */
+const LOW_PRECISION_RUNS = [
+  ['adam', 'adam-int8', { lr: 0.01, amsgrad: true, stateDtype: 'int8' }],
+  ['adamw', 'adamw-bf16-stochastic', { lr: 0.01, weightDecay: 0.05, stateDtype: 'bfloat16', stochasticRounding: true, stateSeed: 42 }],
+  ['momentum', 'momentum-int8', { weightDecay: 1e-4, stateDtype: 'int8' }],
+  ['rmsprop', 'rmsprop-bf16', { lr: 0.003, momentum: 0.5, stateDtype: 'bfloat16' }],
+];
+for (const [key, name, options] of LOW_PRECISION_RUNS) {
+  const entry = OPTIMIZERS.find((e) => e.key === key);
+  OPTIMIZER_RUNS.push([name, (p) => createOptimizer(entry, p, options), entry.momentum !== undefined, false, false]);
+}
 /** Parameter shapes: 1-D, or matrices (wide, square and a vector) for optimizers that multiply matrices. */
 const SHAPES = [[37], [64], [5]];
 const MATRIX_SHAPES = [[9, 13], [8, 8], [5]];
@@ -83,6 +97,14 @@ async function runBackend(backend, steps) {
       for (const key of Object.keys(st).sort()) {
         const v = st[key];
         parts.push(v instanceof Float32Array ? crc32(bytesOf(v)) : crc32(bytesOf(new Float64Array([v]))));
+      }
+      // Low-precision state: its stored bits too (bfloat16 halves, int8 codes and scales).
+      const raw = opt.rawState(p);
+      for (const key of Object.keys(raw).sort()) {
+        const v = raw[key];
+        if (v === null || typeof v !== 'object' || v instanceof Float32Array) continue;
+        parts.push(crc32(bytesOf(v.data)));
+        if (v.scales) parts.push(crc32(bytesOf(v.scales)));
       }
     }
     hashes.push(`${name}:${crc32(bytesOf(Uint32Array.from(parts))).toString(16).padStart(8, '0')}`);

@@ -4,7 +4,7 @@
 // were, or load exactly what its bytes encode, read back by an independent decoder here.
 import {
   Adam, AveragedModel, GradientAccumulator, OneCycleLR, ParameterStore, crc32, loadCheckpoint, saveCheckpoint, stateDictToJSON,
-  type BackendName, type Parameter,
+  type BackendName, type Parameter, type QuantizedState, type StateDtype,
 } from '../../src/index.js';
 import { fillMixed, prng } from '../helpers.js';
 
@@ -23,12 +23,12 @@ export interface FuzzWorld {
 
 const SIZES = [5, 3, 9];
 
-/** Builds a world and trains it `steps` micro-batches on gradients from `seed`. */
-export async function fuzzWorld(backend: BackendName, seed: number, steps: number): Promise<FuzzWorld> {
+/** Builds a world (its Adam's state of `dtype`) and trains it `steps` micro-batches on gradients from `seed`. */
+export async function fuzzWorld(backend: BackendName, seed: number, steps: number, dtype: StateDtype = 'float32'): Promise<FuzzWorld> {
   const store = await ParameterStore.create({ backend });
   const rand = prng(seed);
   const params = SIZES.map((n, i) => store.parameter(`p${i}`, fillMixed(new Float32Array(n), rand, 1, 0)));
-  const opt = new Adam([{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 0.003, weightDecay: 0.01 }], { amsgrad: true });
+  const opt = new Adam([{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 0.003, weightDecay: 0.01 }], { amsgrad: true, stateDtype: dtype });
   const sched = new OneCycleLR(opt, { maxLr: 0.01, totalSteps: 50 });
   const avg = new AveragedModel(params.slice(0, 2), { mode: 'ema', decay: 0.9 });
   const acc = new GradientAccumulator(opt, { everyK: 3, scheduler: sched });
@@ -60,16 +60,16 @@ export function fingerprint(w: FuzzWorld, withArenaSize = true): string {
 interface Decoded {
   header: {
     params: { name: string; size: number }[];
-    blocks: { size: number }[];
+    blocks: { size: number; type?: 'uint16' | 'uint8' }[];
     optimizer: { paramGroups: Record<string, unknown>[]; state: Record<string, Record<string, unknown>> };
     scheduler: { lastEpoch: number; lastLrs: number[]; baseLrs: number[] };
     averaged: { nAveraged: number; averages: { block: number }[] };
     accumulator: { miniStep: number; accumulated?: { block: number }[] };
   };
-  blocks: Float32Array[];
+  blocks: (Float32Array | Uint16Array | Uint8Array)[];
 }
 
-/** An independent reading of checkpoint bytes (for the oracle): header and float blocks, or undefined. */
+/** An independent reading of checkpoint bytes (for the oracle): header and blocks (float32, or 16- and 8-bit, each padded to 4 bytes), or undefined. */
 function decode(bytes: Uint8Array): Decoded | undefined {
   try {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -77,6 +77,19 @@ function decode(bytes: Uint8Array): Decoded | undefined {
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + length))) as Decoded['header'];
     let at = 16 + Math.ceil(length / 4) * 4;
     const blocks = header.blocks.map((b) => {
+      const start = at;
+      if (b.type === 'uint8') {
+        const out = new Uint8Array(b.size);
+        for (let i = 0; i < b.size; i++) out[i] = view.getUint8(at++);
+        at = start + Math.ceil(b.size / 4) * 4;
+        return out;
+      }
+      if (b.type === 'uint16') {
+        const out = new Uint16Array(b.size);
+        for (let i = 0; i < b.size; i++, at += 2) out[i] = view.getUint16(at, true);
+        at = start + Math.ceil((2 * b.size) / 4) * 4;
+        return out;
+      }
       const out = new Float32Array(b.size);
       for (let i = 0; i < b.size; i++, at += 4) out[i] = view.getFloat32(at, true);
       return out;
@@ -88,7 +101,8 @@ function decode(bytes: Uint8Array): Decoded | undefined {
 }
 
 const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (u, i) => (Number.isNaN(a[i]) ? 'nan' : u));
-const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && bitsOf(a).every((x, i) => x === bitsOf(b)[i]);
+const sameBits = (a: Float32Array | Uint16Array | Uint8Array, b: Float32Array | Uint16Array | Uint8Array) => a.length === b.length && a.constructor === b.constructor &&
+  (a instanceof Float32Array ? bitsOf(a).every((x, i) => x === bitsOf(b as Float32Array)[i]) : a.every((x, i) => x === b[i]));
 
 /** Checks that `w` holds exactly what `bytes` encode; returns what differs, or undefined. */
 function loadedExactly(w: FuzzWorld, bytes: Uint8Array, gradsBefore: Float32Array[]): string | undefined {
@@ -104,8 +118,16 @@ function loadedExactly(w: FuzzWorld, bytes: Uint8Array, gradsBefore: Float32Arra
     for (const [key, value] of Object.entries(entry)) {
       const got = sd.state[Number(index)][key];
       if (typeof value === 'number') { if (got !== value) return `state ${key} of ${index} is ${String(got)}, saved ${value}`; continue; }
-      const ref = blocks[(value as { block: number }).block];
-      if (!(got instanceof Float32Array) || !sameBits(got, ref)) return `state ${key} of ${index} is not its block`;
+      const saved = value as { block?: number; dtype?: string; data?: { block: number }; scales?: { block: number }; blockSize?: number };
+      if (saved.dtype === undefined) {
+        if (!(got instanceof Float32Array) || !sameBits(got, blocks[saved.block!])) return `state ${key} of ${index} is not its block`;
+        continue;
+      }
+      // A low-precision buffer loads into this optimizer's dtype: the same dtype keeps its bits.
+      const q = got as QuantizedState;
+      if (q.dtype !== saved.dtype || !sameBits(q.data, blocks[saved.data!.block]) || (saved.scales && !sameBits(q.scales!, blocks[saved.scales.block]))) {
+        return `state ${key} of ${index} is not its blocks`;
+      }
     }
   }
   const scheduled = new Set(['lr', 'betas', 'initialLr', 'maxLr']);
@@ -136,7 +158,8 @@ type Rand = () => number;
 const int = (rand: Rand, n: number) => Math.floor(rand() * n);
 const pick = <T>(rand: Rand, list: readonly T[]): T => list[int(rand, list.length)];
 
-function withCrc(bytes: Uint8Array): Uint8Array {
+/** `bytes` with its CRC-32 recomputed. */
+export function withCrc(bytes: Uint8Array): Uint8Array {
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
   return bytes;
 }
@@ -149,7 +172,7 @@ function parts(bytes: Uint8Array) {
 }
 
 /** Rebuilds a checkpoint around a new header text, the data section kept, with a valid CRC. */
-function withHeader(bytes: Uint8Array, text: string): Uint8Array {
+export function withHeader(bytes: Uint8Array, text: string): Uint8Array {
   const { dataStart } = parts(bytes);
   const json = new TextEncoder().encode(text);
   const padded = Math.ceil(json.length / 4) * 4;
@@ -186,10 +209,11 @@ export const MUTATIONS = {
     for (let i = b.length - 4; i < o.length - 4; i++) o[i] = int(r, 256); return withCrc(o);
   },
   'swapped blocks, CRC recomputed': (b: Uint8Array, r: Rand) => {
-    const { dataStart, header } = parts(b); const blocks = header.blocks as { size: number }[];
-    const starts: number[] = []; blocks.reduce((at, x) => (starts.push(at), at + x.size * 4), dataStart);
+    const { dataStart, header } = parts(b); const blocks = header.blocks as { size: number; type?: string }[];
+    const bytes = (x: { size: number; type?: string }) => Math.ceil((x.size * (x.type === 'uint8' ? 1 : x.type === 'uint16' ? 2 : 4)) / 4) * 4;
+    const starts: number[] = []; blocks.reduce((at, x) => (starts.push(at), at + bytes(x)), dataStart);
     const i = int(r, blocks.length), j = int(r, blocks.length); const o = b.slice();
-    const n = Math.min(blocks[i].size, blocks[j].size) * 4;
+    const n = Math.min(bytes(blocks[i]), bytes(blocks[j]));
     o.set(b.subarray(starts[j], starts[j] + n), starts[i]); o.set(b.subarray(starts[i], starts[i] + n), starts[j]);
     return withCrc(o);
   },
@@ -249,20 +273,20 @@ export function tryLoad(kind: keyof typeof MUTATIONS, mutated: Uint8Array, targe
   return wrong ? { kind, failure: `loaded, but ${wrong}` } : { kind, loaded: true, reason: 'loaded exactly' };
 }
 
-/** Runs `count` mutations from `seed` (source and target worlds of `backend`); returns the outcomes. */
-export async function runFuzz(backend: BackendName, count: number, seed: number): Promise<Outcome[]> {
-  const source = await fuzzWorld(backend, 1, 7); // mid-window: the accumulator holds sums
+/** Runs `count` mutations from `seed` (source and target worlds of `backend`, with state of `dtype`); returns the outcomes. */
+export async function runFuzz(backend: BackendName, count: number, seed: number, dtype: StateDtype = 'float32'): Promise<Outcome[]> {
+  const source = await fuzzWorld(backend, 1, 7, dtype); // mid-window: the accumulator holds sums
   const original = saveCheckpoint(partsOf(source));
   const kinds = Object.keys(MUTATIONS) as (keyof typeof MUTATIONS)[];
   const rand = prng(seed);
   const outcomes: Outcome[] = [];
-  let target = await fuzzWorld(backend, 2, 6);
+  let target = await fuzzWorld(backend, 2, 6, dtype);
   for (let i = 0; i < count; i++) {
     const kind = kinds[i % kinds.length];
     const mutated = MUTATIONS[kind](original, rand);
     const outcome = tryLoad(kind, mutated, target);
     outcomes.push(outcome);
-    if ('loaded' in outcome && outcome.loaded) target = await fuzzWorld(backend, 2, 6); // a fresh target for the next one
+    if ('loaded' in outcome && outcome.loaded) target = await fuzzWorld(backend, 2, 6, dtype); // a fresh target for the next one
   }
   return outcomes;
 }

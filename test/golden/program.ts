@@ -45,11 +45,13 @@ export const GOLDEN_DESCRIPTION =
   'without momentum, StepLR, or LinearLR then CosineAnnealingLR), clipGradNorm (2-, 1- and inf-norm), clipGradValue, ' +
   'a zero-gradient step, a stepIfFinite that skips (a lone -Inf) and one that steps. SHA-256 over the float32 bits ' +
   'of every parameter after every step, the final gradients and every state buffer (NaN canonicalised), step counts, ' +
-  'host-side scalars, final hyperparameters and the norms (as float32) returned by clipGradNorm. A closure-driven ' +
-  'optimizer (L-BFGS) takes all parameters in one group, steps with the test harness\'s closure (the quadratic model ' +
-  'around the gradients written) on finite values and gradients only, and steps where the others call stepIfFinite.';
+  'host-side scalars, final hyperparameters and the norms (as float32) returned by clipGradNorm; for bfloat16 and int8 ' +
+  'state also the stored bits (codes and scales). A closure-driven optimizer (L-BFGS) takes all parameters in one group, ' +
+  'steps with the test harness\'s closure (the quadratic model around the gradients written) on finite values and ' +
+  'gradients only, and steps where the others call stepIfFinite.';
 
 const CANONICAL_NAN_F32 = 0x7fc00000;
+const CANONICAL_NAN_BF16 = 0x7fc0;
 
 /** Feeds labelled values into a hash, NaN payloads canonicalised. */
 class BitHasher {
@@ -71,6 +73,17 @@ class BitHasher {
   f64(value: number): void {
     const v = new Float64Array([Number.isNaN(value) ? NaN : value]);
     this.#hash.update(new Uint8Array(v.buffer));
+  }
+
+  bytes(value: Uint8Array): void {
+    this.#hash.update(`[${value.length}]`);
+    this.#hash.update(value.slice());
+  }
+
+  /** bfloat16 bits, NaN canonicalised (its payload may differ between backends, as float32 NaN's may). */
+  bf16(values: Uint16Array): void {
+    const bits = Uint16Array.from(values, (h) => ((h & 0x7fff) > 0x7f80 ? CANONICAL_NAN_BF16 : h));
+    this.bytes(new Uint8Array(bits.buffer));
   }
 
   text(value: string): void {
@@ -234,6 +247,17 @@ function run(c: OptimizerCase, store: ParameterStore): string {
       const v = state[key];
       if (v instanceof Float32Array) h.f32(v);
       else h.f64(v);
+    }
+    // Low-precision state: its stored bits too (bfloat16 halves, int8 codes and scales).
+    // Float32 cases hash nothing more, so their recorded hashes stand.
+    const raw = opt.rawState(p);
+    for (const key of Object.keys(raw).sort()) {
+      const v = raw[key];
+      if (typeof v === 'number' || v instanceof Float32Array) continue;
+      h.label(`${key} ${v.dtype}`);
+      if (v.data instanceof Uint16Array) h.bf16(v.data);
+      else h.bytes(v.data);
+      if (v.scales) h.f32(v.scales);
     }
   }
   opt.paramGroups.forEach((g, i) => {

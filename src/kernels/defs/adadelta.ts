@@ -14,8 +14,8 @@ acc = rho*acc + (oneMinusRho*delta)*delta;   p -= lr*delta`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    squareAvg: { access: 'readwrite', doc: 'average of squared gradients' },
-    accDelta: { access: 'readwrite', doc: 'average of squared updates' },
+    squareAvg: { access: 'readwrite', doc: 'average of squared gradients', state: 'unsigned' },
+    accDelta: { access: 'readwrite', doc: 'average of squared updates', state: 'unsigned' },
   },
   scalars: {
     lr: 'scale of the update',

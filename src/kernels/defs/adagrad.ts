@@ -13,7 +13,7 @@ sum += g*g;   p -= (clr*g) / (sqrt(sum) + eps)`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    sum: { access: 'readwrite', doc: 'sum of squared gradients' },
+    sum: { access: 'readwrite', doc: 'sum of squared gradients', state: 'unsigned' },
   },
   scalars: {
     clr: 'decayed learning rate lr / (1 + (t-1)*lrDecay)',

@@ -26,9 +26,9 @@ otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    expAvg: { access: 'readwrite', doc: 'first moment m' },
-    expAvgSq: { access: 'readwrite', doc: 'second moment v' },
-    maxExpAvgSq: { access: 'readwrite', doc: 'running maximum of v (AMSGrad)', when: 'amsgrad' },
+    expAvg: { access: 'readwrite', doc: 'first moment m', state: 'signed' },
+    expAvgSq: { access: 'readwrite', doc: 'second moment v', state: 'unsigned' },
+    maxExpAvgSq: { access: 'readwrite', doc: 'running maximum of v (AMSGrad)', when: 'amsgrad', state: 'unsigned' },
   },
   scalars: {
     beta1: 'decay of the first moment',

@@ -14,8 +14,8 @@ p -= (clr*m) / u`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    expAvg: { access: 'readwrite', doc: 'first moment m' },
-    expInf: { access: 'readwrite', doc: 'exponentially weighted infinity norm u' },
+    expAvg: { access: 'readwrite', doc: 'first moment m', state: 'signed' },
+    expInf: { access: 'readwrite', doc: 'exponentially weighted infinity norm u', state: 'unsigned' },
   },
   scalars: {
     beta1: 'decay of the first moment',

@@ -21,8 +21,8 @@ else:   p *= decay                                   (decoupled: decay = 1 - lr*
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    expAvg: { access: 'readwrite', doc: 'first moment m (of normalised gradients)' },
-    expAvgSq: { access: 'readwrite', doc: 'second moment v' },
+    expAvg: { access: 'readwrite', doc: 'first moment m (of normalised gradients)', state: 'signed' },
+    expAvgSq: { access: 'readwrite', doc: 'second moment v', state: 'unsigned' },
   },
   scalars: {
     lr: 'learning rate',

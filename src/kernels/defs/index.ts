@@ -8,6 +8,8 @@ import accumulate from './accumulate.js';
 import adadelta from './adadelta.js';
 import adagrad from './adagrad.js';
 import adam from './adam.js';
+import adan from './adan.js';
+import ademamix from './ademamix.js';
 import adopt from './adopt.js';
 import average from './average.js';
 import adamax from './adamax.js';
@@ -27,13 +29,13 @@ import swap from './swap.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 10;
+export const ABI_VERSION = 12;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = '877aea72a27bbfd3';
+export const ABI_FINGERPRINT = '5b5ea6c5cee7be35';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, axpy, negate, lbfgsPair, scheduleFree] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, axpy, negate, lbfgsPair, scheduleFree] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {

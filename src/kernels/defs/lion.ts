@@ -15,7 +15,7 @@ m = beta2*m + oneMinusBeta2*g`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    expAvg: { access: 'readwrite', doc: 'momentum m' },
+    expAvg: { access: 'readwrite', doc: 'momentum m', state: 'signed' },
   },
   scalars: {
     lr: 'learning rate',

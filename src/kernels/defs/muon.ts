@@ -13,7 +13,7 @@ update = nesterov ? buf - (buf - grad) * weight : buf   (grad.lerp(buf, momentum
   },
   arrays: {
     grad: { access: 'read', doc: 'gradients' },
-    buf: { access: 'readwrite', doc: 'momentum buffer' },
+    buf: { access: 'readwrite', doc: 'momentum buffer', state: 'signed' },
     update: { access: 'write', doc: 'the update to orthogonalise (scratch)' },
   },
   scalars: {

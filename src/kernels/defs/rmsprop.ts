@@ -16,9 +16,9 @@ p -= (lr*g) / avg                                                (otherwise)`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    squareAvg: { access: 'readwrite', doc: 'average of squared gradients' },
-    gradAvg: { access: 'readwrite', doc: 'average of gradients', when: 'centered' },
-    momentumBuffer: { access: 'readwrite', doc: 'momentum buffer', when: 'momentum' },
+    squareAvg: { access: 'readwrite', doc: 'average of squared gradients', state: 'unsigned' },
+    gradAvg: { access: 'readwrite', doc: 'average of gradients', when: 'centered', state: 'signed' },
+    momentumBuffer: { access: 'readwrite', doc: 'momentum buffer', when: 'momentum', state: 'signed' },
   },
   scalars: {
     lr: 'learning rate',

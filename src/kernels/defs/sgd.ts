@@ -16,7 +16,7 @@ p -= lr * g`,
   arrays: {
     param: { access: 'readwrite', doc: 'parameters' },
     grad: { access: 'read', doc: 'gradients' },
-    momentumBuffer: { access: 'readwrite', doc: 'momentum buffer', when: 'momentum' },
+    momentumBuffer: { access: 'readwrite', doc: 'momentum buffer', when: 'momentum', state: 'signed' },
   },
   scalars: {
     lr: 'learning rate',
