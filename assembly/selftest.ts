@@ -5,7 +5,7 @@
 // JS twins and requires the same hash. The kernel calls are generated (runCase, from the
 // named cases in src/kernels/selftest-cases.ts); keep the rest of the two drivers in step.
 import { CASE_COUNT, runCase } from "./generated/selftest-cases";
-import { sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } from "./kernels/reduce";
+import { sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta, dot } from "./kernels/reduce";
 import { gemmPack, gemm } from "./kernels/gemm";
 import { rowMeanSquares, colMeanSquares, adafactorUpdate } from "./kernels/factored";
 
@@ -88,6 +88,8 @@ export function run(): u32 {
   mixF64(sumSquares(at(2), N));
   mixF64(<f64>maxAbs(at(2), N));
   mix(<u32>allFinite(at(2), N));
+  mixF64(sumAbs(at(2), N));
+  mixF64(dot(at(1), at(2), N));
   store<f32>(at(2) + 40, Infinity);
   mix(<u32>allFinite(at(2), N));
   store<f32>(at(2) + 44, 0);

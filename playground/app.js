@@ -111,11 +111,19 @@ function stepAll(n) {
   const total = Number($('steps').value);
   for (let i = 0; i < n && state.step < total; i++) {
     for (const r of state.runners) {
-      const [x, y] = r.p.data;
-      const g = f.g(x, y);
-      r.p.grad[0] = g[0];
-      r.p.grad[1] = g[1];
-      r.opt.step();
+      const gradient = () => {
+        const [x, y] = r.p.data;
+        const g = f.g(x, y);
+        r.p.grad[0] = g[0];
+        r.p.grad[1] = g[1];
+        return f.f(x, y);
+      };
+      // L-BFGS evaluates the function through a closure, as often as its step needs.
+      if (r.o.entry.closure) r.opt.step(gradient);
+      else {
+        gradient();
+        r.opt.step();
+      }
       r.sched?.step();
       const [nx, ny] = r.p.data;
       r.path.push([nx, ny]);

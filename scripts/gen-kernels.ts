@@ -851,7 +851,7 @@ export function renderApi(all: readonly Analysed[]): string {
     '  readonly key?: number;',
     '}',
     '',
-    '/** The hand-written reductions: `name(x, n)`. @internal */',
+    '/** The hand-written reductions: `name(x, n)`, and `dot(x, y, n)`. @internal */',
     `export const REDUCTION_NAMES = [${REDUCTIONS.map((r) => `'${r.name}'`).join(', ')}] as const;`,
     '',
     '/** Every kernel export (abiVersion aside), in export order. @internal */',

@@ -3,6 +3,7 @@
 // optax's MultiSteps (optax/transforms/_accumulation.py) and Keras's
 // `gradient_accumulation_steps` (keras/src/optimizers/base_optimizer.py), whose arithmetic
 // (acc += g; then (g + acc) / k) the `accumulate` kernel follows.
+import { refuseClosureDriven } from './optim/groups.js';
 import { Optimizer, type AnyOptimizer } from './optim/optimizer.js';
 import { ParamBuffer, checkSavedBuffers, checkSavedParams, copyState, savedParams, type SavedParams } from './param-buffer.js';
 import { checkStepOptions, policyStep, type StepOptions } from './step-arrays.js';
@@ -96,6 +97,7 @@ export class GradientAccumulator {
     const context = 'GradientAccumulator';
     if (!(optimizer instanceof Optimizer)) wrongType(context, 'optimizer', optimizer, 'a simdopt optimizer');
     optimizer.store.assertLive(context);
+    refuseClosureDriven(context, optimizer);
     if (options === null || typeof options !== 'object' || Array.isArray(options)) wrongType(context, 'options', options, 'an object with everyK');
     checkKeys(context, options, OPTION_KEYS);
     if (options.everyK === undefined) throw new TypeError(`${context}: option everyK is required (micro-batches per step)`);

@@ -26,6 +26,8 @@ import { LARS } from './optim/lars.js';
 import { Prodigy } from './optim/prodigy.js';
 import { Adafactor } from './optim/adafactor.js';
 import { REDUCTION_NAMES } from './kernels/index.js';
+import { LBFGS } from './optim/lbfgs.js';
+import { ScheduleFreeAdamW, ScheduleFreeSGD } from './optim/schedulefree.js';
 
 /** An optimizer class as the registry holds it. */
 export type OptimizerClass = new (params: ParamsInput<never>, options: never) => AnyOptimizer;
@@ -53,6 +55,19 @@ export interface OptimizerEntry {
    * matrices.
    */
   readonly matrices?: boolean;
+  /**
+   * True for optimizers whose `step` needs a closure that re-evaluates the model, writes the
+   * gradients and returns the loss (L-BFGS evaluates it several times per step): tools pass one,
+   * or leave the optimizer out where there is none to pass (a TF.js model's gradients, the
+   * element-wise benchmark, gradient accumulation, the LR range test).
+   */
+  readonly closure?: boolean;
+  /**
+   * True for optimizers with train and eval modes (schedule-free): the parameters hold the point
+   * gradients are taken at in train mode and the average to evaluate in eval mode.
+   * {@link createOptimizer} returns them in train mode; evaluate through {@link inEvalMode}.
+   */
+  readonly modes?: boolean;
 }
 
 /**
@@ -72,6 +87,10 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
   { key: 'adamax', label: 'AdaMax', optimizer: Adamax as OptimizerClass, options: {}, lr: 2e-3, momentum: 'betas', torch: 'Adamax' },
   { key: 'radam', label: 'RAdam', optimizer: RAdam as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas', torch: 'RAdam' },
   { key: 'adadelta', label: 'Adadelta', optimizer: Adadelta as OptimizerClass, options: {}, lr: 1, torch: 'Adadelta' },
+  { key: 'schedulefree-sgd', label: 'Schedule-Free SGD', optimizer: ScheduleFreeSGD as OptimizerClass, options: {}, lr: 1, modes: true },
+  { key: 'schedulefree-adamw', label: 'Schedule-Free AdamW', optimizer: ScheduleFreeAdamW as OptimizerClass, options: {}, lr: 0.0025, modes: true },
+  // L-BFGS as it is used on a full batch: with the strong Wolfe line search.
+  { key: 'lbfgs', label: 'L-BFGS', optimizer: LBFGS as OptimizerClass, options: { lineSearchFn: 'strong_wolfe' }, lr: 1, torch: 'LBFGS', closure: true },
   { key: 'lion', label: 'Lion', optimizer: Lion as OptimizerClass, options: {}, lr: 1e-4, momentum: 'betas' },
   { key: 'adopt', label: 'ADOPT', optimizer: ADOPT as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
   { key: 'adan', label: 'Adan', optimizer: Adan as OptimizerClass, options: {}, lr: 1e-3, momentum: 'betas' },
@@ -94,15 +113,42 @@ export function optimizerEntry(key: string): OptimizerEntry {
   return entry;
 }
 
+/** An optimizer with train and eval modes (schedule-free). */
+interface WithModes { train(): void; eval(): void; readonly trainMode: boolean }
+
+const hasModes = (opt: unknown): opt is WithModes =>
+  typeof (opt as WithModes).train === 'function' && typeof (opt as WithModes).eval === 'function' && typeof (opt as WithModes).trainMode === 'boolean';
+
 /**
  * Builds the optimizer of an entry over `params`: the class defaults, the entry's options,
- * the entry's lr, then `overrides`.
+ * the entry's lr, then `overrides`. An optimizer with train and eval modes (schedule-free)
+ * comes back in train mode, ready to step.
  *
  * @example
  * const opt = createOptimizer(optimizerEntry('nag'), [w, b], { lr: 0.05 });
  */
 export function createOptimizer(entry: OptimizerEntry, params: readonly Parameter[], overrides: Record<string, unknown> = {}): AnyOptimizer {
-  return new entry.optimizer(params as never, { lr: entry.lr, ...entry.options, ...overrides } as never);
+  const opt = new entry.optimizer(params as never, { lr: entry.lr, ...entry.options, ...overrides } as never);
+  if (hasModes(opt)) opt.train();
+  return opt;
+}
+
+/**
+ * Runs `evaluate` with the parameters at the point to evaluate: an optimizer with train and
+ * eval modes (schedule-free) is switched to eval mode (its parameters move to the average x)
+ * and back to the mode it was in afterwards; for any other optimizer `evaluate` just runs.
+ *
+ * @example
+ * const testLoss = inEvalMode(opt, () => model.loss(testSet));
+ */
+export function inEvalMode<T>(opt: AnyOptimizer, evaluate: () => T): T {
+  if (!hasModes(opt) || !opt.trainMode) return evaluate();
+  opt.eval();
+  try {
+    return evaluate();
+  } finally {
+    opt.train();
+  }
 }
 
 /** What {@link optimizerInfo} reads from a class. */
@@ -156,7 +202,8 @@ export async function optimizerInfo(entry: OptimizerEntry, overrides: Record<str
       kernels[name] = (...a: unknown[]) => { called.push(name); return fn(...a); };
     }
     p.grad.fill(0.5);
-    opt.step();
+    // A closure-driven optimizer (L-BFGS) gets the same constant gradient from a closure.
+    opt.step(entry.closure ? () => { p.grad.fill(0.5); return 0; } : undefined);
     const spec = opt.spec;
     const dtype: StateDtype = (opt.paramGroups[0] as { stateDtype?: StateDtype }).stateDtype ?? 'float32';
     const state = opt.state(p) as Record<string, unknown>;

@@ -2,6 +2,7 @@
 // the updated parameters go back out into its arrays. The middle part (clip, step or skip,
 // schedule) is `policyStep`, which the TensorFlow.js adapter (simdopt/tfjs) runs too.
 import { clipGradNorm, clipGradValue } from './clip.js';
+import { refuseClosureDriven } from './optim/groups.js';
 import { Optimizer, type AnyOptimizer } from './optim/optimizer.js';
 import { ReduceLROnPlateau } from './schedules/plateau.js';
 import { LRScheduler } from './schedules/scheduler.js';
@@ -136,6 +137,7 @@ export function stepArrays(optimizer: AnyOptimizer, grads: readonly Float32Array
   const context = 'stepArrays';
   if (!(optimizer instanceof Optimizer)) wrongType(context, 'optimizer', optimizer, 'a simdopt optimizer');
   optimizer.store.assertLive(context);
+  refuseClosureDriven(context, optimizer);
   const list = optimizer.paramGroups.flatMap((g) => g.params);
   const gradArrays = checkArrays(context, 'grads', grads, list);
   const out = params === undefined ? undefined : checkArrays(context, 'params', params, list);

@@ -2,8 +2,13 @@
 // condition number 100) and the Rosenbrock function from a fixed start, reaching a stated
 // loss within a step budget, on both backends. Hyperparameters are per optimizer, as anyone
 // would tune them; the targets leave a margin of 4x or more over what the runs reach.
+// L-BFGS steps with a closure (up to 20 iterations a step: a budget of a few steps); the
+// schedule-free optimizers train in train mode and are measured in eval mode, at their average.
 import { describe, expect, it } from 'vitest';
-import { ASGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, LAMB, LARS, Lion, NAdam, ParameterStore, Prodigy, RAdam, RMSprop, Rprop, SGD, type Parameter } from '../src/index.js';
+import {
+  ASGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Adan, AdEMAMix, LAMB, LARS, LBFGS, Lion, NAdam, ParameterStore, Prodigy, RAdam, RMSprop,
+  Rprop, SGD, ScheduleFreeAdamW, ScheduleFreeBase, ScheduleFreeSGD, type Parameter,
+} from '../src/index.js';
 import { BACKENDS } from './helpers.js';
 import type { AnyOptimizer } from './registry.js';
 
@@ -33,8 +38,11 @@ interface Problem { name: string; f: typeof quadratic; start: number[]; steps: n
 const QUADRATIC: Problem = { name: 'ill-conditioned quadratic', f: quadratic, start: new Array(D).fill(1), steps: 500 };
 const ROSENBROCK: Problem = { name: 'Rosenbrock from (-1.2, 1)', f: rosenbrock, start: [-1.2, 1], steps: 3000 };
 
-// [optimizer, problem, factory, target loss]
-const CASES: [string, Problem, Make, number][] = [
+/** A schedule-free optimizer, in train mode. */
+const training = (opt: ScheduleFreeAdamW | ScheduleFreeSGD): AnyOptimizer => { opt.train(); return opt as unknown as AnyOptimizer; };
+
+// [optimizer, problem, factory, target loss, steps when not the problem's]
+const CASES: [string, Problem, Make, number, number?][] = [
   ['SGD', QUADRATIC, (p) => new SGD(p, { lr: 0.01 }) as AnyOptimizer, 1e-4],
   ['SGD momentum', QUADRATIC, (p) => new SGD(p, { lr: 0.003, momentum: 0.9 }) as AnyOptimizer, 1e-10],
   ['SGD Nesterov', QUADRATIC, (p) => new SGD(p, { lr: 0.003, momentum: 0.9, nesterov: true }) as AnyOptimizer, 1e-10],
@@ -82,20 +90,34 @@ const CASES: [string, Problem, Make, number][] = [
   ['LARS', ROSENBROCK, (p) => new LARS(p, { lr: 1, trustCoefficient: 0.003 }) as AnyOptimizer, 5e-3],
   ['Prodigy', ROSENBROCK, (p) => new Prodigy(p) as AnyOptimizer, 1e-6],
   ['Adafactor', ROSENBROCK, (p) => new Adafactor(p, { lr: 0.01 }) as AnyOptimizer, 0.2],
+  ['LBFGS', QUADRATIC, (p) => new LBFGS(p) as AnyOptimizer, 1e-9, 5],
+  ['LBFGS strong Wolfe', QUADRATIC, (p) => new LBFGS(p, { lineSearchFn: 'strong_wolfe' }) as AnyOptimizer, 1e-9, 5],
+  ['LBFGS', ROSENBROCK, (p) => new LBFGS(p) as AnyOptimizer, 1e-8, 10],
+  ['LBFGS strong Wolfe', ROSENBROCK, (p) => new LBFGS(p, { lineSearchFn: 'strong_wolfe' }) as AnyOptimizer, 1e-8, 10],
+  ['ScheduleFreeAdamW', QUADRATIC, (p) => training(new ScheduleFreeAdamW(p, { lr: 0.1 })), 1e-12],
+  ['ScheduleFreeSGD', QUADRATIC, (p) => training(new ScheduleFreeSGD(p, { lr: 0.01 })), 1e-2],
+  ['ScheduleFreeAdamW', ROSENBROCK, (p) => training(new ScheduleFreeAdamW(p, { lr: 0.1 })), 5e-3],
+  ['ScheduleFreeSGD', ROSENBROCK, (p) => training(new ScheduleFreeSGD(p, { lr: 0.005 })), 1e-2],
 ];
 
 describe('convergence', () => {
-  for (const [name, problem, make, target] of CASES) {
+  for (const [name, problem, make, target, budget] of CASES) {
+    const steps = budget ?? problem.steps;
     for (const backend of BACKENDS) {
-      it(`${name} on the ${problem.name}: loss < ${target} within ${problem.steps} steps (${backend})`, async () => {
+      it(`${name} on the ${problem.name}: loss < ${target} within ${steps} steps (${backend})`, async () => {
         const store = await ParameterStore.create({ backend });
         const x = store.parameter('x', problem.start);
         const opt = make([x]);
         const initial = problem.f(x.data, x.grad);
-        for (let s = 0; s < problem.steps; s++) {
-          problem.f(x.data, x.grad);
-          opt.step();
+        for (let s = 0; s < steps; s++) {
+          if (opt instanceof LBFGS) {
+            opt.step(() => problem.f(x.data, x.grad));
+          } else {
+            problem.f(x.data, x.grad);
+            opt.step();
+          }
         }
+        if (opt instanceof ScheduleFreeBase) opt.eval(); // the average x
         const loss = problem.f(x.data, x.grad);
         expect(loss).toBeLessThan(target);
         expect(loss).toBeLessThan(initial);

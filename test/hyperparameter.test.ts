@@ -92,7 +92,9 @@ describe('HyperparameterScheduler writes schedule(t) for the optimizer step t', 
         const [name, i] = key.split('.');
         const value = i === undefined ? (g[name] as number) : (g[name] as number[])[Number(i)];
         const sched = new HyperparameterScheduler(opt, { key, schedule: () => value });
-        grad(0); opt.step(); sched.step();
+        grad(0);
+        opt.step(entry.closure ? () => { grad(0); return 0; } : undefined); // L-BFGS: a closure writes the gradient
+        sched.step();
         keys++;
       }
     }

@@ -89,7 +89,10 @@ async function world(backend: 'wasm' | 'js', c: OptimizerCase): Promise<World> {
 describe('model-based fuzzing: wasm and js worlds stay bit-identical through any command sequence', () => {
   it('random command sequences over every optimizer case', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...OPTIMIZER_CASES), fc.commands(commands, { maxCommands: 40 }), async (c, cmds) => {
+      // L-BFGS is left out: it takes one param group (addParam adds groups), refuses
+      // stepIfFinite (its gradients are the closure's) and keeps one state over all its
+      // parameters; test/lbfgs.test.ts runs its own command sequences.
+      fc.asyncProperty(fc.constantFrom(...OPTIMIZER_CASES.filter((c) => !optimizerClass(c.torch)!.closure)), fc.commands(commands, { maxCommands: 40 }), async (c, cmds) => {
         const real: Real = { wasm: await world('wasm', c), js: await world('js', c) };
         fc.modelRun(() => ({ model: {} as Model, real }), cmds);
       }),

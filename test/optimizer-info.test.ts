@@ -72,9 +72,15 @@ describe('optimizerInfo reads each entry from its class', () => {
       const opt = createOptimizer(entry, [p], { lr: entry.lr * 2 });
       expect(opt.paramGroups[0].lr).toBe(entry.lr * 2);
       p.grad.set([0.1, -0.2, 0.3]);
-      opt.step();
-      opt.step();
+      // L-BFGS steps with a closure (here: of |p|^2 / 2).
+      const closure = entry.closure ? () => { p.grad.set(p.data); return p.data.reduce((l, x) => l + x * x / 2, 0); } : undefined;
+      opt.step(closure);
+      opt.step(closure);
       expect(Array.from(p.data)).not.toEqual([1, 2, 3]);
+      // The entry's flags say what the class is: a step that needs a closure, train and eval modes.
+      expect(entry.closure === true, 'closure').toBe(opt.spec.closure === true);
+      expect(entry.modes === true, 'modes').toBe(typeof (opt as unknown as { eval?: unknown }).eval === 'function');
+      if (entry.closure) expect(() => opt.step()).toThrow(/a closure is required/);
     });
   }
 

@@ -22,6 +22,10 @@ describe('test registry', () => {
     expect(optimizerClass('Adam')).toMatchObject({ stateKeys: ['expAvg', 'expAvgSq', 'maxExpAvgSq'], momentumKey: 'betas' });
     expect(optimizerClass('Adagrad')?.momentumKey).toBeUndefined();
     expect(optimizerClass('ADOPT')?.stateKeys).toEqual(['expAvg', 'expAvgSq']); // not in PyTorch: the class's own name
+    // L-BFGS: PyTorch's name, a step that needs a closure, its history as families of slots.
+    expect(optimizerClass('LBFGS')).toMatchObject({ stateKeys: ['direction', 'prevFlatGrad', 'oldDirs', 'oldStps'], closure: true, modes: false });
+    expect(optimizerClass('ScheduleFreeAdamW')).toMatchObject({ stateKeys: ['z', 'expAvgSq', 'expAvg'], closure: false, modes: true, momentumKey: undefined });
+    expect(optimizerClass('ScheduleFreeSGD')).toMatchObject({ stateKeys: ['z'], modes: true });
     expect(optimizerClass('Adan')).toMatchObject({ stateKeys: ['expAvg', 'expAvgDiff', 'expAvgSq', 'prevGrad'], momentumKey: 'betas' });
     expect(optimizerClass('AdEMAMix')).toMatchObject({ stateKeys: ['expAvgFast', 'expAvgSlow', 'expAvgSq'], momentumKey: 'betas' });
   });

@@ -12,7 +12,16 @@ type Factory = (params: Parameter[], options: Record<string, unknown>) => AnyOpt
 export interface OptimizerClass {
   /** PyTorch's class name (the reference file's `optimizer` field); the class's own name where PyTorch has none. */
   readonly torch: string;
+  /**
+   * Builds the optimizer as the table-driven tests use it: in train mode when it has modes
+   * (schedule-free), and, when its step needs a closure (L-BFGS), with `step()` given the
+   * {@link harnessClosure} when called without one.
+   */
   readonly create: Factory;
+  /** Its step needs a closure (L-BFGS): one param group, one state over all parameters, no stepIfFinite. */
+  readonly closure: boolean;
+  /** It has train and eval modes (schedule-free). */
+  readonly modes: boolean;
   /** Every state buffer the class can hold (its spec's buffers), for checks that they exist or not. */
   readonly stateKeys: readonly string[];
   /** Where a scheduler writes momentum: SGD's `momentum`, the Adam family's `betas[0]`, or nowhere. */
@@ -32,16 +41,62 @@ async function declaredBuffers(entries: readonly OptimizerEntry[]): Promise<stri
 const classEntries = OPTIMIZERS.filter((e, i) => OPTIMIZERS.findIndex((x) => x.optimizer === e.optimizer) === i);
 const classBuffers = await declaredBuffers(classEntries);
 
+/**
+ * The closure the table-driven tests give a closure-driven optimizer (L-BFGS), so that they can
+ * drive it as every other optimizer, by writing gradients and calling `step()`: the gradients
+ * written before the step, g0 at the parameters' values p0 then, define the loss the closure
+ * re-evaluates, the quadratic model f(p) = sum g0·(p - p0) + |p - p0|^2 / 2, whose gradient is
+ * g0 + (p - p0) (in float32; the loss in float64). At p0 it gives back the gradients written.
+ */
+export function harnessClosure(params: readonly Parameter[]): () => number {
+  const p0 = params.map((p) => p.data.slice()), g0 = params.map((p) => p.grad.slice());
+  return () => {
+    let loss = 0;
+    params.forEach((p, k) => {
+      const x = p.data, g = p.grad, x0 = p0[k], gk = g0[k];
+      for (let i = 0; i < p.size; i++) {
+        const d = Math.fround(x[i] - x0[i]);
+        g[i] = Math.fround(gk[i] + d);
+        loss += gk[i] * d + 0.5 * d * d;
+      }
+    });
+    return loss;
+  };
+}
+
+/** Builds an entry's class over `p` as the tests use it (see {@link OptimizerClass.create}). */
+function harnessed(entry: OptimizerEntry): Factory {
+  return (p, o) => {
+    const opt = new entry.optimizer(p as never, o as never);
+    if (entry.modes) (opt as unknown as { train(): void }).train();
+    if (entry.closure) {
+      const step = opt.step.bind(opt);
+      opt.step = (closure?: () => number) => step(closure ?? harnessClosure(opt.paramGroups.flatMap((g) => g.params)));
+    }
+    return opt;
+  };
+}
+
 /** Every optimizer class of the registry, once (its first entry names it). */
 export const OPTIMIZER_CLASSES: readonly OptimizerClass[] = classEntries.map((entry, i) => ({
   torch: entry.torch ?? entry.optimizer.name,
-  create: (p, o) => new entry.optimizer(p as never, o as never),
+  create: harnessed(entry),
+  closure: entry.closure === true,
+  modes: entry.modes === true,
   stateKeys: classBuffers[i],
   momentumKey: OPTIMIZERS.find((e) => e.optimizer === entry.optimizer && e.momentum !== undefined)?.momentum,
 }));
 
 export function optimizerClass(torch: string): OptimizerClass | undefined {
   return OPTIMIZER_CLASSES.find((c) => c.torch === torch);
+}
+
+/**
+ * The param groups a test builds, as `cls` takes them: as given, or for a class with one param
+ * group only (L-BFGS), one group of all their parameters with the first group's options.
+ */
+export function groupsFor(cls: OptimizerClass, groups: readonly ({ params: Parameter[] } & Record<string, unknown>)[]): ({ params: Parameter[] } & Record<string, unknown>)[] {
+  return cls.closure ? [{ ...groups[0], params: groups.flatMap((g) => g.params) }] : [...groups];
 }
 
 export interface OptimizerCase {
@@ -162,6 +217,18 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'adafactor/wd-maximize', torch: 'Adafactor', options: { lr: 0.05, weightDecay: 0.1, maximize: true }, matrices: 'tensors' },
   { name: 'adafactor/eps-d-beta2', torch: 'Adafactor', options: { eps: [1e-3, 1e-2], d: 2, beta2Decay: -0.5 }, matrices: 'mixed' },
   { name: 'adafactor/vectors-tiny-eps', torch: 'Adafactor', options: { lr: 0.1, eps: [1e-20, 1e-5], beta2Decay: 0 } },
+  { name: 'schedulefree-adamw/default', torch: 'ScheduleFreeAdamW', options: {} },
+  { name: 'schedulefree-adamw/warmup-decay-inner-momentum', torch: 'ScheduleFreeAdamW', options: { lr: 0.01, warmupSteps: 3, weightDecay: 0.05, innerMomentum: 0.9, r: 0.5, weightLrPower: 1 } },
+  { name: 'schedulefree-adamw/betas-eps', torch: 'ScheduleFreeAdamW', options: { lr: 0.005, betas: [0.5, 0.99], eps: 1e-3 } },
+  { name: 'schedulefree-sgd/default', torch: 'ScheduleFreeSGD', options: {} },
+  { name: 'schedulefree-sgd/warmup-decay', torch: 'ScheduleFreeSGD', options: { lr: 0.1, momentum: 0.5, warmupSteps: 4, weightDecay: 0.01, r: 1, weightLrPower: 0 } },
+  // PyTorch's defaults but a history of 10 pairs: each pair costs two kernel calls per iteration,
+  // and the golden program's 30 steps with 100 pairs take minutes on a busy machine's threads
+  // (test/lbfgs.test.ts runs the defaults).
+  { name: 'lbfgs/history-10', torch: 'LBFGS', options: { historySize: 10 } },
+  { name: 'lbfgs/strong-wolfe', torch: 'LBFGS', options: { lineSearchFn: 'strong_wolfe', historySize: 10 } },
+  { name: 'lbfgs/short-history-budget', torch: 'LBFGS', options: { lr: 0.5, maxIter: 6, maxEval: 8, historySize: 2, toleranceChange: 1e-7 } },
+  { name: 'lbfgs/strong-wolfe-short-history', torch: 'LBFGS', options: { lineSearchFn: 'strong_wolfe', maxIter: 5, historySize: 3, toleranceGrad: 1e-5 } },
   // Low-precision state (stateDtype): bfloat16 (to nearest and stochastic) and blockwise int8,
   // over every kernel with state arrays.
   { name: 'sgd/momentum-bf16', torch: 'SGD', options: { lr: 0.05, momentum: 0.9, dampening: 0.1, stateDtype: 'bfloat16' } },

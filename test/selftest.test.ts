@@ -70,6 +70,8 @@ function jsSelftest(): number {
   mixF64(t.sumSquares(heap, at(2), N));
   mixF64(t.maxAbs(heap, at(2), N));
   mix(t.allFinite(heap, at(2), N));
+  mixF64(t.sumAbs(heap, at(2), N));
+  mixF64(t.dot(heap.subarray(at(1) / 4), heap.subarray(at(2) / 4), N));
   heap[at(2) / 4 + 10] = Infinity;
   mix(t.allFinite(heap, at(2), N));
   heap[at(2) / 4 + 11] = 0;

@@ -10,7 +10,7 @@ import {
   type OptimizerStateDict,
 } from '../src/index.js';
 import { expectSameBits, fillMixed, prng, SPECIAL_VALUES } from './helpers.js';
-import { OPTIMIZER_CASES, caseShape, optimizerClass } from './registry.js';
+import { OPTIMIZER_CASES, caseShape, groupsFor, optimizerClass } from './registry.js';
 import { fingerprint, fuzzWorld, partsOf } from './fuzz/checkpoint-fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simdopt-ckpt-'));
@@ -184,7 +184,8 @@ describe('stateDictToJSON / stateDictFromJSON round-trip every float32 exactly',
         const store = await ParameterStore.create({ backend: 'js' });
         const rand = prng(seed);
         const params = [5, 30].map((n, i) => store.parameter(`p${i}`, { shape: caseShape(c, n, i), values: fillMixed(new Float32Array(n), rand, 1, 0) }));
-        return { store, params, opt: optimizerClass(c.torch)!.create([{ params: [params[0]] }, { params: [params[1]], lr: 0.003 }] as never, c.options) };
+        const cls = optimizerClass(c.torch)!;
+        return { store, params, opt: cls.create(groupsFor(cls, [{ params: [params[0]] }, { params: [params[1]], lr: 0.003 }]) as never, c.options) };
       };
       const a = await make(1), b = await make(9);
       const rand = prng(3);

@@ -6,7 +6,7 @@ import {
   type OptimizerStateDict, type Parameter,
 } from '../src/index.js';
 import { expectSameBits, fillMixed, prng } from './helpers.js';
-import { OPTIMIZER_CASES, caseShape, optimizerClass, type AnyOptimizer } from './registry.js';
+import { OPTIMIZER_CASES, caseShape, groupsFor, optimizerClass, type AnyOptimizer } from './registry.js';
 
 const SIZES = [13, 30, 5];
 
@@ -14,9 +14,10 @@ async function world(backend: BackendName, c: (typeof OPTIMIZER_CASES)[number], 
   const store = await ParameterStore.create({ backend });
   const rand = prng(seed);
   const params = SIZES.map((n, i) => store.parameter(`p${i}`, { shape: caseShape(c, n, i), values: fillMixed(new Float32Array(n), rand, 1, 0) }));
-  // two groups, to exercise group bookkeeping
-  const groups = [{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 0.003 }];
-  const opt = optimizerClass(c.torch)!.create(groups as never, c.options);
+  // two groups, to exercise group bookkeeping (one for a class that takes one: L-BFGS)
+  const cls = optimizerClass(c.torch)!;
+  const groups = groupsFor(cls, [{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 0.003 }]);
+  const opt = cls.create(groups as never, c.options);
   return { store, params, opt };
 }
 

@@ -1,7 +1,8 @@
 // JS twin: src/kernels/reduce.ts. Reductions for gradient clipping and non-finite checks
 // (torch.nn.utils.clip_grad_norm_, torch.isfinite(...).all()), Adafactor's means and RMS values
 // (torch.optim._adafactor), the cautious optimizers' mask count, and the per-tensor norms and
-// global sums of LAMB, LARS (optax's scale_by_trust_ratio) and Prodigy.
+// global sums of LAMB, LARS (optax's scale_by_trust_ratio) and Prodigy, and L-BFGS's dot products
+// (torch.dot).
 //
 // Hand-written pairs, not generated from src/kernels/defs/: what matters in a reduction is the
 // order in which lanes combine (sumSquares keeps four f64 lane sums and adds them as
@@ -219,4 +220,30 @@ export function dotDecayedDelta(grad: usize, param: usize, origin: usize, n: i32
     b = f64x2.add(b, f64x2.mul(hi64(g), hi64(delta)));
   }
   return lanesSum(a, b);
+}
+
+/**
+ * Dot product of `n` f32 elements at byte offsets `x` and `y`, in f64: each product of two
+ * f32 values is exact in f64, lane k (elements k, k+4, ...) accumulates in order from +0, and
+ * the result is (lane0 + lane1) + (lane2 + lane3). A lane sum starts at +0 and so is never -0:
+ * the zero lanes of a partial last vector add +0 and change nothing, as the JS twin, which
+ * skips them, assumes.
+ */
+export function dot(x: usize, y: usize, n: i32): f64 {
+  let a = f64x2.splat(0), b = f64x2.splat(0);
+  const end = x + (<usize>(n & ~3) << 2);
+  while (x < end) {
+    const u = v128.load(x), v = v128.load(y);
+    a = f64x2.add(a, f64x2.mul(f64x2.promote_low_f32x4(u), f64x2.promote_low_f32x4(v)));
+    b = f64x2.add(b, f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(u, u, 2, 3, 0, 1)), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
+    x += 16;
+    y += 16;
+  }
+  const lanes = n & 3;
+  if (lanes != 0) {
+    const u = load(x, lanes), v = load(y, lanes);
+    a = f64x2.add(a, f64x2.mul(f64x2.promote_low_f32x4(u), f64x2.promote_low_f32x4(v)));
+    b = f64x2.add(b, f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(u, u, 2, 3, 0, 1)), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
+  }
+  return (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1));
 }

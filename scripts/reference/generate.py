@@ -8,10 +8,12 @@ What it writes (relative to the repository root):
     test/fixtures/reference/schedules.json    learning rate / momentum per step of the
                                               LR schedulers (read by
                                               test/schedules-reference.test.ts)
+    test/fixtures/reference/lbfgs.json        float32 L-BFGS trajectories on a closure
+                                              problem (read by test/lbfgs.test.ts)
 
 How to run it, from the repository root (or anywhere; paths are taken from this file):
 
-    python3 scripts/reference/generate.py            # writes the two files above
+    python3 scripts/reference/generate.py            # writes the three files above
     python3 scripts/reference/generate.py --out DIR  # writes them into DIR instead
 
 Requirements: Python 3 and PyTorch 1.13 (Debian's python3-torch 1.13.1 was used; it
@@ -38,6 +40,18 @@ The options that only exist in PyTorch 2.x (NAdam's and RAdam's decoupled_weight
 have no reference case here. Rprop's and ASGD's single-tensor functions compute the same in
 1.13 as in 2.x (2.x adds capturable and differentiable paths, and keeps ASGD's eta and mu as
 float32 tensors as 1.13 does); ASGD cases also record the averaged parameters (`averaged`).
+
+L-BFGS (torch.optim.LBFGS: PyTorch 1.13's algorithm is today's, which adds only complex
+parameters) steps with a closure, so its cases are not gradient streams but a closure
+problem, drawn from a stream of its own (torch.manual_seed(SEED + 1), after the other
+files, which it leaves as they were): the two tensors x_k minimise
+    f(x) = sum_k sum_i c_k[i] / 2 * (x_k[i] - a_k[i])^2 + q / 4 * (x_k[i] - a_k[i])^4
+with curvatures c_k[i] = 10^(((7 i) mod n_k) / n_k - 1/2) (about 0.32 to 3.1), q = 0.1 and
+targets a_k = randn * 0.5; the closure computes f and its gradient with autograd (float32).
+A well-conditioned problem on purpose: L-BFGS amplifies rounding (PyTorch's own float64
+run of an ill-conditioned or non-convex problem leaves its float32 run by far more than
+the tolerance within a few steps); on this one the float64 run stays within a few percent
+of it (the smaller budgets converge over several steps, the default one in the first).
 """
 
 import argparse
@@ -359,6 +373,52 @@ def plateau_case():
             'metrics': PLATEAU_METRICS, 'lr': lrs}
 
 
+# --------------------------------------------------------------------------------------
+# L-BFGS cases: (name, options in PyTorch spelling). Each draws its own data in this order.
+# --------------------------------------------------------------------------------------
+
+LBFGS_STEPS = 25
+LBFGS_Q = 0.1
+LBFGS_CASES = [
+    ('lbfgs/default', {}),
+    ('lbfgs/strong-wolfe', {'line_search_fn': 'strong_wolfe'}),
+    ('lbfgs/short-history', {'max_iter': 8, 'history_size': 3}),
+    ('lbfgs/few-iterations', {'lr': 0.5, 'max_iter': 4, 'history_size': 5}),
+    ('lbfgs/strong-wolfe-short-history', {'max_iter': 6, 'history_size': 3, 'line_search_fn': 'strong_wolfe'}),
+    ('lbfgs/strong-wolfe-eval-budget', {'lr': 2.0, 'max_iter': 10, 'max_eval': 5, 'line_search_fn': 'strong_wolfe'}),
+]
+
+
+def lbfgs_curvature(n):
+    return torch.tensor([10.0 ** (((7 * i) % n) / n - 0.5) for i in range(n)])
+
+
+def lbfgs_case(name, options):
+    params = [torch.randn(n) for n in SIZES]
+    targets = [torch.randn(n) * 0.5 for n in SIZES]
+    curvature = [lbfgs_curvature(n) for n in SIZES]
+    tensors = [p.clone().requires_grad_(True) for p in params]
+    opt = torch.optim.LBFGS(tensors, **options)
+    trajectory, losses, n_iter, func_evals = [], [], [], []
+    for s in range(LBFGS_STEPS):
+        def closure():
+            opt.zero_grad()
+            loss = 0
+            for x, a, c in zip(tensors, targets, curvature):
+                e = x - a
+                loss = loss + (c / 2 * e * e).sum() + (LBFGS_Q / 4 * e ** 4).sum()
+            loss.backward()
+            return loss
+        losses.append(float(opt.step(closure)))
+        trajectory.append([t.detach().tolist() for t in tensors])
+        state = opt.state[tensors[0]]
+        n_iter.append(state['n_iter'])
+        func_evals.append(state['func_evals'])
+    return {'name': name, 'optimizer': 'LBFGS', 'options': options, 'q': LBFGS_Q,
+            'params0': [p.tolist() for p in params], 'targets': [a.tolist() for a in targets],
+            'params': trajectory, 'losses': losses, 'nIter': n_iter, 'funcEvals': func_evals}
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     default_out = os.path.join(here, '..', '..', 'test', 'fixtures', 'reference')
@@ -376,8 +436,13 @@ def main():
     schedules = {'generator': GENERATOR, 'note': NOTE,
                  'cases': [schedule_case(*c) for c in SCHEDULE_CASES] + [plateau_case()]}
 
+    torch.manual_seed(SEED + 1)
+    lbfgs = {'generator': GENERATOR.split(';')[0] + ', LBFGS', 'note': 'params[s] are the parameters after step s+1; '
+             'losses[s] is what step s returned (the loss before it); nIter and funcEvals are the state after it.',
+             'cases': [lbfgs_case(*c) for c in LBFGS_CASES]}
+
     os.makedirs(args.out, exist_ok=True)
-    for filename, data in (('optimizers.json', optimizers), ('schedules.json', schedules)):
+    for filename, data in (('optimizers.json', optimizers), ('schedules.json', schedules), ('lbfgs.json', lbfgs)):
         path = os.path.join(args.out, filename)
         with open(path, 'w') as f:
             json.dump(data, f)

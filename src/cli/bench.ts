@@ -28,26 +28,33 @@ export const BENCH_ALIASES: Readonly<Record<string, string>> = { 'sgd-momentum':
  * The entries a benchmark runs: those named (registry keys or {@link BENCH_ALIASES}), or every
  * element-wise one (an optimizer that multiplies matrices, Muon, has its own benchmark:
  * bench/matmul.ts), each with each state dtype of `dtypes` (default float32) and the bytes its
- * step moves. An optimizer without the state options (its state stays float32: Adan, Prodigy)
- * runs in float32 only, and is left out of the other dtypes. Throws naming the known keys on an
- * unknown name.
+ * step moves. An optimizer without the state options (float32 state only: Adan, L-BFGS,
+ * schedule-free) runs in float32 only: its other dtypes are left out. A closure-driven
+ * optimizer (L-BFGS) is not benchmarked: its step evaluates the model up to `maxEval` times,
+ * so its time is the model's, not one pass over the parameters; naming it throws. Throws
+ * naming the known keys on an unknown name.
  */
-export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices).map((e) => e.key),
+export async function benchOptimizers(names: readonly string[] = OPTIMIZERS.filter((e) => !e.matrices && !e.closure).map((e) => e.key),
   dtypes: readonly StateDtype[] = ['float32']): Promise<BenchOptimizer[]> {
   for (const d of dtypes) if (!STATE_DTYPES.includes(d)) throw new Error(`unknown state dtype ${JSON.stringify(d)} (known: ${STATE_DTYPES.join(', ')})`);
   const entries = names.map((n) => optimizerEntry(BENCH_ALIASES[n] ?? n));
-  const lists = await Promise.all(entries.map(async (entry) => {
-    const takesDtype = (await optimizerInfo(entry)).optionNames.includes('stateDtype');
-    return Promise.all(dtypes.filter((d) => takesDtype || d === 'float32').map(async (dtype) => {
-      const options = takesDtype ? { stateDtype: dtype } : {};
-      const info = await optimizerInfo(entry, options);
-      return {
-        name: dtype === 'float32' ? entry.key : `${entry.key} ${dtype}`, entry, dtype, options,
-        bytesPerParam: info.bytesPerParameter, bytesHeldPerParam: info.bytesHeldPerParameter,
-      };
-    }));
+  for (const e of entries) if (e.closure) throw new Error(benchRefusal(e));
+  const variants = await Promise.all(entries.map(async (entry) => {
+    const lowPrecision = (await optimizerInfo(entry)).optionNames.includes('stateDtype');
+    return dtypes.filter((d) => lowPrecision || d === 'float32').map((dtype) => ({ entry, dtype, options: lowPrecision ? { stateDtype: dtype } : {} }));
   }));
-  return lists.flat();
+  return Promise.all(variants.flat().map(async ({ entry, dtype, options }) => {
+    const info = await optimizerInfo(entry, options);
+    return {
+      name: dtype === 'float32' ? entry.key : `${entry.key} ${dtype}`, entry, dtype, options,
+      bytesPerParam: info.bytesPerParameter, bytesHeldPerParam: info.bytesHeldPerParameter,
+    };
+  }));
+}
+
+/** Why the benchmark leaves out a closure-driven optimizer. */
+export function benchRefusal(entry: OptimizerEntry): string {
+  return `${entry.key} is not benchmarked: its step re-evaluates the model through a closure (up to maxEval times), so it has no time of its own to measure`;
 }
 
 /** Deterministic values in [-1, 1). */

@@ -14,7 +14,7 @@ import { rangeTestChart, stackedCharts } from '../demo/svg.js';
 import { CLI_SCHEDULES, buildSchedule, scheduleSpec, type Schedule, type ScheduleName } from '../schedules/table.js';
 import { lrRangeTest, type LRRangeTestOptions, type LRRangeTestResult } from '../schedules/range-test.js';
 import { OPTIMIZERS, createOptimizer, optimizerEntry, type OptimizerEntry } from '../registry.js';
-import { BENCH_ALIASES, benchOptimizers, medianMs, verifiedPair } from './bench.js';
+import { BENCH_ALIASES, benchOptimizers, benchRefusal, medianMs, verifiedPair } from './bench.js';
 import { STATE_DTYPES, type StateDtype } from '../optim/state.js';
 import { UsageError, optionHelp, parseArgs, type OptionSpec } from './args.js';
 
@@ -144,6 +144,10 @@ async function demoMnist(o: Record<string, unknown>, backend: BackendOption): Pr
   if (!(target > 0 && target <= 1)) throw new UsageError(`--target must be a test accuracy in (0, 1], got ${target}`);
   const batch = Math.min(MNIST_DEFAULTS.batch, train);
   const optimizers = (o.optimizer as string[] | undefined) ?? MNIST_OPTIMIZERS;
+  for (const k of optimizers) {
+    const e = entryOf(k);
+    if (e.closure) throw new UsageError(`--optimizer ${k}: the MNIST job does not run ${e.label} (it chooses lrs with the LR range test over mini-batch steps); try --task spirals, a full batch`);
+  }
   out(`MNIST digits: ${train} training, ${test} test; MLP ${[784, ...hidden, 10].join('-')}; ${epochs} epochs of ${Math.floor(train / batch)} mini-batches of ${batch} per run; ` +
     `${seeds} seed${seeds > 1 ? 's' : ''}; ${optimizers.join(', ')} x ${(schedules ?? MNIST_SCHEDULES).join(', ')}`);
   const bar = progressBar(), t0 = performance.now();
@@ -227,7 +231,10 @@ const commands: Record<string, Command> = {
     },
     async run(o) {
       const names = o.optimizers as string[] | undefined;
-      for (const n of names ?? []) entryOf(BENCH_ALIASES[n] ?? n);
+      for (const n of names ?? []) {
+        const e = entryOf(BENCH_ALIASES[n] ?? n);
+        if (e.closure) throw new UsageError(benchRefusal(e));
+      }
       const sizes = ((o.sizes as string[] | undefined) ?? ['65536', '1048576']).map((s) => {
         const n = Number(s);
         if (!Number.isInteger(n) || n < 1 || n > 1 << 26) throw new UsageError(`--sizes: ${JSON.stringify(s)} is not a whole number in [1, 67108864]`);
@@ -305,6 +312,8 @@ const commands: Record<string, Command> = {
       const task = (o.task as string | undefined) ?? 'mnist';
       if (task !== 'mnist' && task !== 'spirals') throw new UsageError(`--task must be mnist or spirals, got ${JSON.stringify(task)}`);
       const spec = entryOf((o.optimizer as string | undefined) ?? 'adam');
+      // The range test sweeps lr over steps of one gradient each; L-BFGS's step evaluates many.
+      if (spec.closure) throw new UsageError(`--optimizer ${spec.key}: the LR range test does not apply to ${spec.label}, whose step re-evaluates the loss through a closure (its line search chooses the step length)`);
       const options = { startLr: o.startLr as number | undefined, endLr: o.endLr as number | undefined, numIter: o.numIter as number | undefined, stepMode: o.stepMode as 'exp' | undefined };
       let r;
       try {

@@ -2,7 +2,7 @@
 // an LR range test gives 1Cycle's peak and a short sweep gives the baselines' constant lr; then
 // 1Cycle, a constant lr, step decay and cosine annealing each train the same network from the
 // same seeds for the same budget, measuring how soon each reaches a target test accuracy.
-import { createOptimizer, optimizerEntry, type OptimizerEntry } from '../registry.js';
+import { createOptimizer, inEvalMode, optimizerEntry, type OptimizerEntry } from '../registry.js';
 import { lrRangeTest, type LRRangeTestOptions, type LRRangeTestResult } from '../schedules/range-test.js';
 import { readMomentum } from '../schedules/scheduler.js';
 import { createScheduler } from '../schedules/schedulers.js';
@@ -150,7 +150,12 @@ export interface MnistResult {
 function resolve(o: MnistOptions) {
   const d = MNIST_DEFAULTS;
   const optimizers = o.optimizers ?? MNIST_OPTIMIZERS;
-  for (const k of optimizers) optimizerEntry(k);
+  for (const k of optimizers) {
+    // The job picks each optimizer's lrs with the LR range test, over mini-batch steps of one
+    // gradient: L-BFGS, whose step re-evaluates a closure and searches its own step length, is not one of them.
+    const entry = optimizerEntry(k);
+    if (entry.closure) throw new Error(`${k}: the MNIST job does not run ${entry.label}: it chooses lrs with the LR range test over mini-batch steps, and ${entry.label}'s step re-evaluates a closure (try the spirals demo, a full batch)`);
+  }
   const schedules = o.schedules ?? MNIST_SCHEDULES;
   for (const s of schedules) if (!MNIST_SCHEDULES.includes(s)) throw new Error(`unknown schedule ${JSON.stringify(s)} (known: ${MNIST_SCHEDULES.join(', ')})`);
   const whole = (name: string, v: number, min: number) => {
@@ -209,7 +214,8 @@ async function train(config: Config, data: { train: ImageSet; test: ImageSet }, 
     const sched = createScheduler(schedule.table, opt, schedule.options);
     const next = batches(data.train.n, config.batch, seed);
     const losses: number[] = [], lrs: number[] = [], momenta: (number | null)[] = [], evals: MnistRun['evals'] = [];
-    const evaluate = (iteration: number) => evals.push({ iteration, ...model.evaluate(data.test) });
+    // Schedule-free optimizers are evaluated at their average (eval mode).
+    const evaluate = (iteration: number) => evals.push({ iteration, ...inEvalMode(opt, () => model.evaluate(data.test)) });
     let diverged = false;
     const t0 = performance.now();
     for (let it = 0; it < iterations; it++) {

@@ -1,7 +1,7 @@
 // The main job: train the demo MLP on two spirals once per optimizer of the registry and per
 // schedule, and measure how fast each reaches a target loss.
 import { pow } from '../detmath.js';
-import { OPTIMIZERS, createOptimizer, optimizerEntry, type OptimizerEntry } from '../registry.js';
+import { OPTIMIZERS, createOptimizer, inEvalMode, optimizerEntry, type OptimizerEntry } from '../registry.js';
 import { readMomentum } from '../schedules/scheduler.js';
 import { createScheduler } from '../schedules/schedulers.js';
 import { ParameterStore } from '../store.js';
@@ -93,11 +93,14 @@ async function train(entry: OptimizerEntry, lr: number, schedule: DemoSchedule, 
     lrs.push(opt.paramGroups[0].lr);
     momenta.push(readMomentum(opt.paramGroups[0]) ?? null);
     if (stepsToTarget === null && loss < target) stepsToTarget = s;
-    opt.step();
+    // L-BFGS re-evaluates the full batch as often as its step needs (its first evaluation is the loss above).
+    if (entry.closure) opt.step(() => model.lossAndGrad(data).loss);
+    else opt.step();
     sched.step();
   }
   const ms = performance.now() - t0;
-  const final = model.lossAndGrad(data);
+  // Schedule-free optimizers are evaluated at their average (eval mode).
+  const final = inEvalMode(opt, () => model.lossAndGrad(data));
   const used = store.backend;
   store.dispose();
   return { backend: used, losses, lrs, momenta, finalLoss: final.loss, accuracy: final.accuracy, stepsToTarget, ms };

@@ -6,7 +6,7 @@
 import { KERNEL_NAMES, bindKernels, type Kernels, type RawKernels } from '../generated/kernels-api.js';
 import * as generated from '../generated/kernels-js.js';
 import type { TwinMemory } from '../generated/kernels-js.js';
-import { allFinite, countNonzero, dotDecayedDelta, maxAbs, sum, sumAbs, sumSquares, sumSquaresDecayed } from './reduce.js';
+import { allFinite, countNonzero, dot, dotDecayedDelta, maxAbs, sum, sumAbs, sumSquares, sumSquaresDecayed } from './reduce.js';
 import { gemm, gemmPack } from './gemm.js';
 import { adafactorUpdate, colMeanSquares, rowMeanSquares } from './factored.js';
 
@@ -14,7 +14,7 @@ export { ELEMENTWISE_KERNELS, KERNEL_ABI_VERSION, KERNEL_NAMES, REDUCTION_NAMES,
 export type { ElementwiseKernelInfo, Kernels, RawKernels } from '../generated/kernels-api.js';
 
 /** The JS twins of the element-wise and matrix kernels (over a {@link TwinMemory}) and of the reductions (over one heap). */
-export const jsTwins = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate, sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta } as const;
+export const jsTwins = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate, sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs, sumSquaresDecayed, dotDecayedDelta, dot } as const;
 
 /** Twins that take the memory first, like the generated ones. */
 const OVER_MEMORY: Record<string, unknown> = { ...generated, gemmPack, gemm, rowMeanSquares, colMeanSquares, adafactorUpdate };
@@ -26,12 +26,15 @@ const REDUCTIONS = { sumSquares, sum, maxAbs, allFinite, countNonzero, sumAbs } 
 
 /**
  * The JS twins bound to a memory (which finds the heap holding each address), positional like
- * the exports. A reduction's range lies in one heap, as every array does.
+ * the exports. A reduction's range lies in one heap, as every array does (dot's two ranges
+ * each in one).
  */
 export function bindJsRaw(mem: TwinMemory): RawKernels {
   const bound: Record<string, unknown> = {};
   for (const name of KERNEL_NAMES) {
-    if (name in REDUCTIONS) {
+    if (name === 'dot') {
+      bound[name] = (x: number, y: number, n: number) => dot(mem.view(x, n), mem.view(y, n), n);
+    } else if (name in REDUCTIONS) {
       const twin = REDUCTIONS[name as keyof typeof REDUCTIONS];
       bound[name] = (x: number, n: number) => twin(mem.view(x, n), 0, n);
     } else if (name === 'sumSquaresDecayed') {

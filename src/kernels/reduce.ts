@@ -101,3 +101,14 @@ export function dotDecayedDelta(grad: Float32Array, param: Float32Array, origin:
   }
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
+
+/**
+ * Dot product in float64 of n elements of `x` and `y` (views, each from its first element),
+ * four lane sums combined as (s0 + s1) + (s2 + s3); see the SIMD kernel. Each product of two
+ * float32 values is exact in float64.
+ */
+export function dot(x: Float32Array, y: Float32Array, n: number): number {
+  const s = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) s[i & 3] += x[i] * y[i];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}

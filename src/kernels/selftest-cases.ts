@@ -118,4 +118,16 @@ export const SELFTEST_CASES: readonly SelftestCase[] = [
     flags: [{}, { largeWeight: true, maximize: true }],
   },
   { kernel: 'adafactorApply', arrays: { param: 0, update: 1 }, scalars: { decay: 0.999, stepSize: 0.01 }, flags: [{}, { weightDecay: true }] },
+  { kernel: 'axpy', arrays: { x: 0, y: 1 }, scalars: { alpha: -0.375 }, flags: [{}] },
+  { kernel: 'negate', arrays: { dst: 2, src: 1 }, scalars: {}, flags: [{}] },
+  { kernel: 'lbfgsPair', arrays: { grad: 1, prevGrad: 0, direction: 2, gradChange: 3, step: 4 }, scalars: { t: 0.625 }, flags: [{}] },
+  {
+    kernel: 'scheduleFree',
+    arrays: { param: 0, grad: 1, z: 2, expAvgSq: 3, expAvg: 4 },
+    scalars: {
+      beta2: 0.999, oneMinusBeta2: 0.001, biasCorrection2: 0.002, eps: 1e-8, innerMomentum: 0.9, oneMinusInnerMomentum: 0.1,
+      biasCorrection1: 0.19, weightDecay: 0.01, ckp1: 0.25, complement: 0.75, yCoef: -0.0035, lr: 0.0025,
+    },
+    flags: [{}, { weightDecay: true, largeWeight: true }, { adam: true }, { adam: true, innerMomentum: true, weightDecay: true }],
+  },
 ];

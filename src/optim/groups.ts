@@ -30,9 +30,10 @@ export interface OptimizerSpec<O> {
   /**
    * Every state buffer the optimizer can hold (PyTorch's state keys, camelCase). Their element
    * type is the group's `stateDtype` (an optimizer whose checks include the state options,
-   * STATE_CHECKS), else float32.
+   * STATE_CHECKS), else float32. `{ name, slots: true }` declares a family of buffers `name.0`,
+   * `name.1`, ... (L-BFGS's history), for optimizers without the state options.
    */
-  readonly buffers: readonly string[];
+  readonly buffers: readonly (string | { readonly name: string; readonly slots: true })[];
   /**
    * The shape of each buffer not shaped like its parameter, by name ({@link StateBufferSpec.shape}):
    * such a buffer is float32 with a layout of its own, so only an optimizer without the state
@@ -51,19 +52,54 @@ export interface OptimizerSpec<O> {
    * for options newer than a pickled optimizer), so state saved before stays loadable.
    */
   readonly addedOptions?: { readonly [K in keyof O]?: O[K] };
+  /**
+   * `step` needs a closure that re-evaluates the loss and the gradients (L-BFGS): the optimizer
+   * cannot step on gradients computed outside it (gradient accumulation, `stepArrays`, TF.js).
+   */
+  readonly closure?: true;
+}
+
+/**
+ * Throws when `optimizer` steps only with a closure (L-BFGS), in `context`, which hands an
+ * optimizer gradients computed outside its step. @internal
+ */
+export function refuseClosureDriven(context: string, optimizer: { readonly spec: OptimizerSpec<unknown> }): void {
+  if (optimizer.spec.closure) {
+    throw new Error(`${context}: ${optimizer.spec.name} cannot be used here: its step(closure) re-evaluates the loss and the gradients itself, ` +
+      'several times per step, so it cannot step on gradients computed outside it');
+  }
 }
 
 /** Every state buffer a spec declares. */
 export function stateBufferSpecs(spec: OptimizerSpec<unknown>): StateBufferSpec[] {
-  return spec.buffers.map((name) => {
-    const shape = spec.shapes?.[name];
-    return shape === undefined ? { name } : { name, shape };
+  return spec.buffers.map((b) => {
+    if (typeof b !== 'string') return b;
+    const shape = spec.shapes?.[b];
+    return shape === undefined ? { name: b } : { name: b, shape };
   });
 }
 
 /** Whether an optimizer takes the state options (`stateDtype`, ...). */
 export function hasStateOptions(spec: OptimizerSpec<unknown>): boolean {
   return Object.prototype.hasOwnProperty.call(spec.checks, 'stateDtype');
+}
+
+/** A slot key `family.i` (i a whole number written without leading zeros), split; undefined for any other key. */
+export function slotOf(key: string): { family: string; index: number } | undefined {
+  const m = /^(.+)\.(0|[1-9][0-9]{0,8})$/.exec(key);
+  return m ? { family: m[1], index: Number(m[2]) } : undefined;
+}
+
+/**
+ * The declaration state key `key` falls under: the buffer of that name, or for a slot
+ * `family.i`, the family declared with `slots`; undefined when the spec declares neither.
+ */
+export function bufferSpecOf(spec: OptimizerSpec<unknown>, key: string): StateBufferSpec | undefined {
+  const specs = stateBufferSpecs(spec);
+  const plain = specs.find((b) => !b.slots && b.name === key);
+  if (plain !== undefined) return plain;
+  const slot = slotOf(key);
+  return slot === undefined ? undefined : specs.find((b) => b.slots === true && b.name === slot.family);
 }
 
 /**

@@ -6,7 +6,7 @@ import { STATE_SCRATCH_BYTES, roundingKey, type StateRange } from '../kernels/lo
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import { Parameter, paddedSize, type ParameterStore } from '../store.js';
 import {
-  checkOptionKeys, hasStateOptions, hyperparameters, parseParams, prepareGroup, validateGroup,
+  bufferSpecOf, checkOptionKeys, hasStateOptions, hyperparameters, parseParams, prepareGroup, validateGroup,
   type OptimizerSpec, type ParamGroup, type ParamGroupInput, type ParamsInput,
 } from './groups.js';
 import { describe } from '../validate.js';
@@ -15,7 +15,7 @@ import {
   readGroup, stateRange, viewParamState, writeGroup, zeroElements,
   type BufferLayout, type GroupData, type GroupState, type OwnLayout, type Run, type StateBuffer, type StateDtype, type StateShape, type StateValues,
 } from './state.js';
-import { bufferNames, checkedStateDict, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
+import { checkedStateDict, savedBufferKeys, type LoadStateOptions, type OptimizerStateDict, type ParamStateEntry } from './state-dict.js';
 import { activeRuns, copyBooks, needsCohorts, settleBooks, stepCohorts } from './frozen.js';
 import type { ParamBook } from './state.js';
 
@@ -101,7 +101,6 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   readonly spec: OptimizerSpec<O>;
   readonly #seen = new Set<Parameter>();
-  readonly #buffers: ReadonlySet<string>;
   /** The buffers of their own shape (see {@link StateBufferSpec.shape}), by name. */
   readonly #shapes: ReadonlyMap<string, StateShape>;
   /** Whether this optimizer takes the state options (its state may be bfloat16 or int8). */
@@ -118,7 +117,6 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** @internal */
   protected constructor(params: ParamsInput<O>, options: Partial<O> | undefined, defaults: O, spec: OptimizerSpec<O>) {
     this.spec = spec;
-    this.#buffers = new Set(spec.buffers);
     this.#shapes = new Map(Object.entries(spec.shapes ?? {}));
     this.#lowPrecision = hasStateOptions(spec as OptimizerSpec<unknown>);
     if (this.#lowPrecision && this.#shapes.size > 0) throw new Error(`${spec.name}: internal error: state buffers of their own shape are float32, so an optimizer with them cannot take the state options`);
@@ -185,7 +183,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Allocates state buffer `name` of a group if it is not yet, filled with its initial value and marked fresh. */
   #allocate(group: ParamGroup<O>, state: GroupState, name: string): void {
     if (state.buffers.has(name)) return;
-    if (!this.#buffers.has(name)) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
+    if (bufferSpecOf(this.spec as OptimizerSpec<unknown>, name) === undefined) throw new Error(`${this.spec.name}: internal error: state buffer ${JSON.stringify(name)} is not declared in the optimizer's spec`);
     const buffer = allocateBuffer(this.store, state, this.#ownLayout(name, group.params));
     state.buffers.set(name, buffer);
     state.fresh.add(name);
@@ -460,7 +458,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
    * hyperparameters, state keys, buffer types and lengths); changes nothing.
    */
   validateStateDict(sd: unknown, options: LoadStateOptions = {}): void {
-    checkedStateDict(this, sd, options);
+    this.checkStateDict(sd, options);
   }
 
   /**
@@ -487,7 +485,6 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
   /** Applies a state dict returned by {@link checkStateDict}. @internal */
   applyStateDict(sd: OptimizerStateDict): void {
     const scalars = this.spec.scalars ?? [];
-    const buffers = bufferNames(this.spec as OptimizerSpec<unknown>);
     let index = 0;
     const captures = this.paramGroups.map((group, gi): GroupCapture => {
       const gs = this.groupStates[gi];
@@ -501,7 +498,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
       // buffer of its own shape is float32).
       const values = new Map<string, GroupData>();
       const layouts = new Map<string, BufferLayout>();
-      for (const name of buffers.filter((b) => entries.some((e) => b in e))) {
+      for (const name of savedBufferKeys(this.spec as OptimizerSpec<unknown>, entries)) {
         const range = this.#range(name);
         const layout: BufferLayout = this.#ownLayout(name, group.params) ?? gs;
         layouts.set(name, layout);

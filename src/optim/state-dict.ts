@@ -2,7 +2,7 @@
 // of the input is checked, and only that copy is applied).
 import { KERNELS_WASM_SHA256 } from '../generated/kernels-wasm.js';
 import type { Parameter } from '../store.js';
-import { hasStateOptions, isPlainObject, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
+import { bufferSpecOf, hasStateOptions, isPlainObject, slotOf, stateBufferSpecs, type OptimizerSpec, type ParamGroup } from './groups.js';
 import { DTYPES, STATE_DEFAULTS, dtypeOf, stateShape, type StateValues } from './state.js';
 import { describe, kindOf } from '../validate.js';
 
@@ -60,9 +60,21 @@ export interface StateDictHost<O> {
   validateGroup(group: ParamGroup<O>, context: string): void;
 }
 
-/** Names of an optimizer's state buffers. @internal */
+/** Names of an optimizer's state buffers (a family of slots as `name.<i>`). @internal */
 export function bufferNames(spec: OptimizerSpec<unknown>): string[] {
-  return stateBufferSpecs(spec).map((b) => b.name);
+  return stateBufferSpecs(spec).map((b) => (b.slots ? `${b.name}.<i>` : b.name));
+}
+
+/**
+ * The state buffers that saved entries hold, in a fixed order: the spec's buffers in their
+ * order, a family's slots by index after its place. @internal
+ */
+export function savedBufferKeys(spec: OptimizerSpec<unknown>, entries: readonly object[]): string[] {
+  const present = new Set(entries.flatMap((e) => Object.keys(e)));
+  return stateBufferSpecs(spec).flatMap((b) => {
+    if (!b.slots) return present.has(b.name) ? [b.name] : [];
+    return [...present].filter((k) => slotOf(k)?.family === b.name).sort((x, y) => slotOf(x)!.index - slotOf(y)!.index);
+  });
 }
 
 /**
@@ -182,7 +194,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
           if (typeof value !== 'number') fail(`state ${key} of parameter ${pi} (${pname}) is ${describe(value)}, not a number`);
           continue;
         }
-        if (!buffers.includes(key)) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
+        if (bufferSpecOf(host.spec as OptimizerSpec<unknown>, key) === undefined) fail(`unknown state ${JSON.stringify(key)} for parameter ${pi} (${pname}); ${name} keeps ${buffers.join(', ')}`);
         const spec = specs.get(key);
         const shape = stateShape(spec, params[pi].shape);
         if (shape === undefined) fail(`state ${key} of parameter ${pi} (${pname}): ${name} keeps no ${key} for a parameter of shape ${describe(params[pi].shape)}`);

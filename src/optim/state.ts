@@ -54,6 +54,11 @@ export interface StateBufferSpec {
    * ({@link OwnLayout}).
    */
   readonly shape?: StateShape;
+  /**
+   * A family of buffers `name.0`, `name.1`, ... rather than one buffer: as many as the
+   * optimizer holds at the time (L-BFGS's history of curvature pairs), each a buffer of its own.
+   */
+  readonly slots?: true;
 }
 
 /** A buffer's state shape for a parameter of shape `shape`: its spec's, or the parameter's own. @internal */

@@ -1,4 +1,5 @@
 import { log, pow } from '../detmath.js';
+import { refuseClosureDriven } from '../optim/groups.js';
 import { checkKeys, checkNumber, checkOneOf, wrongType } from '../validate.js';
 import type { AnyOptimizer } from './scheduler.js';
 
@@ -87,6 +88,8 @@ export interface LRRangeTestResult {
 export async function lrRangeTest(optimizer: AnyOptimizer, trainStep: () => number | Promise<number>, options: LRRangeTestOptions = {}): Promise<LRRangeTestResult> {
   const c = 'lrRangeTest';
   if (typeof trainStep !== 'function') wrongType(c, 'trainStep', trainStep, 'a function returning the loss');
+  // The test sweeps lr over steps of one gradient each; L-BFGS's step evaluates many.
+  refuseClosureDriven(c, optimizer);
   checkKeys(c, options, ['startLr', 'endLr', 'numIter', 'stepMode', 'smoothF', 'divergeThreshold']);
   const startLr = checkNumber(c, 'startLr', options.startLr ?? 1e-7, { min: 0, minExclusive: true });
   const endLr = checkNumber(c, 'endLr', options.endLr ?? 10);

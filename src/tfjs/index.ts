@@ -34,6 +34,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendOption } from '../backend.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointBytes } from '../checkpoint.js';
+import { refuseClosureDriven } from '../optim/groups.js';
 import type { AnyOptimizer, OptimizerStateDict, ParamStateEntry } from '../optim/optimizer.js';
 import { stateBufferSpecs } from '../optim/groups.js';
 import { stateShape, type StateBufferSpec } from '../optim/state.js';
@@ -237,6 +238,8 @@ export class SimdoptOptimizer extends TfOptimizer {
       try {
         const opt = new this.#cls([probe.parameter('probe', { shape: [2, 2] })] as never, this.#options as never);
         this.#bufferSpecs = new Map(stateBufferSpecs(opt.spec).map((b) => [b.name, b]));
+        // TF.js hands the optimizer gradients (applyGradients): L-BFGS, which evaluates its own, cannot run here.
+        refuseClosureDriven('SimdoptOptimizer', opt);
         if (this.#schedulerFactory !== undefined) this.#makeScheduler(this.#schedulerFactory, opt);
       } finally {
         probe.dispose();
@@ -611,7 +614,11 @@ export class SimdoptOptimizer extends TfOptimizer {
    * MuonWithAuxAdamW splits the matrices from the rest).
    */
   #build(params: Parameter[]): AnyOptimizer {
-    return new this.#cls([{ params }] as never, this.#options as never);
+    const opt = new this.#cls([{ params }] as never, this.#options as never);
+    // An optimizer with train and eval modes (schedule-free) trains here: in train mode.
+    const modes = opt as unknown as { train?: unknown };
+    if (typeof modes.train === 'function') (modes.train as () => void).call(opt);
+    return opt;
   }
 
   async #checkPending(sd: OptimizerStateDict, shapes: number[][], scheduler: SchedulerStateHeader | undefined, fail: (why: string) => never): Promise<void> {

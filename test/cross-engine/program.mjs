@@ -22,7 +22,7 @@ const EXTRA = {
   // both warmups: the schedules' log and pow run on the host and must agree in every engine
   ademamix: { lr: 3e-3, alpha: 5, alphaWarmup: 200, beta3Warmup: 200, weightDecay: 0.01 },
 };
-const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true]);
+const OPTIMIZER_RUNS = OPTIMIZERS.map((entry) => [entry.key, (p) => createOptimizer(entry, p, EXTRA[entry.key] ?? {}), entry.momentum !== undefined, entry.matrices === true, entry.closure === true]);
 /** Low-precision state (stateDtype): bfloat16, to nearest and stochastic, and blockwise int8. */
 const LOW_PRECISION_RUNS = [
   ['adam', 'adam-int8', { lr: 0.01, amsgrad: true, stateDtype: 'int8' }],
@@ -32,7 +32,7 @@ const LOW_PRECISION_RUNS = [
 ];
 for (const [key, name, options] of LOW_PRECISION_RUNS) {
   const entry = OPTIMIZERS.find((e) => e.key === key);
-  OPTIMIZER_RUNS.push([name, (p) => createOptimizer(entry, p, options), entry.momentum !== undefined, false]);
+  OPTIMIZER_RUNS.push([name, (p) => createOptimizer(entry, p, options), entry.momentum !== undefined, false, false]);
 }
 /** Parameter shapes: 1-D, or matrices (wide, square and a vector) for optimizers that multiply matrices. */
 const SHAPES = [[37], [64], [5]];
@@ -58,7 +58,7 @@ function bytesOf(a) {
 async function runBackend(backend, steps) {
   const store = await ParameterStore.create({ backend });
   const hashes = [];
-  for (const [name, make, momentum, matrices] of OPTIMIZER_RUNS) {
+  for (const [name, make, momentum, matrices, closure] of OPTIMIZER_RUNS) {
     const next = rng(0x9e3779b9 ^ name.length * 7919 ^ name.charCodeAt(0));
     const shapes = matrices ? MATRIX_SHAPES : SHAPES;
     const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -68,13 +68,26 @@ async function runBackend(backend, steps) {
     const sched = name === 'sgd' ? new CosineAnnealingWarmRestarts(opt, { t0: 50, tMult: 2 })
       : name === 'adadelta' ? new PolynomialLR(opt, { totalIters: steps, power: 1.5 })
         : new OneCycleLR(opt, { maxLr: opt.defaults.lr * 5, totalSteps: steps, cycleMomentum: momentum, threePhase: name === 'adam' });
-    for (let s = 0; s < steps; s++) {
+    /** The noisy quadratic's gradients, clipped, and its loss (without the noise). */
+    const evaluate = () => {
+      let loss = 0;
       params.forEach((p, k) => {
         const d = p.data, g = p.grad, c = curvature[k];
-        for (let i = 0; i < p.size; i++) g[i] = c[i] * (d[i] - 0.25) + 0.01 * unit(next); // noisy quadratic
+        for (let i = 0; i < p.size; i++) {
+          g[i] = c[i] * (d[i] - 0.25) + 0.01 * unit(next); // noisy quadratic
+          loss += 0.5 * c[i] * (d[i] - 0.25) * (d[i] - 0.25);
+        }
       });
       clipGradNorm(params, 5);
-      opt.step();
+      return loss;
+    };
+    for (let s = 0; s < steps; s++) {
+      // L-BFGS evaluates the closure as often as its step needs; the others take one gradient.
+      if (closure) opt.step(evaluate);
+      else {
+        evaluate();
+        opt.step();
+      }
       sched.step();
     }
     const parts = [];

@@ -46,7 +46,9 @@ export const GOLDEN_DESCRIPTION =
   'a zero-gradient step, a stepIfFinite that skips (a lone -Inf) and one that steps. SHA-256 over the float32 bits ' +
   'of every parameter after every step, the final gradients and every state buffer (NaN canonicalised), step counts, ' +
   'host-side scalars, final hyperparameters and the norms (as float32) returned by clipGradNorm; for bfloat16 and int8 ' +
-  'state also the stored bits (codes and scales).';
+  'state also the stored bits (codes and scales). A closure-driven optimizer (L-BFGS) takes all parameters in one group, ' +
+  'steps with the test harness\'s closure (the quadratic model around the gradients written) on finite values and ' +
+  'gradients only, and steps where the others call stepIfFinite.';
 
 const CANONICAL_NAN_F32 = 0x7fc00000;
 const CANONICAL_NAN_BF16 = 0x7fc0;
@@ -118,12 +120,12 @@ function makeScheduler(c: OptimizerCase, opt: AnyOptimizer): LRScheduler {
     case 'onecycle-momentum': {
       const m = readMomentum(opt.defaults as Record<string, unknown>)!;
       return new OneCycleLR(opt, {
-        maxLr: [lr, lr / 2], totalSteps: GOLDEN_STEPS, maxMomentum: m, baseMomentum: m * 0.9,
+        maxLr: opt.paramGroups.length === 1 ? lr : [lr, lr / 2], totalSteps: GOLDEN_STEPS, maxMomentum: m, baseMomentum: m * 0.9,
         annealStrategy: variant % 2 === 0 ? 'cos' : 'linear', threePhase: (variant >>> 1) % 2 === 0,
       });
     }
     case 'onecycle':
-      return new OneCycleLR(opt, { maxLr: [lr, lr / 2], totalSteps: GOLDEN_STEPS, cycleMomentum: false, pctStart: 0.25 });
+      return new OneCycleLR(opt, { maxLr: opt.paramGroups.length === 1 ? lr : [lr, lr / 2], totalSteps: GOLDEN_STEPS, cycleMomentum: false, pctStart: 0.25 });
     case 'step':
       return new StepLR(opt, { stepSize: 7, gamma: 0.5 });
     case 'linear-cosine': {
@@ -182,22 +184,24 @@ function run(c: OptimizerCase, store: ParameterStore): string {
   h.text(c.name);
 
   const init = prng(1);
-  const params = GOLDEN_PARAMS.map((s, i) => store.parameter(s.name, { shape: caseShape(c, s.size, i), values: fillMixed(new Float32Array(s.size), init, 1, 0.01) }));
+  const cls = optimizerClass(c.torch)!;
+  // L-BFGS: finite values and gradients (one NaN would make its whole flat state NaN for the rest of the run).
+  const params = GOLDEN_PARAMS.map((s, i) => store.parameter(s.name, { shape: caseShape(c, s.size, i), values: fillMixed(new Float32Array(s.size), init, 1, cls.closure ? 0 : 0.01) }));
   const group = (g: 0 | 1) => params.filter((_, i) => GOLDEN_PARAMS[i].group === g);
   // The big run must be split on 2 threads, or the threaded path goes untested.
   const bigRun = params.slice(2, 4).reduce((n, p) => n + p.paddedSize, 0);
   if (bigRun < MIN_PARALLEL_ELEMENTS) throw new Error(`golden program: the big run has ${bigRun} elements, fewer than MIN_PARALLEL_ELEMENTS`);
 
-  const cls = optimizerClass(c.torch)!;
-  const opt = cls.create(group(0), c.options);
-  opt.addParamGroup({ params: group(1), lr: (opt.defaults as { lr: number }).lr / 2 });
+  // L-BFGS takes one param group: all parameters in it.
+  const opt = cls.create(cls.closure ? params : group(0), c.options);
+  if (!cls.closure) opt.addParamGroup({ params: group(1), lr: (opt.defaults as { lr: number }).lr / 2 });
   const sched = makeScheduler(c, opt);
 
   const rand = prng(2);
   for (let s = 0; s < GOLDEN_STEPS; s++) {
     h.label(`step ${s}`);
     if (s === ZERO_GRAD_STEP) opt.zeroGrad();
-    else fillGrads(params, rand, s === 5 ? 1e-30 : s === 20 ? 1e4 : 1, FINITE_STEPS.has(s) ? 0 : 0.003);
+    else fillGrads(params, rand, s === 5 ? 1e-30 : s === 20 ? 1e4 : 1, FINITE_STEPS.has(s) || cls.closure ? 0 : 0.003);
 
     let stepped = true;
     if (CLIP_L2.has(s)) h.f64(Math.fround(clipGradNorm(params, CLIP_L2.get(s)!)));
@@ -205,7 +209,11 @@ function run(c: OptimizerCase, store: ParameterStore): string {
     else if (s === CLIP_L1_STEP) h.f64(Math.fround(clipGradNorm(params, 100, { normType: 1 })));
     else if (s === CLIP_VALUE_STEP) clipGradValue(params, 0.25);
 
-    if (s === SKIPPED_STEP) {
+    if (cls.closure && (s === SKIPPED_STEP || s === IF_FINITE_STEP)) {
+      // L-BFGS refuses stepIfFinite (its gradients are the closure's): a plain step.
+      opt.step();
+      h.text('closure step');
+    } else if (s === SKIPPED_STEP) {
       // One non-finite gradient, at the very end of the last run: the step must be skipped.
       const d = params[5];
       d.grad[d.size - 1] = -Infinity;

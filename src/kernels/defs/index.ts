@@ -19,12 +19,14 @@ import clamp from './clamp.js';
 import copy from './copy.js';
 import lamb from './lamb.js';
 import lars from './lars.js';
+import { axpy, lbfgsPair, negate } from './lbfgs.js';
 import lion from './lion.js';
 import { muonApply, muonMomentum } from './muon.js';
 import { prodigy, prodigyApply } from './prodigy.js';
 import rmsprop from './rmsprop.js';
 import rprop from './rprop.js';
 import scale from './scale.js';
+import scheduleFree from './schedulefree.js';
 import sgd from './sgd.js';
 import swap from './swap.js';
 
@@ -33,13 +35,13 @@ import swap from './swap.js';
  * Bump it whenever an export, an argument (order, type, name) or a flag bit changes; the
  * generator refuses to build when the ABI's fingerprint changed but this did not.
  */
-export const ABI_VERSION = 14;
+export const ABI_VERSION = 15;
 
 /** Fingerprint of ABI version {@link ABI_VERSION}, as the generator computes it (record it when bumping). */
-export const ABI_FINGERPRINT = 'c7d7ecd24bd78d42';
+export const ABI_FINGERPRINT = '67c71b87097a8276';
 
 /** The element-wise kernels, in export order. */
-export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd, lamb, lars, prodigy, prodigyApply, adafactor, adafactorApply] as unknown as KernelDef[];
+export const KERNELS: readonly KernelDef[] = [sgd, adam, adagrad, rmsprop, adamax, adadelta, lion, copy, scale, clamp, adopt, muonMomentum, muonApply, average, swap, accumulate, adan, ademamix, rprop, asgd, lamb, lars, prodigy, prodigyApply, adafactor, adafactorApply, axpy, negate, lbfgsPair, scheduleFree] as unknown as KernelDef[];
 
 /** A hand-written export's signature (the reductions: a pair of SIMD kernel and JS twin kept by hand). */
 export interface HandWrittenExport {
@@ -54,7 +56,7 @@ export interface HandWrittenExport {
 
 /**
  * The reductions stay hand-written pairs (assembly/kernels/reduce.ts and src/kernels/reduce.ts):
- * their value is a fixed combination order across lanes (four f64 lane sums for sumSquares),
+ * their value is a fixed combination order across lanes (four f64 lane sums for sumSquares, sumAbs and dot),
  * which an element-wise trace does not express, and a few short loops cost less to keep by
  * hand than a second DSL would. Their signatures are declared here for the ABI and the wrappers.
  */
@@ -134,6 +136,14 @@ export const REDUCTIONS: readonly HandWrittenExport[] = [
     ],
     result: 'f64',
     resultDoc: 'the dot product (each product exact in f64)',
+    source: REDUCE_SOURCE,
+  },
+  {
+    name: 'dot',
+    summary: 'Dot product of n f32 elements of x and y, in f64, in the lane order of sumSquares: lane k (elements k, k+4, ...) accumulates x[i]·y[i] in order from +0, and the result is (lane0 + lane1) + (lane2 + lane3).',
+    args: [{ name: 'x', type: 'ptr', doc: 'first vector' }, { name: 'y', type: 'ptr', doc: 'second vector' }, { name: 'n', type: 'i32', doc: 'number of elements' }],
+    result: 'f64',
+    resultDoc: 'the dot product (each product of two f32 values exact in f64)',
     source: REDUCE_SOURCE,
   },
 ];
