@@ -7,6 +7,14 @@ import type { PART_KERNELS } from './threads.js';
 
 /** Every segment starts on this boundary (one f32x4 vector). */
 export const SEGMENT_ALIGN_BYTES = 16;
+/**
+ * Padding after each allocation of at least {@link STAGGER_FROM_BYTES}: 17 cache lines, so that
+ * consecutive large allocations start at 64 different offsets modulo 4 KiB (17 is coprime
+ * with the 64 lines of a page). @internal
+ */
+export const STAGGER_BYTES = 17 * 64;
+/** Allocations from this size on are staggered. @internal */
+const STAGGER_FROM_BYTES = 4096;
 /** Every segment is padded to a whole number of vectors of this many f32 elements. */
 export const VECTOR_ELEMENTS = 4;
 /** Smallest capacity of a parameter block's data (and grad) half, so small models take one block. */
@@ -465,7 +473,13 @@ export class ParameterStore {
 
   #append(bytes: number): number {
     const aligned = Math.ceil(bytes / SEGMENT_ALIGN_BYTES) * SEGMENT_ALIGN_BYTES;
-    return this.#backend.allocate(aligned);
+    // A large allocation is followed by STAGGER_BYTES of padding, so that buffers of equal,
+    // page-multiple sizes (a 16M-parameter model's data, gradients and moments: 64 MiB each) do
+    // not start at the same address modulo 4 KiB: a kernel streaming five or six such arrays
+    // then collides in the same cache sets and on 4K aliasing between its loads and stores
+    // (Adan at 16M parameters: 67 ms a step with its six arrays 64 MiB apart, 24 ms with them
+    // staggered; bench/results/round3-unstaggered.json holds a run before this padding, round3.json one after).
+    return this.#backend.allocate(aligned >= STAGGER_FROM_BYTES ? aligned + STAGGER_BYTES : aligned);
   }
 }
 
