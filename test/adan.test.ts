@@ -4,7 +4,7 @@
 // (|ours - ref| <= 2e-4 |ref| + 1e-5); and hand-derived first two steps.
 import { describe, expect, it } from 'vitest';
 import { Adan, ParameterStore, type AdanOptions } from '../src/index.js';
-import { BACKENDS, prng } from './helpers.js';
+import { BACKENDS, prng, worstFraction } from './helpers.js';
 
 /** One tensor's float64 reference state: the reference keeps -g (neg_pre_grad); so does this. */
 interface Ref { p: Float64Array; expAvg: Float64Array; expAvgDiff: Float64Array; expAvgSq: Float64Array; negPreGrad: Float64Array }
@@ -57,17 +57,6 @@ const CONFIGS: Partial<AdanOptions>[] = [
   { lr: 3e-3, betas: [0.9, 0.8, 0.95], eps: 1e-3, weightDecay: 0.1 },
   { lr: 5e-3, betas: [0.5, 0, 0.9] },
 ];
-
-/** Worst |ours - ref| as a fraction of the tolerance 2e-4 |ref| + 1e-5, failing at the first element over it. */
-function worstFraction(ours: Float32Array, ref: Float64Array, what: string): number {
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const f = Math.abs(ours[i] - ref[i]) / (2e-4 * Math.abs(ref[i]) + 1e-5);
-    if (!(f <= 1)) expect.fail(`${what}, element ${i}: ${ours[i]} vs float64 ${ref[i]}`);
-    worst = Math.max(worst, f);
-  }
-  return worst;
-}
 
 for (const backend of BACKENDS) {
   describe(`Adan against a float64 transcription of the reference (${backend})`, () => {

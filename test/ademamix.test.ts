@@ -5,7 +5,7 @@
 // schedules against values the reference's Python functions print; hand-derived first steps.
 import { describe, expect, it } from 'vitest';
 import { AdEMAMix, ParameterStore, ademamixAlpha, ademamixBeta3, type AdEMAMixOptions } from '../src/index.js';
-import { BACKENDS, prng } from './helpers.js';
+import { BACKENDS, prng, worstFraction } from './helpers.js';
 
 /** linear_warmup_scheduler(step, alpha_end, alpha_start=0, warmup), as the reference writes it. */
 function linearWarmup(step: number, alphaEnd: number, alphaStart: number, warmup: number): number {
@@ -67,17 +67,6 @@ const CONFIGS: Partial<AdEMAMixOptions>[] = [
   { lr: 3e-3, betas: [0, 0.99, 0.999], beta3Warmup: 20, eps: 1e-3, weightDecay: 0.01 },
   { lr: 1e-2, betas: [0.5, 0.9, 0.99], alpha: 0 },
 ];
-
-/** Worst |ours - ref| as a fraction of the tolerance 2e-4 |ref| + 1e-5, failing at the first element over it. */
-function worstFraction(ours: Float32Array, ref: Float64Array, what: string): number {
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const f = Math.abs(ours[i] - ref[i]) / (2e-4 * Math.abs(ref[i]) + 1e-5);
-    if (!(f <= 1)) expect.fail(`${what}, element ${i}: ${ours[i]} vs float64 ${ref[i]}`);
-    worst = Math.max(worst, f);
-  }
-  return worst;
-}
 
 for (const backend of BACKENDS) {
   describe(`AdEMAMix against a float64 transcription of the reference (${backend})`, () => {

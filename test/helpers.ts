@@ -66,3 +66,15 @@ export function expectSameBits(actual: Float32Array, expected: Float32Array, lab
       `${actual[i]} (0x${bits(actual[i])}) vs ${expected[i]} (0x${bits(expected[i])})`);
   }
 }
+
+/** Worst |ours - ref| as a fraction of the tolerance 2e-4 |ref| + 1e-5, failing at the first element over it
+ * (the reference tolerance of the float64 transcription tests). */
+export function worstFraction(ours: Float32Array, ref: Float64Array, what: string): number {
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const f = Math.abs(ours[i] - ref[i]) / (2e-4 * Math.abs(ref[i]) + 1e-5);
+    if (!(f <= 1)) expect.fail(`${what}, element ${i}: ${ours[i]} vs float64 ${ref[i]}`);
+    worst = Math.max(worst, f);
+  }
+  return worst;
+}
