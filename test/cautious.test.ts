@@ -9,7 +9,7 @@
 // wasm ≡ js and every thread count: the registry's cautious cases run through
 // test/parity.test.ts, test/threads.test.ts and test/golden.test.ts.
 import { describe, expect, it } from 'vitest';
-import { Adam, Adamax, AdamW, Lion, ParameterStore, type Parameter } from '../src/index.js';
+import { Adam, Adamax, AdamW, Lion, NAdam, ParameterStore, RAdam, type Parameter } from '../src/index.js';
 import { cautiousScale } from '../src/optim/cautious.js';
 import type { AnyOptimizer } from '../src/optim/optimizer.js';
 import { BACKENDS, expectSameBits, prng } from './helpers.js';
@@ -94,6 +94,58 @@ function referenceAdamax(o: RefOptions) {
   };
 }
 
+/**
+ * PyTorch 2.x's _single_tensor_nadam (torch/optim/nadam.py, L2 weight decay) in float64; the
+ * mask on the whole update u (its two terms over the denominator), as this library applies it
+ * to every Adam variant: the reference's exp_avg has the sign of Adam's u, NAdam's u mixes g in.
+ */
+function referenceNAdam(o: RefOptions & { momentumDecay: number }) {
+  const state = SIZES.map((n) => ({ m: new Float64Array(n), v: new Float64Array(n), muProduct: 1 }));
+  return (t: number, p: Float64Array, grad: Float64Array, k: number) => {
+    const [b1, b2] = o.betas;
+    const st = state[k];
+    const g = grad.map((x, i) => (o.maximize ? -x : x) + o.weightDecay * p[i]);
+    const mu = b1 * (1 - 0.5 * 0.96 ** (t * o.momentumDecay));
+    const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * o.momentumDecay));
+    st.muProduct *= mu;
+    const u = new Float64Array(p.length);
+    for (let i = 0; i < p.length; i++) {
+      st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
+      st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
+      const denom = Math.sqrt(st.v[i] / (1 - b2 ** t)) + o.eps;
+      u[i] = (o.lr * (1 - mu) / (1 - st.muProduct)) * g[i] / denom + (o.lr * muNext / (1 - st.muProduct * muNext)) * st.m[i] / denom;
+    }
+    const mask = cautiousMask(u, g);
+    for (let i = 0; i < p.length; i++) p[i] -= u[i] * mask[i];
+  };
+}
+
+/** PyTorch 2.x's _single_tensor_radam (torch/optim/radam.py, L2 weight decay) in float64, the mask on its update. */
+function referenceRAdam(o: RefOptions) {
+  const state = SIZES.map((n) => ({ m: new Float64Array(n), v: new Float64Array(n) }));
+  return (t: number, p: Float64Array, grad: Float64Array, k: number) => {
+    const [b1, b2] = o.betas;
+    const { m, v } = state[k];
+    const g = grad.map((x, i) => (o.maximize ? -x : x) + o.weightDecay * p[i]);
+    const rhoInf = 2 / (1 - b2) - 1;
+    const rhoT = rhoInf - (2 * t * b2 ** t) / (1 - b2 ** t);
+    const u = new Float64Array(p.length);
+    for (let i = 0; i < p.length; i++) {
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      const corrected = m[i] / (1 - b1 ** t);
+      if (rhoT > 5) {
+        const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+        u[i] = o.lr * corrected * rect * (Math.sqrt(1 - b2 ** t) / (Math.sqrt(v[i]) + o.eps));
+      } else {
+        u[i] = o.lr * corrected;
+      }
+    }
+    const mask = cautiousMask(u, g);
+    for (let i = 0; i < p.length; i++) p[i] -= u[i] * mask[i];
+  };
+}
+
 type Make = (params: Parameter[]) => AnyOptimizer;
 /** Each case: the optimizer, and a factory of its reference (a fresh state per run). */
 const CASES: { name: string; make: Make; reference: () => (t: number, p: Float64Array, g: Float64Array, k: number) => void }[] = [
@@ -126,6 +178,16 @@ const CASES: { name: string; make: Make; reference: () => (t: number, p: Float64
     name: 'Lion, weight decay, maximize',
     make: (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.5, maximize: true, cautious: true }),
     reference: () => referenceLion({ lr: 1e-3, betas: [0.9, 0.99], eps: 0, weightDecay: 0.5, maximize: true }),
+  },
+  {
+    name: 'NAdam, weight decay',
+    make: (p) => new NAdam(p, { lr: 0.01, weightDecay: 0.05, cautious: true }),
+    reference: () => referenceNAdam({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05, maximize: false, momentumDecay: 4e-3 }),
+  },
+  {
+    name: 'RAdam (plain, then rectified steps), maximize',
+    make: (p) => new RAdam(p, { lr: 0.01, betas: [0.9, 0.99], maximize: true, cautious: true }),
+    reference: () => referenceRAdam({ lr: 0.01, betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0, maximize: true }),
   },
   {
     name: 'Adamax, weight decay',
@@ -191,6 +253,8 @@ describe('what the mask does', () => {
     ['AdamW', (p) => new AdamW(p, { lr: 0.01 }), (p) => new AdamW(p, { lr: 0.01, cautious: true })],
     ['Lion', (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1 }), (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1, cautious: true })],
     ['Adamax', (p) => new Adamax(p, { weightDecay: 0.01 }), (p) => new Adamax(p, { weightDecay: 0.01, cautious: true })],
+    ['NAdam', (p) => new NAdam(p, { lr: 0.01, decoupledWeightDecay: true, weightDecay: 0.01 }), (p) => new NAdam(p, { lr: 0.01, decoupledWeightDecay: true, weightDecay: 0.01, cautious: true })],
+    ['RAdam', (p) => new RAdam(p, { lr: 0.01, betas: [0.9, 0.9] }), (p) => new RAdam(p, { lr: 0.01, betas: [0.9, 0.9], cautious: true })],
   ];
   for (const backend of BACKENDS) {
     for (const [name, ordinary, cautious] of plain) {

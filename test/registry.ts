@@ -250,6 +250,8 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
   { name: 'lion/bf16', torch: 'Lion', options: { stateDtype: 'bfloat16' } },
   { name: 'adopt/int8', torch: 'ADOPT', options: { stateDtype: 'int8' } },
   { name: 'muon/int8', torch: 'MuonWithAuxAdamW', options: { stateDtype: 'int8' }, matrices: 'mixed' },
+  { name: 'nadam/cautious-decoupled', torch: 'NAdam', options: { weightDecay: 0.05, decoupledWeightDecay: true, cautious: true } },
+  { name: 'radam/cautious-maximize', torch: 'RAdam', options: { betas: [0.9, 0.9], maximize: true, cautious: true } },
   { name: 'adam/cautious-int8', torch: 'Adam', options: { lr: 0.01, cautious: true, stateDtype: 'int8' } },
   { name: 'lion/cautious-bf16-stochastic', torch: 'Lion', options: { lr: 1e-3, weightDecay: 0.1, cautious: true, stateDtype: 'bfloat16', stochasticRounding: true } },
   { name: 'ademamix/int8-warmup', torch: 'AdEMAMix', options: { lr: 1e-2, alpha: 5, alphaWarmup: 10, beta3Warmup: 10, stateDtype: 'int8' } },

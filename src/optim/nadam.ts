@@ -2,7 +2,8 @@ import type { Kernels } from '../kernels/index.js';
 import { LN_0_96, exp } from '../detmath.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { cautiousStep } from './cautious.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput, type Run } from './optimizer.js';
 import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link NAdam} (PyTorch's `torch.optim.NAdam`, camelCase). */
@@ -21,6 +22,8 @@ export interface NAdamOptions extends StateOptions {
   decoupledWeightDecay: boolean;
   /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
+  /** Cautious updates (Liang et al., 2024): only elements whose update agrees in sign with the gradient move, rescaled (default false; see {@link Adam}). */
+  cautious: boolean;
 }
 
 /** The optimizer state of one parameter under {@link NAdam} (`opt.state(p)`): live views of its buffers. */
@@ -44,8 +47,10 @@ const spec: OptimizerSpec<NAdamOptions> = {
     momentumDecay: number('momentum_decay value (momentumDecay)'),
     decoupledWeightDecay: boolean('decoupledWeightDecay'),
     maximize: boolean('maximize'),
+    cautious: boolean('cautious'),
     ...STATE_CHECKS,
   },
+  addedOptions: { cautious: false },
 };
 
 /**
@@ -72,7 +77,7 @@ const spec: OptimizerSpec<NAdamOptions> = {
 export class NAdam extends Optimizer<NAdamOptions, NAdamState> {
   constructor(params: ParamsInput<NAdamOptions>, options?: Partial<NAdamOptions>) {
     super(params, options, {
-      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false, ...STATE_DEFAULTS,
+      lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false, cautious: false, ...STATE_DEFAULTS,
     }, spec);
   }
 
@@ -98,10 +103,11 @@ export class NAdam extends Optimizer<NAdamOptions, NAdamState> {
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const gc = fr(gradCoef), ac = fr(avgCoef), bc = fr(invBc2Sqrt), eps = fr(group.eps), wd = fr(weightDecay);
     const factor = fr(1 - lr * weightDecay);
-    for (const run of state.runs) {
-      kernels.adam({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run) },
-        run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, gradCoef: gc, expAvgCoef: ac, invBiasCorrection2Sqrt: bc, eps, weightDecay: wd, decay: factor },
-        flags);
-    }
+    const call = (run: Run, masked?: number) => kernels.adam(
+      { param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run), ...(masked === undefined ? {} : { masked }) },
+      run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, gradCoef: gc, expAvgCoef: ac, invBiasCorrection2Sqrt: bc, eps, weightDecay: wd, decay: factor },
+      masked === undefined ? flags : { ...flags, cautious: true });
+    if (group.cautious) cautiousStep(this.store, kernels, group.params, state, call);
+    else for (const run of state.runs) call(run);
   }
 }

@@ -1,7 +1,8 @@
 import type { Kernels } from '../kernels/index.js';
 import { powInt } from '../scalars.js';
 import { betas, boolean, number } from '../validate.js';
-import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { cautiousStep } from './cautious.js';
+import { Optimizer, type GroupState, type MomentsState, type OptimizerSpec, type ParamGroup, type ParamsInput, type Run } from './optimizer.js';
 import { STATE_CHECKS, STATE_DEFAULTS, type StateOptions } from './state.js';
 
 /** Options of {@link RAdam} (PyTorch's `torch.optim.RAdam`, camelCase). */
@@ -18,6 +19,8 @@ export interface RAdamOptions extends StateOptions {
   decoupledWeightDecay: boolean;
   /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
+  /** Cautious updates (Liang et al., 2024): only elements whose update agrees in sign with the gradient move, rescaled (default false; see {@link Adam}). */
+  cautious: boolean;
 }
 
 /** The optimizer state of one parameter under {@link RAdam} (`opt.state(p)`): live views of its buffers. */
@@ -36,8 +39,10 @@ const spec: OptimizerSpec<RAdamOptions> = {
     weightDecay: number('weight decay value (weightDecay)'),
     decoupledWeightDecay: boolean('decoupledWeightDecay'),
     maximize: boolean('maximize'),
+    cautious: boolean('cautious'),
     ...STATE_CHECKS,
   },
+  addedOptions: { cautious: false },
 };
 
 /**
@@ -72,7 +77,7 @@ export function radamRectification(beta2: number, t: number): number | undefined
  */
 export class RAdam extends Optimizer<RAdamOptions, RAdamState> {
   constructor(params: ParamsInput<RAdamOptions>, options?: Partial<RAdamOptions>) {
-    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false, ...STATE_DEFAULTS }, spec);
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false, cautious: false, ...STATE_DEFAULTS }, spec);
   }
 
   protected stateBuffers(): readonly string[] {
@@ -93,9 +98,11 @@ export class RAdam extends Optimizer<RAdamOptions, RAdamState> {
     };
     const b1 = fr(beta1), c1 = fr(1 - beta1), b2 = fr(beta2), c2 = fr(1 - beta2);
     const ss = fr(stepSize), eps = fr(group.eps), wd = fr(weightDecay), factor = fr(1 - lr * weightDecay);
-    for (const run of state.runs) {
-      kernels.adam({ param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run) },
-        run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, stepSize: ss, eps, weightDecay: wd, decay: factor }, flags);
-    }
+    const call = (run: Run, masked?: number) => kernels.adam(
+      { param: this.paramAt(run), grad: this.gradAt(run), expAvg: this.stateAt(state, 'expAvg', run), expAvgSq: this.stateAt(state, 'expAvgSq', run), ...(masked === undefined ? {} : { masked }) },
+      run.n, { beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, stepSize: ss, eps, weightDecay: wd, decay: factor },
+      masked === undefined ? flags : { ...flags, cautious: true });
+    if (group.cautious) cautiousStep(this.store, kernels, group.params, state, call);
+    else for (const run of state.runs) call(run);
   }
 }

@@ -13,7 +13,7 @@ otherwise: vhat = amsgrad ? (vmax = max(vmax, v)) : v
            u = stepSize*m, or gradCoef*g + expAvgCoef*m     (nesterov: NAdam)
            p -= u / (sqrt(vhat)*invBiasCorrection2Sqrt + eps)
            p -= u / (sqrt(vhat) + eps)                       (rectified: RAdam)
-cautious:  (Adam, AdamW) u = stepSize*m/(...) is not applied: p (decayed) is stored, and masked = u*(u*g > 0 ? 1 : 0)`,
+cautious:  u (any variant's) is not applied: p (decayed) is stored, and masked = u*(u*g > 0 ? 1 : 0)`,
     mirrors: 'torch.optim.adam._single_tensor_adam and adamw (PyTorch 1.13); torch.optim.nadam and torch.optim.radam (PyTorch 2.x)',
     notes: 'The host supplies the step\'s scalars: Adam stepSize = lr/(1 - beta1^t) and invBiasCorrection2Sqrt = ' +
       '1/sqrt(1 - beta2^t); NAdam gradCoef = lr(1 - mu_t)/(1 - muProduct) and expAvgCoef = lr mu_{t+1}/(1 - muProduct mu_{t+1}); ' +
@@ -22,7 +22,7 @@ cautious:  (Adam, AdamW) u = stepSize*m/(...) is not applied: p (decayed) is sto
       'not by memory): it multiplies sqrt(v) by 1/sqrt(1 - beta2^t) where PyTorch divides; NAdam divides the sum of its two ' +
       'terms once where PyTorch divides each; RAdam folds its scalar factors into stepSize. Results move by a few ulps, far ' +
       'inside the PyTorch reference tolerance. weightDecay and decoupled together apply both. plain overrides rectified, ' +
-      'nesterov and amsgrad; rectified overrides nesterov. nesterov, rectified and plain override cautious. cautious is the first ' +
+      'nesterov and amsgrad; rectified overrides nesterov. cautious is the first ' +
       'pass of a cautious step (Liang et al., 2024, github.com/kyleliang919/C-Optim): ' +
       'the host counts the elements of masked that are neither zero nor NaN (countNonzero: those where u*g > 0), and applies ' +
       'p -= masked * f32(1/max(count/numel, 1e-3)) with muonApply.',
@@ -56,7 +56,7 @@ cautious:  (Adam, AdamW) u = stepSize*m/(...) is not applied: p (decayed) is sto
     nesterov: { doc: 'NAdam: u = gradCoef*g + expAvgCoef*m' },
     rectified: { doc: 'RAdam\'s rectified steps: the denominator is sqrt(vhat) + eps' },
     plain: { doc: 'RAdam\'s steps before rectification: p -= stepSize*m' },
-    cautious: { doc: 'Adam, AdamW: store the masked update instead of applying it (the first pass of a cautious step)' },
+    cautious: { doc: 'store the masked update instead of applying it (the first pass of a cautious step)' },
   },
   body({ param, grad, expAvg, expAvgSq, maxExpAvgSq, masked }, s, f) {
     let p = param.load();
@@ -79,8 +79,7 @@ cautious:  (Adam, AdamW) u = stepSize*m/(...) is not applied: p (decayed) is sto
       const root = sqrt(vhat);
       update = div(update, add(f.rectified ? root : mul(root, s.invBiasCorrection2Sqrt), s.eps));
     }
-    if (f.cautious && !nesterov && !f.rectified && !f.plain) {
-      // Adam and AdamW only (nesterov, rectified and plain ignore it: the module stays smaller).
+    if (f.cautious) {
       param.store(p);
       masked.store(mul(update, max(sign(mul(update, g)), 0)));
     } else {
