@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { ParameterStore, type BackendName } from '../src/index.js';
+import { ParameterStore, loadCheckpoint, saveCheckpoint, type BackendName, type Parameter } from '../src/index.js';
+import type { AnyOptimizer } from '../src/optim/optimizer.js';
 
 /** Both backends, in the order tests run them. */
 export const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
@@ -77,4 +78,32 @@ export function worstFraction(ours: Float32Array, ref: Float64Array, what: strin
     worst = Math.max(worst, f);
   }
   return worst;
+}
+
+/**
+ * Six steps of `make` over a 37-element parameter on wasm (gradients from `seed`); after the
+ * third its checkpoint loads into a fresh js run, which takes the last three: the parameter and
+ * state buffer `buffer` must end with the same bits. Returns the js run's state of the parameter.
+ */
+export async function expectCheckpointResume(make: (w: Parameter) => AnyOptimizer, seed: number, buffer: string): Promise<Record<string, unknown>> {
+  const grads = Array.from({ length: 6 }, (_, s) => fillMixed(new Float32Array(37), prng(seed + s), 1, 0));
+  const build = async (backend: BackendName) => {
+    const store = await ParameterStore.create({ backend });
+    const w = store.parameter('w', fillMixed(new Float32Array(37), prng(seed + 1), 1, 0));
+    return { store, w, opt: make(w) };
+  };
+  const a = await build('wasm'), b = await build('js');
+  for (let s = 0; s < 6; s++) {
+    a.w.grad.set(grads[s]);
+    a.opt.step();
+    if (s === 2) loadCheckpoint(saveCheckpoint({ store: a.store, optimizer: a.opt }), { store: b.store, optimizer: b.opt });
+    if (s > 2) {
+      b.w.grad.set(grads[s]);
+      b.opt.step();
+    }
+  }
+  expectSameBits(b.w.data, a.w.data, 'w');
+  const state = b.opt.state(b.w) as Record<string, unknown>;
+  expectSameBits(state[buffer] as Float32Array, (a.opt.state(a.w) as Record<string, unknown>)[buffer] as Float32Array, buffer);
+  return state;
 }
