@@ -169,7 +169,7 @@ export abstract class Optimizer<O extends object, S extends ParameterState = Par
 
   /** The element type of a group's state (float32 for optimizers without the state options). */
   #dtypeOf(group: object): StateDtype {
-    return hasStateOptions(this.spec as OptimizerSpec<unknown>) ? (group as { stateDtype: StateDtype }).stateDtype : 'float32';
+    return this.#lowPrecision ? (group as { stateDtype: StateDtype }).stateDtype : 'float32';
   }
 
   #install(group: ParamGroup<O>): void {

@@ -154,6 +154,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
   if (extra.length > 0) fail(`state holds entries for no parameter of this optimizer: ${extra.map((k) => JSON.stringify(k)).join(', ')} (parameters are 0 to ${params.length - 1})`);
   const specs = new Map(stateBufferSpecs(host.spec as OptimizerSpec<unknown>).map((b) => [b.name, b]));
   const buffers = [...specs.keys()];
+  const lowPrecision = hasStateOptions(host.spec as OptimizerSpec<unknown>);
   let index = 0;
   s.paramGroups!.forEach((g, gi) => {
     const context = `${name}.loadStateDict: param group ${gi}`;
@@ -164,7 +165,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
     }
     // Options added after a state dict was saved take their defaults (as PyTorch's __setstate__
     // does): the state options (state saved before them is float32 state) and the spec's own.
-    const added: Record<string, unknown> = { ...(hasStateOptions(host.spec as OptimizerSpec<unknown>) ? STATE_DEFAULTS : {}), ...(host.spec.addedOptions ?? {}) };
+    const added: Record<string, unknown> = { ...(lowPrecision ? STATE_DEFAULTS : {}), ...(host.spec.addedOptions ?? {}) };
     for (const key of Object.keys(host.spec.checks)) {
       if (key in g) continue;
       if (!Object.prototype.hasOwnProperty.call(added, key)) fail(`param group ${gi} lacks ${key}`);
@@ -199,7 +200,7 @@ export function checkedStateDict<O>(host: StateDictHost<O>, input: unknown, opti
         const shape = stateShape(spec, params[pi].shape);
         if (shape === undefined) fail(`state ${key} of parameter ${pi} (${pname}): ${name} keeps no ${key} for a parameter of shape ${describe(params[pi].shape)}`);
         // A buffer of its own shape is float32 (see StateBufferSpec.shape).
-        const why = bufferProblem(value, shape!.reduce((a, b) => a * b, 1), spec?.shape === undefined && hasStateOptions(host.spec as OptimizerSpec<unknown>));
+        const why = bufferProblem(value, shape!.reduce((a, b) => a * b, 1), spec?.shape === undefined && lowPrecision);
         if (why !== undefined) fail(`state ${key} of parameter ${pi} (${pname}) ${why}`);
       }
     }
